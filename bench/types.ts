@@ -1,0 +1,7 @@
+export interface BenchRow {
+  name: string;
+  value: number | string;
+  unit: string;
+  target?: string;
+  ok?: boolean;
+}

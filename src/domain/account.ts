@@ -1,0 +1,50 @@
+export const AUTH_FILE_FORMATS = ['codex-cli', 'cpa', 'codex-quota', 'multi-auth'] as const;
+export type AuthFileFormat = (typeof AUTH_FILE_FORMATS)[number];
+
+export const ACCOUNT_SOURCE_KINDS = ['auth-dir', 'codex-home', 'multi-auth', 'cpa', 'manual'] as const;
+export type AccountSourceKind = (typeof ACCOUNT_SOURCE_KINDS)[number];
+
+export interface Credentials {
+  accessToken: string | null;
+  refreshToken: string | null;
+  idToken: string | null;
+  accountId: string | null;
+  /** Access token expiry in ms since epoch (from JWT exp or the file's expiry field). */
+  expiresAt: number | null;
+  lastRefresh: string | null;
+}
+
+/** Claims decoded (never verified) from an id/access token. */
+export interface TokenClaims {
+  exp: number | null;
+  email: string | null;
+  planType: string | null;
+  accountId: string | null;
+  userId: string | null;
+}
+
+export interface Account {
+  /** Stable id: the ChatGPT account id where known, else derived from the source. */
+  id: string;
+  /** Display name: file name without .auth.json / .json, or the multi-auth email. */
+  name: string;
+  email: string | null;
+  plan: string | null;
+  accountId: string | null;
+  format: AuthFileFormat;
+  sourceKind: AccountSourceKind;
+  /** File the credentials live in, and for multi-auth the index inside it. */
+  sourcePath: string | null;
+  sourceIndex: number | null;
+  disabled: boolean;
+  credentials: Credentials;
+  addedAt: number | null;
+  lastUsed: number | null;
+}
+
+/** Masks a secret to at most its first 4 and last 4 characters. Short secrets are fully masked. */
+export function maskSecret(secret: string | null | undefined): string | null {
+  if (secret == null || secret === '') return null;
+  if (secret.length < 16) return '****';
+  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+}
