@@ -1,0 +1,73 @@
+// The `quota --json` contract (issue 3): one row per account, missing facts null, never 0.
+import type { Account } from '../domain/account.ts';
+import type { AccountState, Credits, ProbeReason, ProbeResult, QuotaWindow, SnapshotSource } from '../domain/quota.ts';
+
+export interface QuotaRowWindow {
+  kind: QuotaWindow['kind'];
+  scope: QuotaWindow['scope'];
+  limitName: string | null;
+  usedPercent: number | null;
+  remainingPercent: number | null;
+  windowSeconds: number | null;
+  resetAfterSeconds: number | null;
+  resetsAt: string | null;
+}
+
+export interface QuotaRow {
+  name: string;
+  accountId: string | null;
+  email: string | null;
+  plan: string | null;
+  source: SnapshotSource;
+  state: AccountState;
+  reason: ProbeReason;
+  message: string | null;
+  errorCode: string | null;
+  httpStatus: number | null;
+  fetchedAt: string;
+  stale: boolean;
+  windows: QuotaRowWindow[];
+  credits: Credits;
+}
+
+const UNKNOWN_CREDITS: Credits = { hasCredits: null, unlimited: null, balance: null };
+
+/** Reset countdowns are recomputed against `now`, so a cached row never shows a stale countdown. */
+export function toQuotaRow(account: Account, result: ProbeResult, now: number, stale = false): QuotaRow {
+  const snapshot = result.snapshot;
+  return {
+    name: account.name,
+    accountId: account.accountId,
+    email: account.email,
+    plan: snapshot?.plan ?? account.plan,
+    source: result.source,
+    state: result.state,
+    reason: result.reason,
+    message: result.message,
+    errorCode: result.errorCode,
+    httpStatus: result.httpStatus,
+    fetchedAt: result.fetchedAt,
+    stale,
+    windows: (snapshot?.windows ?? []).map((w) => ({
+      kind: w.kind,
+      scope: w.scope,
+      limitName: w.limitName,
+      usedPercent: w.usedPercent,
+      remainingPercent: w.remainingPercent,
+      windowSeconds: w.windowSeconds,
+      resetAfterSeconds: w.resetsAt == null ? w.resetAfterSeconds : secondsUntil(w.resetsAt, now),
+      resetsAt: w.resetsAt,
+    })),
+    credits: snapshot?.credits ?? UNKNOWN_CREDITS,
+  };
+}
+
+function secondsUntil(iso: string, now: number): number {
+  return Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
+}
+
+/** The main window of a kind: the rate_limit's own window, not a code-review or additional one. */
+export function mainWindow(row: Pick<QuotaRow, 'windows'>, kind: QuotaWindow['kind']): QuotaRowWindow | null {
+  const own = row.windows.filter((w) => w.kind === kind && (w.scope === 'primary' || w.scope === 'secondary'));
+  return own[0] ?? null;
+}
