@@ -1,0 +1,89 @@
+// What the CPA client hands back. Errors are values: every call returns CpaResult.
+import type { CpaGeneration } from './routes.ts';
+
+export interface CpaServerConfig {
+  /** Operator's name for the server, e.g. "main". */
+  name: string;
+  /** Base URL such as http://127.0.0.1:8317 (a trailing /v0/management is accepted and stripped). */
+  url: string;
+  managementKey: string;
+}
+
+export const CPA_ERROR_KINDS = [
+  'unauthorized',
+  'breaker_open',
+  'forbidden',
+  'not_found',
+  'bad_request',
+  'no_management_api',
+  'http_error',
+  'network',
+  'timeout',
+  'malformed',
+  'invalid_input',
+] as const;
+export type CpaErrorKind = (typeof CPA_ERROR_KINDS)[number];
+
+export interface CpaError {
+  kind: CpaErrorKind;
+  /** The configured server name (never the key). */
+  server: string;
+  status: number | null;
+  /** One line that says what went wrong and how to fix it. Never contains the management key. */
+  message: string;
+}
+
+export type CpaResult<T> = { ok: true; value: T } | { ok: false; error: CpaError };
+
+export interface CpaAuthFile {
+  name: string;
+  type: string | null;
+  provider: string | null;
+  authIndex: string | null;
+  email: string | null;
+  account: string | null;
+  label: string | null;
+  accountType: string | null;
+  disabled: boolean;
+  unavailable: boolean;
+  runtimeOnly: boolean;
+  /** CPA's own state of the credential: active, disabled, error, … */
+  status: string | null;
+  statusMessage: string | null;
+  source: string | null;
+  path: string | null;
+  modtime: string | null;
+  lastRefresh: string | null;
+  nextRetryAfter: string | null;
+}
+
+export interface CpaDeleteResult {
+  deleted: string[];
+  failed: Array<{ name: string; error: string }>;
+  /** True when CPA answered 207: some names were deleted and some were not. */
+  partial: boolean;
+}
+
+export interface CpaApiCallRequest {
+  authIndex: string;
+  method: string;
+  url: string;
+  header?: Record<string, string>;
+  data?: string;
+}
+
+export interface CpaApiCallResponse {
+  statusCode: number;
+  /** Header names as CPA returns them; values are arrays (a header may repeat). */
+  header: Record<string, string[]>;
+  body: string;
+}
+
+export type UsageQueueRecord = Record<string, unknown>;
+
+export interface CpaBreakerState {
+  open: boolean;
+  reason: string | null;
+}
+
+export type { CpaGeneration };
