@@ -1,0 +1,60 @@
+// Counters a test or benchmark reads back: what the simulator saw, never what it was sent (no secrets).
+
+export interface SimStats {
+  /** path → status (or "cancelled") → count */
+  requests: Record<string, Record<string, number>>;
+  totalRequests: number;
+  inFlight: number;
+  peakInFlight: number;
+  /** Highest concurrent requests seen from one client IP. */
+  peakInFlightPerIp: number;
+  refreshes: number;
+  refreshFailures: number;
+  /** Attempts to use a refresh token that had already been rotated away. */
+  reusedRefreshTokens: number;
+  cloudflareChallenges: number;
+}
+
+export function createStats() {
+  const stats: SimStats = {
+    requests: {},
+    totalRequests: 0,
+    inFlight: 0,
+    peakInFlight: 0,
+    peakInFlightPerIp: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+    reusedRefreshTokens: 0,
+    cloudflareChallenges: 0,
+  };
+  const perIp = new Map<string, number>();
+  return {
+    stats,
+    /** Marks a request in flight; returns how many the client IP now has, this one included. */
+    enter(ip: string): number {
+      const n = (perIp.get(ip) ?? 0) + 1;
+      perIp.set(ip, n);
+      stats.inFlight += 1;
+      stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+      stats.peakInFlightPerIp = Math.max(stats.peakInFlightPerIp, n);
+      return n;
+    },
+    leave(ip: string): void {
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) perIp.delete(ip);
+      else perIp.set(ip, n);
+      stats.inFlight -= 1;
+    },
+    record(path: string, status: number | 'cancelled'): void {
+      const byStatus = stats.requests[path] ?? {};
+      stats.requests[path] = byStatus;
+      byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
+      stats.totalRequests += 1;
+    },
+    /** A deep copy, so callers can compare before/after. */
+    snapshot(): SimStats {
+      return structuredClone(stats);
+    },
+  };
+}
+export type StatsRecorder = ReturnType<typeof createStats>;
