@@ -1,0 +1,223 @@
+// Accounts as the store knows them: identity, source and flags. Secrets never live here; they stay in
+// the auth files. Token lifecycle facts (expiry, refresh outcomes) live beside them in token_state.
+import type { Account, AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
+import type { Clock } from '../domain/time.ts';
+import type { Db } from './db.ts';
+
+/** An account without its credentials: what the database holds. */
+export type StoredAccount = Omit<Account, 'credentials'> & { createdAt: number; updatedAt: number };
+export type AccountInput = Omit<Account, 'credentials'> & Partial<Pick<Account, 'credentials'>>;
+
+export interface TokenState {
+  accountId: string;
+  /** Access token expiry, ms since epoch. */
+  accessExpiresAt: number | null;
+  /** Last successful refresh, ms since epoch. */
+  lastRefresh: number | null;
+  /** Consecutive failed refreshes since the last success. */
+  refreshFailures: number;
+  /** Upstream error code of the last failed refresh (never a body or token). */
+  lastRefreshError: string | null;
+  /** Last refresh attempt, successful or not, ms since epoch. */
+  lastRefreshAt: number | null;
+  updatedAt: number;
+}
+
+interface AccountRow {
+  id: string;
+  name: string;
+  email: string | null;
+  plan: string | null;
+  account_id: string | null;
+  format: string;
+  source_kind: string;
+  source_path: string | null;
+  source_index: number | null;
+  disabled: number;
+  added_at: number | null;
+  last_used: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface TokenRow {
+  account_id: string;
+  access_expires_at: number | null;
+  last_refresh: number | null;
+  refresh_failures: number;
+  last_refresh_error: string | null;
+  last_refresh_at: number | null;
+  updated_at: number;
+}
+
+const num = (v: unknown): number | null => (v == null ? null : Number(v));
+
+function toAccount(r: AccountRow): StoredAccount {
+  return {
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    plan: r.plan,
+    accountId: r.account_id,
+    format: r.format as AuthFileFormat,
+    sourceKind: r.source_kind as AccountSourceKind,
+    sourcePath: r.source_path,
+    sourceIndex: num(r.source_index),
+    disabled: Number(r.disabled) !== 0,
+    addedAt: num(r.added_at),
+    lastUsed: num(r.last_used),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toTokenState(r: TokenRow): TokenState {
+  return {
+    accountId: r.account_id,
+    accessExpiresAt: num(r.access_expires_at),
+    lastRefresh: num(r.last_refresh),
+    refreshFailures: Number(r.refresh_failures),
+    lastRefreshError: r.last_refresh_error,
+    lastRefreshAt: num(r.last_refresh_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+const COLUMNS =
+  'id, name, email, plan, account_id, format, source_kind, source_path, source_index, disabled, added_at, last_used, created_at, updated_at';
+
+const UPSERT = `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, plan = excluded.plan,
+  account_id = excluded.account_id, format = excluded.format, source_kind = excluded.source_kind,
+  source_path = excluded.source_path, source_index = excluded.source_index, disabled = excluded.disabled,
+  added_at = COALESCE(excluded.added_at, accounts.added_at), last_used = COALESCE(excluded.last_used, accounts.last_used),
+  updated_at = excluded.updated_at`;
+
+export class AccountsRepo {
+  readonly db: Db;
+  readonly clock: Clock;
+
+  constructor(db: Db, clock: Clock = Date.now) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Inserts or updates by id; created_at is kept from the first insert. Credentials are ignored. */
+  async upsert(account: AccountInput): Promise<void> {
+    const now = this.clock();
+    await this.db.run(UPSERT, [
+      account.id,
+      account.name,
+      account.email,
+      account.plan,
+      account.accountId,
+      account.format,
+      account.sourceKind,
+      account.sourcePath,
+      account.sourceIndex,
+      account.disabled ? 1 : 0,
+      account.addedAt,
+      account.lastUsed,
+      now,
+      now,
+    ]);
+  }
+
+  /** Upserts many in one transaction (imports of hundreds of files). */
+  async upsertMany(accounts: readonly AccountInput[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const repo = new AccountsRepo(tx, this.clock);
+      for (const a of accounts) await repo.upsert(a);
+    });
+  }
+
+  async list(): Promise<StoredAccount[]> {
+    const rows = await this.db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ORDER BY name, id`);
+    return rows.map(toAccount);
+  }
+
+  async get(id: string): Promise<StoredAccount | undefined> {
+    const row = await this.db.get<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`, [id]);
+    return row ? toAccount(row) : undefined;
+  }
+
+  /** By display name; when several sources share a name, the oldest wins (use ids to be exact). */
+  async getByName(name: string): Promise<StoredAccount | undefined> {
+    const row = await this.db.get<AccountRow>(
+      `SELECT ${COLUMNS} FROM accounts WHERE name = ? ORDER BY created_at, id LIMIT 1`,
+      [name],
+    );
+    return row ? toAccount(row) : undefined;
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const r = await this.db.run('UPDATE accounts SET disabled = ?, updated_at = ? WHERE id = ?', [
+      disabled ? 1 : 0,
+      this.clock(),
+      id,
+    ]);
+    return r.changes > 0;
+  }
+
+  async touchLastUsed(id: string, at: number = this.clock()): Promise<void> {
+    await this.db.run('UPDATE accounts SET last_used = ?, updated_at = ? WHERE id = ?', [at, this.clock(), id]);
+  }
+
+  /** Removes the account and everything recorded about it. Returns false if it did not exist. */
+  async remove(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const r = await tx.run('DELETE FROM accounts WHERE id = ?', [id]);
+      await tx.run('DELETE FROM token_state WHERE account_id = ?', [id]);
+      await tx.run('DELETE FROM quota_latest WHERE account_id = ?', [id]);
+      await tx.run('DELETE FROM quota_snapshots WHERE account_id = ?', [id]);
+      await tx.run('DELETE FROM account_flags WHERE account_id = ?', [id]);
+      return r.changes > 0;
+    });
+  }
+
+  async getTokenState(id: string): Promise<TokenState | undefined> {
+    const row = await this.db.get<TokenRow>('SELECT * FROM token_state WHERE account_id = ?', [id]);
+    return row ? toTokenState(row) : undefined;
+  }
+
+  async listTokenStates(): Promise<TokenState[]> {
+    const rows = await this.db.query<TokenRow>('SELECT * FROM token_state ORDER BY account_id');
+    return rows.map(toTokenState);
+  }
+
+  /** Records the expiry read from a token (JWT exp or the file's field) without touching refresh history. */
+  async setAccessExpiry(id: string, accessExpiresAt: number | null): Promise<void> {
+    await this.db.run(
+      `INSERT INTO token_state (account_id, access_expires_at, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at`,
+      [id, accessExpiresAt, this.clock()],
+    );
+  }
+
+  async recordRefreshSuccess(id: string, accessExpiresAt: number | null, at: number = this.clock()): Promise<void> {
+    await this.db.run(
+      `INSERT INTO token_state (account_id, access_expires_at, last_refresh, refresh_failures, last_refresh_error, last_refresh_at, updated_at)
+       VALUES (?, ?, ?, 0, NULL, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET access_expires_at = excluded.access_expires_at,
+         last_refresh = excluded.last_refresh, refresh_failures = 0, last_refresh_error = NULL,
+         last_refresh_at = excluded.last_refresh_at, updated_at = excluded.updated_at`,
+      [id, accessExpiresAt, at, at, this.clock()],
+    );
+  }
+
+  /** `errorCode` is the upstream code (e.g. refresh_token_reused), never a body or token. */
+  async recordRefreshFailure(id: string, errorCode: string, at: number = this.clock()): Promise<TokenState> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO token_state (account_id, refresh_failures, last_refresh_error, last_refresh_at, updated_at)
+         VALUES (?, 1, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET refresh_failures = token_state.refresh_failures + 1,
+           last_refresh_error = excluded.last_refresh_error, last_refresh_at = excluded.last_refresh_at,
+           updated_at = excluded.updated_at`,
+        [id, errorCode, at, this.clock()],
+      );
+      const row = await tx.get<TokenRow>('SELECT * FROM token_state WHERE account_id = ?', [id]);
+      return toTokenState(row!);
+    });
+  }
+}

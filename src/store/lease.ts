@@ -1,0 +1,94 @@
+// Named leases with a holder, an expiry and a fencing token, atomic on both backends through one
+// INSERT … ON CONFLICT … WHERE … RETURNING. The token grows every time the lease changes hands (or is
+// taken again after expiring), so work stamped with an older token can be refused downstream.
+// Expiry uses the caller's clock: instances sharing a database need roughly synchronized clocks (NTP).
+import type { Clock } from '../domain/time.ts';
+import type { Db } from './db.ts';
+
+export interface Lease {
+  name: string;
+  holder: string;
+  token: number;
+  expiresAt: number;
+  acquiredAt: number;
+}
+
+interface LeaseRow {
+  name: string;
+  holder: string;
+  token: number;
+  expires_at: number;
+  acquired_at: number;
+}
+
+const toLease = (r: LeaseRow): Lease => ({
+  name: r.name,
+  holder: r.holder,
+  token: Number(r.token),
+  expiresAt: Number(r.expires_at),
+  acquiredAt: Number(r.acquired_at),
+});
+
+// Same holder with a live lease: extend, keep token and acquired_at. Otherwise only an expired lease is taken.
+const ACQUIRE = `INSERT INTO leases (name, holder, token, expires_at, acquired_at) VALUES (?, ?, 1, ?, ?)
+ON CONFLICT (name) DO UPDATE SET
+  token = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ? THEN leases.token ELSE leases.token + 1 END,
+  acquired_at = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ? THEN leases.acquired_at ELSE excluded.acquired_at END,
+  holder = excluded.holder,
+  expires_at = excluded.expires_at
+WHERE leases.expires_at <= ? OR leases.holder = excluded.holder
+RETURNING name, holder, token, expires_at, acquired_at`;
+
+function checkArgs(name: string, holder: string, ttlMs: number): void {
+  if (name === '' || holder === '') throw new Error('lease name and holder must not be empty');
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`lease ttl must be a positive number of ms, got ${ttlMs}`);
+}
+
+export class LeaseStore {
+  readonly db: Db;
+  readonly clock: Clock;
+
+  constructor(db: Db, clock: Clock = Date.now) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Takes the lease if it is free or expired (or already ours); null when someone else holds it. */
+  async acquire(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    checkArgs(name, holder, ttlMs);
+    const now = this.clock();
+    const row = await this.db.get<LeaseRow>(ACQUIRE, [name, holder, now + ttlMs, now, now, now, now]);
+    return row ? toLease(row) : null;
+  }
+
+  /** Extends a live lease we hold with this token; null when it expired or changed hands (we lost it). */
+  async renew(name: string, holder: string, token: number, ttlMs: number): Promise<Lease | null> {
+    checkArgs(name, holder, ttlMs);
+    const now = this.clock();
+    const row = await this.db.get<LeaseRow>(
+      `UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?
+       RETURNING name, holder, token, expires_at, acquired_at`,
+      [now + ttlMs, name, holder, token, now],
+    );
+    return row ? toLease(row) : null;
+  }
+
+  /** Gives the lease up early so another instance can take it now. The row stays so tokens keep growing. */
+  async release(name: string, holder: string, token: number): Promise<boolean> {
+    const now = this.clock();
+    const r = await this.db.run(
+      'UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?',
+      [now, name, holder, token, now],
+    );
+    return r.changes > 0;
+  }
+
+  /** The live lease, or null when none is held. */
+  async current(name: string): Promise<Lease | null> {
+    const row = await this.db.get<LeaseRow>(
+      'SELECT name, holder, token, expires_at, acquired_at FROM leases WHERE name = ? AND expires_at > ?',
+      [name, this.clock()],
+    );
+    return row ? toLease(row) : null;
+  }
+}

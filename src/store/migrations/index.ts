@@ -1,0 +1,7 @@
+// Every migration, in version order. Ranges: core store 1–99, inspection/actions/schedules 100–199,
+// monitor 200–299, others 300+. Add one import and one entry per file.
+import type { Migration } from '../db.ts';
+import core001 from './001-core.ts';
+import monitor200 from './200-monitor.ts';
+
+export const MIGRATIONS: Migration[] = [core001, monitor200].sort((a, b) => a.version - b.version);

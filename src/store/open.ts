@@ -1,0 +1,95 @@
+// Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given
+// (flag or CODEX_FLEET_DATABASE_URL). Creates the directory (0700) and brings the schema up to date.
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Db, Migration } from './db.ts';
+import { migrate } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { openPostgres, redactUrl } from './postgres.ts';
+import { openSqlite } from './sqlite.ts';
+
+export const DB_FILE_NAME = 'codex-fleet.db';
+
+export interface StoreOptions {
+  /** Directory for the SQLite file; default CODEX_FLEET_DATA_DIR or ./data. */
+  dataDir?: string;
+  /** postgres://… (or sqlite:<path>); default CODEX_FLEET_DATABASE_URL, else SQLite in dataDir. */
+  databaseUrl?: string;
+  /** Run pending migrations (default true). */
+  migrate?: boolean;
+  migrations?: readonly Migration[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** Parses `postgres://…`, `postgresql://…`, `sqlite:<path>` or `sqlite::memory:`. */
+export function parseDatabaseSpec(spec: string): DatabaseTarget {
+  const s = spec.trim();
+  if (s.startsWith('postgres://') || s.startsWith('postgresql://')) return { kind: 'postgres', url: s };
+  if (s.startsWith('sqlite:')) {
+    const path = s.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '')
+      throw new Error(`database "${spec}" has no file: use sqlite:<path>, e.g. sqlite:./data/codex-fleet.db`);
+    return { kind: 'sqlite', path };
+  }
+  throw new Error(
+    `unsupported database "${redactUrl(s) === '<unparseable database URL>' ? s : redactUrl(s)}": use postgres://user:pass@host:5432/db or sqlite:<path>`,
+  );
+}
+
+export function resolveDataDir(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = dataDir ?? env.CODEX_FLEET_DATA_DIR ?? './data';
+  return isAbsolute(dir) ? dir : resolve(dir);
+}
+
+/** Creates the directory with mode 0700 if missing and checks that we can write into it. */
+export function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new Error(
+      `cannot create data directory ${dir}: ${(error as Error).message}. Set --data-dir or CODEX_FLEET_DATA_DIR`,
+    );
+  }
+  if (!statSync(dir).isDirectory()) throw new Error(`data directory ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new Error(
+      `data directory ${dir} is not writable. Fix its permissions or set --data-dir / CODEX_FLEET_DATA_DIR`,
+    );
+  }
+}
+
+/** Opens a database from a parsed target, without migrating. */
+export async function openDatabase(target: DatabaseTarget): Promise<Db> {
+  if (target.kind === 'postgres') return openPostgres(target.url);
+  if (target.path !== ':memory:') ensureDataDir(resolve(target.path, '..'));
+  try {
+    return openSqlite(target.path);
+  } catch (error) {
+    throw new Error(`cannot open SQLite database ${target.path}: ${(error as Error).message}`);
+  }
+}
+
+export function resolveTarget(options: StoreOptions = {}): DatabaseTarget {
+  const env = options.env ?? process.env;
+  const url = options.databaseUrl ?? (env.CODEX_FLEET_DATABASE_URL || undefined);
+  if (url !== undefined) return parseDatabaseSpec(url);
+  return { kind: 'sqlite', path: join(resolveDataDir(options.dataDir, env), DB_FILE_NAME) };
+}
+
+/** The store every command and the server use: opened, migrated, ready. */
+export async function openStore(options: StoreOptions = {}): Promise<Db> {
+  const db = await openDatabase(resolveTarget(options));
+  if (options.migrate !== false) {
+    try {
+      await migrate(db, options.migrations ?? MIGRATIONS);
+    } catch (error) {
+      await db.close().catch(() => {});
+      throw error;
+    }
+  }
+  return db;
+}

@@ -1,0 +1,212 @@
+// PostgreSQL implementation of Db on pg's Pool. SQL is written with `?` placeholders and rewritten to
+// $1, $2, … once per distinct statement. A transaction holds one pooled client for its whole life.
+import pg from 'pg';
+import type { Db, RunResult, SqlValue } from './db.ts';
+
+export interface PostgresOptions {
+  /** Connections in the pool. */
+  max?: number;
+  connectTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+// BIGINT (COUNT, SUM of INTEGER, ms timestamps) as number when it fits exactly, else bigint.
+const parseInt8 = (v: string): number | bigint => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : BigInt(v);
+};
+// NUMERIC (SUM of BIGINT) as number only when that loses nothing, else the exact string.
+const parseNumeric = (v: string): number | string => {
+  const n = Number(v);
+  return Number.isFinite(n) && String(n) === v ? n : v;
+};
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return parseInt8;
+    if (oid === NUMERIC_OID) return parseNumeric;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/**
+ * Rewrites `?` placeholders to `$n`, leaving `?` alone inside '…' strings, "…" identifiers,
+ * $tag$…$tag$ bodies and comments.
+ */
+export function rewritePlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      const end = skipQuoted(sql, i, c);
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      const end = nl === -1 ? sql.length : nl;
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      const end = close === -1 ? sql.length : close + 2;
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? ' ')) {
+      const tag = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i));
+      if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        const end = close === -1 ? sql.length : close + tag[0].length;
+        out += sql.slice(i, end);
+        i = end;
+      } else {
+        out += c;
+        i++;
+      }
+    } else if (c === '?') {
+      n++;
+      out += `$${n}`;
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+function skipQuoted(sql: string, start: number, quote: string): number {
+  let i = start + 1;
+  while (i < sql.length) {
+    if (sql[i] === quote) {
+      if (sql[i + 1] === quote)
+        i += 2; // doubled quote is an escaped quote
+      else return i + 1;
+    } else i++;
+  }
+  return sql.length;
+}
+
+/** The URL without its password, for error messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '<unparseable database URL>';
+  }
+}
+
+const toParam = (v: SqlValue): unknown => {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v;
+};
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+function makeOps(target: Queryable, rewrite: (sql: string) => string) {
+  const q = async (sql: string, params?: readonly SqlValue[]) =>
+    params && params.length > 0
+      ? target.query(rewrite(sql), params.map(toParam))
+      : target.query(sql.includes('?') ? rewrite(sql) : sql);
+  return {
+    query: async <T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> => (await q(sql, params)).rows as T[],
+    get: async <T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> =>
+      (await q(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, params?: readonly SqlValue[]): Promise<RunResult> => ({
+      changes: (await q(sql, params)).rowCount ?? 0,
+    }),
+    // Several statements, no params: pg sends them with the simple protocol in one round trip.
+    exec: async (sql: string): Promise<void> => {
+      await target.query(sql);
+    },
+  };
+}
+
+/** Opens a pool and checks that the server answers, with an error that says what to fix. */
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(
+      `invalid PostgreSQL URL ${JSON.stringify(redactUrl(url))}: expected postgres://user:pass@host:5432/db`,
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error(`invalid PostgreSQL URL ${redactUrl(url)}: the scheme must be postgres:// or postgresql://`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    types,
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that crashes the process.
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code ? `${e.code}: ${e.message}` : e.message;
+    throw new Error(
+      `cannot connect to PostgreSQL at ${redactUrl(url)} (${why}). Is the server running and the URL right?`,
+    );
+  }
+
+  const rewrites = new Map<string, string>();
+  const rewrite = (sql: string): string => {
+    let r = rewrites.get(sql);
+    if (r === undefined) {
+      r = rewritePlaceholders(sql);
+      if (rewrites.size >= 2000) rewrites.clear();
+      rewrites.set(sql, r);
+    }
+    return r;
+  };
+
+  let closed = false;
+  const db: Db = {
+    dialect: 'postgres',
+    ...makeOps(pool, rewrite),
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx: Db = {
+        dialect: 'postgres',
+        ...makeOps(client, rewrite),
+        // Nested transactions reuse the open one: an error propagates and the outermost rolls back.
+        transaction: (inner) => inner(tx),
+        close: async () => {
+          throw new Error('cannot close the database from inside a transaction');
+        },
+      };
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error; // connection is unusable: do not return it to the pool
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+  return db;
+}

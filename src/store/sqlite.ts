@@ -1,0 +1,116 @@
+// SQLite implementation of Db on node:sqlite (DatabaseSync). Calls are synchronous underneath; the
+// async surface only exists so the same code runs on PostgreSQL. One connection per Db: while a
+// transaction is open, calls from outside it wait, so they never land inside someone else's transaction.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Db, RunResult, SqlValue } from './db.ts';
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock before SQLITE_BUSY (ms). */
+  busyTimeoutMs?: number;
+  /** Prepared statements kept per connection; the cache is dropped when it grows past this. */
+  statementCacheSize?: number;
+}
+
+type Params = readonly SqlValue[];
+
+export function openSqlite(path: string, options: SqliteOptions = {}): Db {
+  const conn = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
+  if (path !== ':memory:') conn.exec('PRAGMA journal_mode = WAL');
+  conn.exec('PRAGMA synchronous = NORMAL');
+  conn.exec('PRAGMA foreign_keys = ON');
+  conn.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+
+  const cacheSize = options.statementCacheSize ?? 500;
+  const cache = new Map<string, StatementSync>();
+  const prepare = (sql: string): StatementSync => {
+    let stmt = cache.get(sql);
+    if (stmt === undefined) {
+      stmt = conn.prepare(sql);
+      if (cache.size >= cacheSize) cache.clear();
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+
+  // Direct (ungated) operations: used by the transaction handle and, when idle, by the outer Db.
+  const all = <T>(sql: string, params?: Params): T[] =>
+    (params && params.length > 0 ? prepare(sql).all(...(params as SqlValue[] as never[])) : prepare(sql).all()) as T[];
+  const one = <T>(sql: string, params?: Params): T | undefined =>
+    (params && params.length > 0 ? prepare(sql).get(...(params as never[])) : prepare(sql).get()) as T | undefined;
+  const write = (sql: string, params?: Params): RunResult => {
+    const r = params && params.length > 0 ? prepare(sql).run(...(params as never[])) : prepare(sql).run();
+    return { changes: Number(r.changes) };
+  };
+
+  let closed = false;
+  let busy: Promise<void> | null = null; // settled when the open transaction ends
+  const idle = async (): Promise<void> => {
+    while (busy !== null) await busy;
+    if (closed) throw new Error('database is closed');
+  };
+
+  const tx: Db = {
+    dialect: 'sqlite',
+    query: async (sql, params) => all(sql, params),
+    get: async (sql, params) => one(sql, params),
+    run: async (sql, params) => write(sql, params),
+    exec: async (sql) => conn.exec(sql),
+    // Nested transactions reuse the open one: an error propagates and the outermost rolls back.
+    transaction: (fn) => fn(tx),
+    close: async () => {
+      throw new Error('cannot close the database from inside a transaction');
+    },
+  };
+
+  const db: Db = {
+    dialect: 'sqlite',
+    async query(sql, params) {
+      if (busy !== null || closed) await idle();
+      return all(sql, params);
+    },
+    async get(sql, params) {
+      if (busy !== null || closed) await idle();
+      return one(sql, params);
+    },
+    async run(sql, params) {
+      if (busy !== null || closed) await idle();
+      return write(sql, params);
+    },
+    async exec(sql) {
+      if (busy !== null || closed) await idle();
+      conn.exec(sql);
+    },
+    async transaction(fn) {
+      // Inline wait: no await may sit between seeing `busy` empty and claiming it.
+      while (busy !== null) await busy;
+      if (closed) throw new Error('database is closed');
+      let release!: () => void;
+      busy = new Promise((resolve) => {
+        release = resolve;
+      });
+      try {
+        // IMMEDIATE takes the write lock now, so two processes never deadlock upgrading read locks.
+        conn.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(tx);
+          conn.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (conn.isTransaction) conn.exec('ROLLBACK');
+          throw error;
+        }
+      } finally {
+        busy = null;
+        release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      await idle();
+      closed = true;
+      cache.clear();
+      conn.close();
+    },
+  };
+  return db;
+}
