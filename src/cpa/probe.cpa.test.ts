@@ -1,0 +1,94 @@
+// Server inspection through the REAL CPA: api-call reaches the simulator's usage endpoint (loopback
+// url) with the token CPA substitutes for $TOKEN$; the answer is classified by the upstream room.
+import assert from 'node:assert/strict';
+import { basename } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../../test/support/cpa.ts';
+import { startSimulator } from '../sim/index.ts';
+import { CpaClient } from './client.ts';
+import { probeViaCpa } from './probe.ts';
+
+const sim = await startSimulator({
+  accounts: [
+    { id: 'acct-ok', email: 'ok@example.com', scenario: 'healthy', plan: 'plus' },
+    { id: 'acct-full', email: 'full@example.com', scenario: 'exhausted' },
+    { id: 'acct-429', email: 'limit@example.com', scenario: 'usage-limit-429' },
+    { id: 'acct-gone', email: 'gone@example.com', scenario: 'deactivated-workspace' },
+    { id: 'acct-cf', email: 'cf@example.com', scenario: 'cloudflare' },
+  ],
+});
+// A second upstream whose /wham/usage is retired: the probe must fall back to /codex/usage.
+const retired = await startSimulator({
+  accounts: [{ id: 'acct-old', email: 'old@example.com', scenario: 'healthy', plan: 'pro' }],
+  retiredPaths: [{ path: '/wham', status: 404 }],
+});
+const started = await tryStartCpa();
+const cpa: StartedCpa | null = 'skip' in started ? null : started;
+const skip = 'skip' in started ? started.skip : undefined;
+after(async () => {
+  await cpa?.stop();
+  await Promise.all([sim.close(), retired.close()]);
+});
+
+const client = new CpaClient({ name: 'real', url: cpa?.url ?? 'http://127.0.0.1:1', managementKey: cpa?.key ?? 'x' });
+const authIndexByEmail = new Map<string, string>();
+
+describe('probeViaCpa against the real CPA and the simulator', { skip }, () => {
+  test('the simulator accounts appear in CPA', async () => {
+    assert.ok(cpa);
+    const names = [
+      ...(await sim.writeAuthFiles(cpa.authDir, 'cpa', { farExpiry: true })),
+      ...(await retired.writeAuthFiles(cpa.authDir, 'cpa', { farExpiry: true })),
+    ].map((p) => basename(p));
+    await waitForAuthFiles(cpa, names);
+    const list = await client.listAuthFiles();
+    assert.ok(list.ok);
+    for (const f of list.value) if (f.email && f.authIndex) authIndexByEmail.set(f.email, f.authIndex);
+    assert.equal(authIndexByEmail.size, 6);
+  });
+
+  const cases = [
+    { email: 'ok@example.com', state: 'ok', reason: 'quota_available', status: 200 },
+    { email: 'full@example.com', state: 'exhausted', status: 200 },
+    { email: 'limit@example.com', state: 'exhausted', reason: 'usage_limit_reached', status: 429 },
+    { email: 'gone@example.com', state: 'workspace_deactivated', reason: 'deactivated_workspace', status: 402 },
+    { email: 'cf@example.com', state: 'unknown', reason: 'cloudflare_challenge', status: 403 },
+  ] as const;
+  for (const c of cases) {
+    test(`${c.email} → ${c.state}`, async () => {
+      const account = sim.accounts.find((a) => a.email === c.email);
+      const res = await probeViaCpa(
+        client,
+        { authIndex: authIndexByEmail.get(c.email) ?? '', accountId: account?.id ?? null },
+        { chatgptUrl: sim.chatgptUrl, retries: 0 },
+      );
+      assert.equal(res.state, c.state, JSON.stringify(res));
+      if ('reason' in c) assert.equal(res.reason, c.reason);
+      assert.equal(res.httpStatus, c.status);
+      assert.equal(res.source, 'cpa');
+    });
+  }
+
+  test('healthy account: windows parsed and the sim saw the real token (CPA replaced $TOKEN$)', async () => {
+    const res = await probeViaCpa(
+      client,
+      { authIndex: authIndexByEmail.get('ok@example.com') ?? '', accountId: 'acct-ok' },
+      { chatgptUrl: sim.chatgptUrl, retries: 0 },
+    );
+    assert.equal(res.state, 'ok');
+    assert.equal(res.snapshot?.plan, 'plus');
+    assert.ok((res.snapshot?.windows.length ?? 0) > 0);
+  });
+
+  test('a retired /wham/usage falls back to /codex/usage, as the direct client does', async () => {
+    const pathMemory: Record<string, string> = {};
+    const res = await probeViaCpa(
+      client,
+      { authIndex: authIndexByEmail.get('old@example.com') ?? '', accountId: 'acct-old' },
+      { chatgptUrl: retired.chatgptUrl, retries: 0, pathMemory },
+    );
+    assert.equal(res.state, 'ok', JSON.stringify(res));
+    assert.equal(res.usagePath, '/codex/usage');
+    assert.equal(pathMemory[retired.chatgptUrl], '/codex/usage');
+  });
+});
