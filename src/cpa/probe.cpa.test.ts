@@ -7,6 +7,7 @@ import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../../test/suppo
 import { startSimulator } from '../sim/index.ts';
 import { CpaClient } from './client.ts';
 import { probeViaCpa } from './probe.ts';
+import { detailsFromAuthFileText, loadCpaAccounts } from './source.ts';
 
 const sim = await startSimulator({
   accounts: [
@@ -33,7 +34,7 @@ after(async () => {
 const client = new CpaClient({ name: 'real', url: cpa?.url ?? 'http://127.0.0.1:1', managementKey: cpa?.key ?? 'x' });
 const authIndexByEmail = new Map<string, string>();
 
-describe('probeViaCpa against the real CPA and the simulator', { skip }, () => {
+describe('CPA account source and probeViaCpa against the real CPA and the simulator', { skip }, () => {
   test('the simulator accounts appear in CPA', async () => {
     assert.ok(cpa);
     const names = [
@@ -45,6 +46,35 @@ describe('probeViaCpa against the real CPA and the simulator', { skip }, () => {
     assert.ok(list.ok);
     for (const f of list.value) if (f.email && f.authIndex) authIndexByEmail.set(f.email, f.authIndex);
     assert.equal(authIndexByEmail.size, 6);
+  });
+
+  test('loadCpaAccounts: codex files become cpa accounts; details add account id and plan, never tokens', async () => {
+    assert.ok((await client.setDisabled('codex-gone@example.com.json', true)).ok);
+    const plain = await loadCpaAccounts(client);
+    assert.ok(plain.ok);
+    assert.equal(plain.value.length, 6);
+    const gone = plain.value.find((a) => a.email === 'gone@example.com');
+    assert.ok(gone);
+    assert.equal(gone.id, 'cpa:real:codex-gone@example.com.json');
+    assert.equal(gone.sourceKind, 'cpa');
+    assert.equal(gone.format, 'cpa');
+    assert.equal(gone.disabled, true);
+    assert.equal(gone.cpa.status, 'disabled');
+    assert.equal(gone.cpa.authIndex, authIndexByEmail.get('gone@example.com'));
+    assert.equal(gone.accountId, null);
+
+    const detailed = await loadCpaAccounts(client, { withDetails: true });
+    assert.ok(detailed.ok);
+    const ok = detailed.value.find((a) => a.email === 'ok@example.com');
+    assert.equal(ok?.id, 'cpa:real:codex-ok@example.com.json', 'id does not depend on details');
+    assert.equal(ok?.accountId, 'acct-ok');
+    assert.equal(ok?.plan, 'plus');
+    assert.equal(ok?.credentials.expiresAt, Date.parse('2099-01-01T00:00:00Z'));
+    const simOk = sim.accounts.find((a) => a.email === 'ok@example.com');
+    const serialized = JSON.stringify(detailed.value);
+    assert.ok(simOk && !serialized.includes(simOk.accessToken) && !serialized.includes(simOk.refreshToken));
+    assert.ok((await client.setDisabled('codex-gone@example.com.json', false)).ok);
+    assert.equal(detailsFromAuthFileText('not json'), null);
   });
 
   const cases = [
