@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ProbeResult } from '../domain/quota.ts';
+import { asCachedResult, cacheDecision, FileQuotaCache } from './cache.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function result(over: Partial<ProbeResult> = {}): ProbeResult {
+  return {
+    state: 'ok',
+    reason: 'quota_available',
+    httpStatus: 200,
+    errorCode: null,
+    message: null,
+    snapshot: null,
+    resetAfterSeconds: null,
+    retryAfterSeconds: null,
+    transient: false,
+    source: 'network',
+    fetchedAt: new Date(T0).toISOString(),
+    attempts: 1,
+    usagePath: '/wham/usage',
+    ...over,
+  };
+}
+
+describe('cacheDecision', () => {
+  const rows: [string, ProbeResult | null, number, boolean, string][] = [
+    ['no entry → network', null, T0, false, 'no_entry'],
+    ['fresh ok → cache', result(), T0 + 30_000, true, 'fresh'],
+    ['ok past the TTL → network', result(), T0 + 60_000, false, 'expired'],
+    [
+      'exhausted before its reset → cache, even long after the TTL',
+      result({ state: 'exhausted', resetAfterSeconds: 3600 }),
+      T0 + 3_599_000,
+      true,
+      'exhausted_until_reset',
+    ],
+    [
+      'exhausted after its reset → network',
+      result({ state: 'exhausted', resetAfterSeconds: 3600 }),
+      T0 + 3_600_000,
+      false,
+      'reset_passed',
+    ],
+    [
+      'exhausted with unknown reset → TTL',
+      result({ state: 'exhausted', resetAfterSeconds: null }),
+      T0 + 10_000,
+      true,
+      'fresh',
+    ],
+    ['exhausted with unknown reset past TTL → network', result({ state: 'exhausted' }), T0 + 61_000, false, 'expired'],
+    [
+      'transient failure → network',
+      result({ state: 'unknown', reason: 'timeout', transient: true }),
+      T0 + 1,
+      false,
+      'transient_failure',
+    ],
+    [
+      'auth_invalid within TTL → cache',
+      result({ state: 'auth_invalid', reason: 'auth_invalid' }),
+      T0 + 1,
+      true,
+      'fresh',
+    ],
+    ['unparsable fetchedAt → network', result({ fetchedAt: 'garbage' }), T0, false, 'bad_timestamp'],
+    [
+      'fetchedAt in the future (clock skew) → network',
+      result({ fetchedAt: new Date(T0 + 3_600_000).toISOString() }),
+      T0,
+      false,
+      'bad_timestamp',
+    ],
+  ];
+  for (const [name, last, now, useCache, reason] of rows) {
+    test(name, () => {
+      const d = cacheDecision(last, now, 60_000);
+      assert.equal(d.useCache, useCache);
+      assert.equal(d.reason, reason);
+    });
+  }
+  test('custom TTL', () => {
+    assert.equal(cacheDecision(result(), T0 + 5000, 1000).useCache, false);
+    assert.equal(cacheDecision(result(), T0 + 500, 1000).useCache, true);
+  });
+});
+
+test('asCachedResult marks the source and shortens countdowns', () => {
+  const r = result({
+    state: 'exhausted',
+    resetAfterSeconds: 100,
+    snapshot: {
+      plan: 'plus',
+      allowed: false,
+      limitReached: true,
+      rateLimitReachedType: null,
+      windows: [
+        {
+          kind: '5h',
+          scope: 'primary',
+          limitName: null,
+          usedPercent: 100,
+          remainingPercent: 0,
+          windowSeconds: 18000,
+          resetAfterSeconds: 100,
+          resetsAt: new Date(T0 + 100_000).toISOString(),
+        },
+      ],
+      credits: { hasCredits: null, unlimited: null, balance: null },
+      fetchedAt: new Date(T0).toISOString(),
+    },
+  });
+  const c = asCachedResult(r, T0 + 40_000);
+  assert.equal(c.source, 'cache');
+  assert.equal(c.resetAfterSeconds, 60);
+  assert.equal(c.snapshot!.windows[0].resetAfterSeconds, 60);
+  assert.equal(r.source, 'network', 'the original is not mutated');
+  assert.equal(asCachedResult(r, T0 + 500_000).resetAfterSeconds, 0);
+});
+
+describe('FileQuotaCache', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'codex-fleet-cache-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('round-trips results and usage paths, atomically, mode 0600, raw answers dropped', async () => {
+    const path = join(dir, 'sub', 'quota-cache.json');
+    const cache = await FileQuotaCache.open(path);
+    assert.equal(cache.get('a'), null);
+    cache.set('a', { ...result(), raw: { status: 200, headers: {}, body: 'SECRET-BODY' } } as ProbeResult);
+    cache.usagePaths['https://x/backend-api'] = '/codex/usage';
+    await cache.save();
+    const text = await readFile(path, 'utf8');
+    assert.ok(!text.includes('SECRET-BODY'));
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.deepEqual(
+      (await readdir(join(dir, 'sub'))).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+    const again = await FileQuotaCache.open(path);
+    assert.equal(again.get('a')?.state, 'ok');
+    assert.equal(again.usagePaths['https://x/backend-api'], '/codex/usage');
+  });
+
+  test('a transient failure does not replace a known answer', async () => {
+    const cache = await FileQuotaCache.open(join(dir, 'none.json'));
+    cache.set('a', result({ state: 'exhausted', resetAfterSeconds: 10 }));
+    cache.set('a', result({ state: 'unknown', reason: 'timeout', transient: true }));
+    assert.equal(cache.get('a')?.state, 'exhausted');
+    cache.set('b', result({ state: 'unknown', reason: 'timeout', transient: true }));
+    assert.equal(cache.get('b')?.reason, 'timeout');
+  });
+
+  test('corrupt, truncated or foreign files start empty instead of failing', async () => {
+    for (const [i, content] of [
+      '{"version":1,"results":{"a":',
+      'not json',
+      '[]',
+      '{"version":9}',
+      '{"version":1,"results":{"a":5,"b":{"state":"ok"}},"usagePaths":{"x":1}}',
+    ].entries()) {
+      const path = join(dir, `corrupt-${i}.json`);
+      await writeFile(path, content);
+      const cache = await FileQuotaCache.open(path);
+      assert.equal(cache.get('a'), null);
+      assert.equal(cache.get('b'), null);
+      assert.deepEqual(cache.usagePaths, {});
+    }
+  });
+});
