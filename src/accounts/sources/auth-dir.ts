@@ -1,0 +1,42 @@
+// A directory of auth files in any mix of the §4 formats (default `./account`). Dot-files (our
+// temp files, locks and journals) and anything not ending in .json are skipped.
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fsErrorMessage, readAuthFile } from '../auth-file.ts';
+import { isLoadError, problemsAsErrors } from '../formats/index.ts';
+import type { AccountLoad, AccountSource } from './types.ts';
+
+export const DEFAULT_ACCOUNT_DIR = 'account';
+
+export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR): AccountSource {
+  const location = resolve(dir);
+  return {
+    kind: 'auth-dir',
+    location,
+    async load(): Promise<AccountLoad> {
+      let names: string[];
+      try {
+        const entries = await readdir(location, { withFileTypes: true });
+        names = entries
+          .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && /\.json$/i.test(e.name))
+          .map((e) => e.name)
+          .sort();
+      } catch (error) {
+        return {
+          accounts: [],
+          errors: [{ path: location, index: null, format: null, message: fsErrorMessage(location, error) }],
+        };
+      }
+      const results = await Promise.all(names.map((name) => readAuthFile(join(location, name), 'auth-dir')));
+      const load: AccountLoad = { accounts: [], errors: [] };
+      for (const r of results) {
+        if (isLoadError(r)) load.errors.push(r);
+        else {
+          load.accounts.push(...r.accounts);
+          load.errors.push(...problemsAsErrors(r));
+        }
+      }
+      return load;
+    },
+  };
+}
