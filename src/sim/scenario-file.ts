@@ -11,21 +11,18 @@ const entrySchema = simAccountSpecSchema.extend({
   count: z.number().int().min(1).max(100_000).optional(),
 });
 
-export const scenarioFileSchema = z.union([
-  z.array(entrySchema),
-  z
-    .object({
-      accounts: z.array(entrySchema),
-      latency: latencySpecSchema.optional(),
-      seed: z.number().int().optional(),
-      cloudflareMaxInFlight: z.number().int().min(1).optional(),
-      refreshDelayMs: z.number().nonnegative().optional(),
-      retiredPaths: z
-        .array(z.object({ path: z.enum(['/wham', '/codex']), status: z.union([z.literal(403), z.literal(404)]) }))
-        .optional(),
-    })
-    .strict(),
-]);
+const fileObjectSchema = z
+  .object({
+    accounts: z.array(entrySchema),
+    latency: latencySpecSchema.optional(),
+    seed: z.number().int().optional(),
+    cloudflareMaxInFlight: z.number().int().min(1).optional(),
+    refreshDelayMs: z.number().nonnegative().optional(),
+    retiredPaths: z
+      .array(z.object({ path: z.enum(['/wham', '/codex']), status: z.union([z.literal(403), z.literal(404)]) }))
+      .optional(),
+  })
+  .strict();
 
 export interface ScenarioSetup {
   accounts: SimAccountSpec[];
@@ -50,7 +47,8 @@ function expand(entries: z.infer<typeof entrySchema>[]): SimAccountSpec[] {
 
 /** Validates parsed JSON; throws an Error naming each bad field. */
 export function parseScenarioSetup(value: unknown, origin = 'scenario file'): ScenarioSetup {
-  const parsed = scenarioFileSchema.safeParse(value);
+  // Parse each form on its own so errors point at the field, not at "(root): Invalid input".
+  const parsed = Array.isArray(value) ? z.array(entrySchema).safeParse(value) : fileObjectSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).slice(0, 8);
     throw new Error(`${origin} is not valid:\n  ${problems.join('\n  ')}\nScenarios: ${SCENARIO_NAMES.join(', ')}`);
