@@ -1,6 +1,5 @@
 // Resolves the runtime configuration once, from flags over environment over defaults, with clear errors.
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 export const DEFAULT_CHATGPT_URL = 'https://chatgpt.com/backend-api';
@@ -16,7 +15,7 @@ export interface FleetConfig {
   authUrl: string;
   /** Directory of auth files (any format of UPSTREAM.md §4). */
   accountDir: string;
-  /** Codex CLI home, read when it holds an auth.json; null to skip. */
+  /** A Codex CLI home (--codex-home) read as a source when it holds an auth.json; null to skip. */
   codexHome: string | null;
   /** codex-multi-auth v3 accounts file; null to skip. */
   multiAuthFile: string | null;
@@ -33,7 +32,7 @@ export interface ConfigFlags {
   chatgptUrl?: string;
   authUrl?: string;
   accountDir?: string;
-  codexHome?: string | false;
+  codexHome?: string;
   multiAuthFile?: string;
   concurrency?: string | number;
   timeoutMs?: string | number;
@@ -77,7 +76,6 @@ const schema = z.object({
 });
 
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): FleetConfig {
-  const codexHomeEnv = env.CODEX_HOME || join(homedir(), '.codex');
   const parsed = schema.safeParse({
     chatgptUrl: flags.chatgptUrl ?? env.CODEX_FLEET_CHATGPT_URL ?? DEFAULT_CHATGPT_URL,
     authUrl: flags.authUrl ?? env.CODEX_FLEET_AUTH_URL ?? DEFAULT_AUTH_URL,
@@ -97,7 +95,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     chatgptUrl: v.chatgptUrl,
     authUrl: v.authUrl,
     accountDir: resolve(flags.accountDir ?? env.CODEX_FLEET_ACCOUNT_DIR ?? 'account'),
-    codexHome: flags.codexHome === false ? null : resolve(flags.codexHome ?? codexHomeEnv),
+    codexHome: flags.codexHome ? resolve(flags.codexHome) : null,
     multiAuthFile: flags.multiAuthFile ? resolve(flags.multiAuthFile) : null,
     concurrency: v.concurrency,
     timeoutMs: v.timeoutMs,

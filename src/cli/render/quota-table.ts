@@ -21,7 +21,9 @@ function percent(value: number | null): string {
 
 function reset(resetsAt: string | null, resetAfterSeconds: number | null): string {
   if (resetsAt == null) return resetAfterSeconds == null ? '-' : `in ${formatDuration(resetAfterSeconds)}`;
-  const local = new Date(resetsAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+  const d = new Date(resetsAt);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const local = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
   return `${local} (${formatDuration(resetAfterSeconds)})`;
 }
 
@@ -34,12 +36,15 @@ function credits(row: QuotaRow): string {
 }
 
 /** The human table of `codex-fleet quota`; the JSON output comes from the same rows. */
-export function renderQuotaTable(rows: QuotaRow[]): string {
+export function renderQuotaTable(
+  rows: QuotaRow[],
+  colour = pc.isColorSupported && process.stdout.isTTY === true,
+): string {
   const hasMonthly = rows.some((r) => mainWindow(r, 'monthly'));
   const head = ['name', 'plan', '5h left', 'weekly left', 'weekly reset'];
   if (hasMonthly) head.push('monthly left', 'monthly reset');
   head.push('credits', 'state', 'source');
-  const table = new Table({ head, style: { head: ['cyan'] } });
+  const table = new Table({ head, style: colour ? { head: ['cyan'] } : { head: [], border: [] } });
   for (const row of rows) {
     const five = mainWindow(row, '5h');
     const week = mainWindow(row, 'weekly');
@@ -58,7 +63,11 @@ export function renderQuotaTable(rows: QuotaRow[]): string {
       );
     }
     const state = row.state === 'ok' ? 'ok' : `${row.state} (${row.reason})`;
-    cells.push(credits(row), STATE_COLOUR[row.state](state), row.stale ? `${row.source}, stale` : row.source);
+    cells.push(
+      credits(row),
+      colour ? STATE_COLOUR[row.state](state) : state,
+      row.stale ? `${row.source}, stale` : row.source,
+    );
     table.push(cells);
   }
   return table.toString();

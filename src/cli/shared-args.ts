@@ -1,0 +1,53 @@
+// Flags that several commands share, defined once, and the mapping from parsed flags to FleetConfig.
+import type { Command } from 'commander';
+import { type ConfigFlags, type FleetConfig, resolveConfig } from '../core/config.ts';
+
+export interface CommonOptions extends ConfigFlags {
+  json?: boolean;
+}
+
+/** Where data lives and which upstream to talk to: every command that opens the store or probes takes these. */
+export function addFleetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'where the SQLite store lives (env CODEX_FLEET_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env CODEX_FLEET_DATABASE_URL)')
+    .option('--account-dir <dir>', 'directory of auth files (env CODEX_FLEET_ACCOUNT_DIR, default ./account)')
+    .option('--codex-home <dir>', 'also read the Codex CLI auth.json in this directory')
+    .option('--multi-auth-file <file>', 'also read a codex-multi-auth v3 accounts file')
+    .option('--chatgpt-url <url>', 'ChatGPT backend base URL (env CODEX_FLEET_CHATGPT_URL)')
+    .option('--auth-url <url>', 'OAuth token endpoint (env CODEX_FLEET_AUTH_URL)');
+}
+
+export function addProbeOptions(cmd: Command): Command {
+  return cmd
+    .option('--concurrency <n>', 'parallel probes, 1-20 (env CODEX_FLEET_CONCURRENCY, default 5)')
+    .option('--timeout-ms <ms>', 'per-request timeout (env CODEX_AUTH_FETCH_TIMEOUT_MS, default 15000)')
+    .option('--retries <n>', 'retries on 408/429/5xx/network errors', '3')
+    .option('--retry-delay <seconds>', 'first retry delay, doubled each time, with jitter', '2.0')
+    .option(
+      '--probe <mode>',
+      'http | codex-cli | auto (auto falls back to the Codex CLI after Cloudflare answers)',
+      'http',
+    );
+}
+
+export function configFrom(options: CommonOptions, env: NodeJS.ProcessEnv = process.env): FleetConfig {
+  return resolveConfig(options, env);
+}
+
+/** Progress on stderr, so stdout stays machine-clean: one rewritten line on a terminal, sparse lines otherwise. */
+export function progressReporter(label: string, enabled: boolean) {
+  let lastDecile = -1;
+  return (p: { done: number; total: number }) => {
+    if (!enabled) return;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${label} ${p.done}/${p.total}${p.done === p.total ? '\n' : ''}`);
+      return;
+    }
+    const decile = Math.floor((p.done / p.total) * 10);
+    if (decile !== lastDecile) {
+      lastDecile = decile;
+      process.stderr.write(`${label} ${p.done}/${p.total}\n`);
+    }
+  };
+}

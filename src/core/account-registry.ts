@@ -1,0 +1,59 @@
+// Which accounts exist: the configured auth directory, the sources named in the config, and every file
+// an operator imported earlier (the store remembers its path). Missing directories are not errors:
+// a fresh install has none yet.
+import { existsSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { readAuthFile } from '../accounts/auth-file.ts';
+import { type AccountLoadError, isLoadError, problemsAsErrors } from '../accounts/formats/index.ts';
+import {
+  type AccountSource,
+  authDirSource,
+  codexHomeSource,
+  loadAll,
+  multiAuthSource,
+} from '../accounts/sources/index.ts';
+import type { AccountLoad } from '../accounts/sources/types.ts';
+import type { Account } from '../domain/account.ts';
+import type { StoredAccount } from '../store/index.ts';
+import type { FleetConfig } from './config.ts';
+
+export interface AccountLoadResult {
+  accounts: Account[];
+  errors: AccountLoadError[];
+}
+
+function importedFileSource(path: string, kind: Account['sourceKind']): AccountSource {
+  return {
+    kind,
+    location: path,
+    async load(): Promise<AccountLoad> {
+      const r = await readAuthFile(path, kind);
+      if (isLoadError(r)) return { accounts: [], errors: [r] };
+      return { accounts: r.accounts, errors: problemsAsErrors(r) };
+    },
+  };
+}
+
+export async function loadAccounts(config: FleetConfig, stored: readonly StoredAccount[]): Promise<AccountLoadResult> {
+  const sources: AccountSource[] = [];
+  const accountDir = resolve(config.accountDir);
+  if (existsSync(accountDir)) sources.push(authDirSource(accountDir));
+  if (config.codexHome && existsSync(resolve(config.codexHome, 'auth.json')))
+    sources.push(codexHomeSource(config.codexHome));
+  if (config.multiAuthFile) sources.push(multiAuthSource(config.multiAuthFile));
+  const covered = new Set(sources.map((s) => s.location));
+  const imported = new Set<string>();
+  for (const account of stored) {
+    if (!account.sourcePath || account.sourceKind === 'cpa') continue;
+    const path = resolve(account.sourcePath);
+    const inAccountDir = dirname(path) === accountDir || path.startsWith(accountDir + sep);
+    if (inAccountDir || covered.has(path) || imported.has(path)) continue;
+    imported.add(path);
+    sources.push(importedFileSource(path, account.sourceKind));
+  }
+  const load = await loadAll(sources);
+  // The same account can sit in two files (e.g. imported twice): the first source wins.
+  const seen = new Set<string>();
+  const accounts = load.accounts.filter((a) => !seen.has(a.id) && seen.add(a.id));
+  return { accounts, errors: load.errors };
+}

@@ -1,0 +1,280 @@
+// The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
+// sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
+import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
+import { writeAccountTokens } from '../accounts/write-back.ts';
+import type { Account } from '../domain/account.ts';
+import type { ProbeResult } from '../domain/quota.ts';
+import { type Clock, systemClock } from '../domain/time.ts';
+import { nextFlagState } from '../inspect/flags.ts';
+import { createRepos, openStore, type Repos } from '../store/index.ts';
+import { probeFromSnapshot } from '../store/snapshots-repo.ts';
+import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
+import type { RefreshFailure } from '../upstream/classify.ts';
+import { type CodexCliProbeOutcome, probeViaCodexCli } from '../upstream/codex-cli-probe.ts';
+import { type ProbeOptions, type ProbeOutcome, probeAccount } from '../upstream/probe.ts';
+import { probeAll, type SweepProgress, type SweepTarget } from '../upstream/probe-runner.ts';
+import { probeViaResponses } from '../upstream/responses-probe.ts';
+import type { UsagePathMemory } from '../upstream/usage-paths.ts';
+import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
+import type { FleetConfig } from './config.ts';
+
+export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
+export type ProbeMode = (typeof PROBE_MODES)[number];
+/** In auto mode, this many Cloudflare answers in one sweep switch the rest of it to the Codex CLI. */
+export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
+
+const USAGE_PATHS_SETTING = 'upstream.usagePaths';
+
+export interface QuotaCheckOptions {
+  /** Only these accounts (by name or id). */
+  names?: readonly string[];
+  /** Skip the cache and ask upstream (codex-quota's --refresh). */
+  force?: boolean;
+  /** Read-only commands pass 'never': they can never rotate a refresh token. */
+  tokenRefresh: 'allowed' | 'never';
+  /** Probe through POST /codex/responses with this model instead of the usage endpoint. */
+  model?: string;
+  probe?: ProbeMode;
+  captureRaw?: boolean;
+  cacheTtlMs?: number;
+  onProgress?: (progress: SweepProgress) => void;
+}
+
+export interface QuotaCheck {
+  account: Account;
+  result: ProbeOutcome;
+  /** The last conclusive result, when this one was transient: its windows stay visible, marked stale. */
+  lastGood: ProbeResult | null;
+  fromCache: boolean;
+}
+
+export interface QuotaCheckResult extends AccountLoadResult {
+  checks: QuotaCheck[];
+}
+
+export class Fleet {
+  readonly config: FleetConfig;
+  readonly repos: Repos;
+  readonly clock: Clock;
+  #pathMemory: UsagePathMemory | null = null;
+  #sweep: Promise<QuotaCheckResult> | null = null;
+
+  constructor(config: FleetConfig, repos: Repos, clock: Clock = systemClock) {
+    this.config = config;
+    this.repos = repos;
+    this.clock = clock;
+  }
+
+  static async open(config: FleetConfig, clock: Clock = systemClock): Promise<Fleet> {
+    const db = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined });
+    return new Fleet(config, createRepos(db, clock), clock);
+  }
+
+  async close(): Promise<void> {
+    await this.repos.db.close();
+  }
+
+  /** Reads every account source and records what it found; one bad file never hides the others. */
+  async accounts(): Promise<AccountLoadResult> {
+    const stored = await this.repos.accounts.list();
+    const result = await loadAccounts(this.config, stored);
+    await this.repos.accounts.upsertMany(result.accounts);
+    return result;
+  }
+
+  tokenManager(refresh: 'allowed' | 'never'): TokenManager {
+    return new TokenManager({
+      refresh,
+      authUrl: this.config.authUrl,
+      timeoutMs: this.config.timeoutMs,
+      clock: this.clock,
+      onTokenEvent: (event) => this.#recordTokenEvent(event),
+    });
+  }
+
+  /**
+   * A full sweep joins one already in flight (same process) instead of probing twice: two
+   * overlapping sweeps would double the Cloudflare budget and race each other's token refreshes.
+   */
+  checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
+    const isFullSweep = !options.names?.length && !options.captureRaw && !options.model;
+    if (isFullSweep && this.#sweep) return this.#sweep;
+    const run = this.#checkQuota(options);
+    if (isFullSweep) {
+      this.#sweep = run;
+      run.finally(() => {
+        if (this.#sweep === run) this.#sweep = null;
+      });
+    }
+    return run;
+  }
+
+  async #checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
+    const loaded = await this.accounts();
+    const wanted = selectAccounts(loaded.accounts, options.names);
+    const now = this.clock();
+    const ttl = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
+    const checks: QuotaCheck[] = new Array(wanted.length);
+    const toProbe: Array<{ index: number; account: Account }> = [];
+
+    for (const [index, account] of wanted.entries()) {
+      const latest = await this.repos.snapshots.latest(account.id);
+      const last = latest ? probeFromSnapshot(latest) : null;
+      if (!options.force && !options.captureRaw && !options.model && cacheDecision(last, now, ttl).useCache) {
+        checks[index] = { account, result: asCachedResult(last!, now), lastGood: null, fromCache: true };
+      } else {
+        toProbe.push({ index, account });
+      }
+    }
+
+    const probed = await this.#probe(
+      toProbe.map((p) => p.account),
+      options,
+    );
+    const sharedMemory = await this.#usagePaths();
+    await this.repos.settings.set(USAGE_PATHS_SETTING, sharedMemory);
+
+    for (const [i, { index, account }] of toProbe.entries()) {
+      const { account: current, result } = probed[i];
+      await this.repos.snapshots.insertProbe(account.id, stripRaw(result));
+      await this.#updateFlag(account.id, result);
+      const lastGood = result.transient
+        ? ((await this.repos.snapshots.latest(account.id).then((s) => (s ? probeFromSnapshot(s) : null))) ?? null)
+        : null;
+      checks[index] = {
+        account: current,
+        result,
+        lastGood: lastGood && !lastGood.transient ? lastGood : null,
+        fromCache: false,
+      };
+    }
+    return { ...loaded, checks };
+  }
+
+  async #usagePaths(): Promise<UsagePathMemory> {
+    this.#pathMemory ??= (await this.repos.settings.get<UsagePathMemory>(USAGE_PATHS_SETTING)) ?? {};
+    return this.#pathMemory;
+  }
+
+  async #probe(
+    accounts: readonly Account[],
+    options: QuotaCheckOptions,
+  ): Promise<Array<{ account: Account; result: ProbeOutcome }>> {
+    const tokens = this.tokenManager(options.tokenRefresh);
+    const current = new Map<number, Account>();
+    // Refresh tokens that are about to expire before probing (only where refresh is allowed).
+    if (tokens.canRefresh) {
+      for (const [i, account] of accounts.entries()) {
+        const fresh = await tokens.ensureFresh(account);
+        current.set(i, fresh.account);
+      }
+    }
+    const accountAt = (i: number) => current.get(i) ?? accounts[i];
+    const targets: SweepTarget[] = accounts.map((a, i) => ({
+      name: a.name,
+      accessToken: accountAt(i).credentials.accessToken,
+      accountId: accountAt(i).credentials.accountId ?? a.accountId,
+    }));
+    const mode = options.probe ?? 'http';
+    let cloudflareAnswers = 0;
+    const base: ProbeOptions = {
+      chatgptUrl: this.config.chatgptUrl,
+      retries: this.config.retries,
+      retryDelayMs: this.config.retryDelayMs,
+      timeoutMs: this.config.timeoutMs,
+      pathMemory: await this.#usagePaths(),
+      captureRaw: options.captureRaw,
+      clock: this.clock,
+    };
+    const httpProbe = options.model
+      ? (t: SweepTarget, o: ProbeOptions) => probeViaResponses(t, { ...o, model: options.model! })
+      : undefined;
+    const results = await probeAll(
+      targets,
+      {
+        ...base,
+        concurrency: this.config.concurrency,
+        probe: async (target, probeOptions) => {
+          const index = targets.indexOf(target);
+          const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);
+          if (useCli) return this.#probeWithCli(accountAt(index), current, index);
+          const outcome = await (httpProbe ?? probeAccount)(target, probeOptions);
+          if (outcome.reason === 'cloudflare_challenge') cloudflareAnswers++;
+          if (
+            mode === 'auto' &&
+            outcome.reason === 'cloudflare_challenge' &&
+            cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE
+          ) {
+            return this.#probeWithCli(accountAt(index), current, index);
+          }
+          return outcome;
+        },
+        optionsFor: (_target, index) => ({
+          onUnauthorized: async (): Promise<string | null | RefreshFailure> => {
+            const refreshed = await tokens.refreshAfterUnauthorized(accountAt(index));
+            current.set(index, refreshed.account);
+            if (refreshed.ok) return refreshed.account.credentials.accessToken;
+            if (refreshed.state === 'read_only' || refreshed.state === 'unsupported') return null;
+            return { errorCode: refreshed.code, httpStatus: refreshed.httpStatus, message: refreshed.message };
+          },
+        }),
+      },
+      options.onProgress,
+    );
+    return results.map((result, i) => ({ account: accountAt(i), result }));
+  }
+
+  async #probeWithCli(account: Account, current: Map<number, Account>, index: number): Promise<ProbeOutcome> {
+    const outcome: CodexCliProbeOutcome = await probeViaCodexCli(account.credentials, {
+      chatgptUrl: this.config.chatgptUrl,
+      authUrl: this.config.authUrl,
+      timeoutMs: Math.max(this.config.timeoutMs, 20_000),
+      now: this.clock,
+    });
+    if (outcome.rotatedCredentials) {
+      // The CLI refreshed inside its private home: persist the new pair before anything else uses it.
+      const rotated = outcome.rotatedCredentials;
+      const saved = await writeAccountTokens(account, {
+        accessToken: rotated.accessToken ?? '',
+        refreshToken: rotated.refreshToken,
+        idToken: rotated.idToken,
+        expiresIn: null,
+        refreshedAt: new Date(this.clock()),
+      });
+      if (saved.ok) current.set(index, saved.account);
+    }
+    const { rotatedCredentials: _, ...result } = outcome;
+    return result;
+  }
+
+  async #updateFlag(accountId: string, result: ProbeResult): Promise<void> {
+    const existing = await this.repos.flags.get(accountId);
+    const prev = existing && existing.clearedAt == null ? existing : null;
+    const next = nextFlagState(prev, result, this.clock());
+    if (!prev && next) await this.repos.flags.flag(accountId, next.flaggedReason);
+    else if (prev && !next) await this.repos.flags.clear(accountId);
+    else if (prev && next && next.verificationCount > prev.verificationCount) {
+      await this.repos.flags.recordVerification(accountId);
+    }
+  }
+
+  async #recordTokenEvent(event: TokenEvent): Promise<void> {
+    if (event.type === 'refreshed' || event.type === 'adopted') {
+      await this.repos.accounts.recordRefreshSuccess(event.accountId, event.expiresAt, event.at);
+    } else {
+      await this.repos.accounts.recordRefreshFailure(event.accountId, event.code, event.at);
+    }
+  }
+}
+
+function selectAccounts(accounts: readonly Account[], names: readonly string[] | undefined): Account[] {
+  if (!names?.length) return [...accounts];
+  const wanted = new Set(names);
+  return accounts.filter((a) => wanted.has(a.name) || wanted.has(a.id) || (a.email != null && wanted.has(a.email)));
+}
+
+/** Raw answers are for --raw-json/--raw-headers on the terminal only: never stored. */
+function stripRaw(result: ProbeOutcome): ProbeResult {
+  const { raw: _, ...rest } = result;
+  return rest;
+}
