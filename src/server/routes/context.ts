@@ -1,0 +1,57 @@
+// What every route group receives, and the small helpers they share.
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { Clock } from '../../domain/time.ts';
+import type { EventHub } from '../event-hub.ts';
+import type { AuthVars } from '../middleware/admin-key.ts';
+import type { RefreshGate } from '../refresh-gate.ts';
+import type { FleetService } from '../service.ts';
+import type { SessionStore } from '../sessions.ts';
+
+export type AppEnv = { Variables: AuthVars };
+
+export interface RouteDeps {
+  service: FleetService;
+  gate: RefreshGate;
+  hub: EventHub;
+  sessions: SessionStore;
+  clock: Clock;
+  adminKey: string | null;
+}
+
+/** Bad input: answered 400 with this message. */
+export class BadRequest extends Error {
+  override name = 'BadRequest';
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new BadRequest(`invalid ${what}: ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+export async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('application/json'))
+    throw new BadRequest('send a JSON body with Content-Type: application/json');
+  try {
+    return await c.req.json();
+  } catch {
+    throw new BadRequest('the request body is not valid JSON');
+  }
+}
+
+export const limitQuery = z.object({
+  limit: z.coerce.number().int().min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50),
+});
+
+/** Auth file and account names: no path separators, no leading dot, so they can never escape a directory. */
+export const safeName = z
+  .string()
+  .min(1, 'name is required')
+  .max(128, 'name must be at most 128 characters')
+  .regex(/^[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$/, 'name may use letters, digits and . _ @ + - (not starting with a dot)');

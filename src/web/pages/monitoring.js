@@ -1,0 +1,143 @@
+// Request monitoring (the CPA usage the collector stores): summary cards, account overview, API key
+// summary, realtime requests, filters and export. Served by the monitor room under /api/monitor.
+import { useEffect, useState } from 'preact/hooks';
+import { api, Empty, ErrorNote, formatTime, html, useLive } from '../lib.js';
+
+const FILTERS = [
+  ['from', 'From', 'datetime-local'],
+  ['to', 'To', 'datetime-local'],
+  ['provider', 'Provider', 'text'],
+  ['model', 'Model', 'text'],
+  ['project', 'Project', 'text'],
+  ['account', 'Account (auth_index)', 'text'],
+  ['apiKey', 'API key', 'text'],
+  ['status', 'HTTP status', 'number'],
+  ['failureType', 'Failure type', 'text'],
+  ['minLatencyMs', 'Min latency (ms)', 'number'],
+  ['maxLatencyMs', 'Max latency (ms)', 'number'],
+  ['requestId', 'Request id', 'text'],
+];
+const SELECTS = [
+  ['outcome', 'Outcome', ['', 'success', 'failure']],
+  ['cacheState', 'Cache', ['', 'hit', 'miss', 'write', 'unknown']],
+];
+
+function queryOf(filter) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter)) {
+    if (v === '' || v == null) continue;
+    q.set(k, k === 'from' || k === 'to' ? new Date(v).toISOString() : String(v));
+  }
+  return q.toString();
+}
+
+function fmt(v) {
+  if (v == null) return '—';
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? v.toLocaleString() : v.toLocaleString(undefined, { maximumFractionDigits: 3 });
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return formatTime(v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+const humanize = (k) =>
+  k
+    .replace(/([A-Z])/g, ' $1')
+    .replace(/_/g, ' ')
+    .replace(/^./, (c) => c.toUpperCase());
+
+/** A table whose columns come from the rows: the monitor room owns the row shapes. */
+function RowsTable({ rows, label }) {
+  if (!rows || rows.length === 0) return html`<${Empty}>No ${label.toLowerCase()} for this filter.<//>`;
+  const cols = Object.keys(rows[0])
+    .filter((k) => rows[0][k] === null || typeof rows[0][k] !== 'object')
+    .slice(0, 10);
+  return html`<div class="table-wrap"><table aria-label=${label}>
+    <thead><tr>${cols.map((c) => html`<th scope="col">${humanize(c)}</th>`)}</tr></thead>
+    <tbody>${rows.map((r) => html`<tr>${cols.map((c) => html`<td data-label=${humanize(c)}>${fmt(r[c])}</td>`)}</tr>`)}</tbody>
+  </table></div>`;
+}
+
+function useMonitor(path, query, tick) {
+  const [state, setState] = useState({ data: null, error: null });
+  useEffect(() => {
+    api(`/api/monitor/${path}${query ? `?${query}` : ''}`).then(
+      (data) => setState({ data, error: null }),
+      (error) => setState((s) => ({ data: s.data, error })),
+    );
+  }, [path, query, tick]);
+  return state;
+}
+
+function firstArray(data) {
+  if (!data) return null;
+  if (Array.isArray(data)) return data;
+  return Object.values(data).find(Array.isArray) ?? null;
+}
+
+export function MonitoringPage() {
+  const [draft, setDraft] = useState({});
+  const [filter, setFilter] = useState({});
+  const [live, setLive] = useState(true);
+  const [tick, setTick] = useState(0);
+  const query = queryOf(filter);
+  useEffect(() => {
+    if (!live) return;
+    const t = setInterval(() => setTick((n) => n + 1), 5000);
+    return () => clearInterval(t);
+  }, [live]);
+  useLive(['monitor'], () => live && setTick((n) => n + 1));
+  const summary = useMonitor('summary', query, tick);
+  const accounts = useMonitor('accounts', query, tick);
+  const keys = useMonitor('api-keys', query, tick);
+  const requests = useMonitor('requests', `${query}${query ? '&' : ''}limit=50`, tick);
+  if (summary.error?.status === 404) {
+    return html`<${Empty}>Request monitoring is not enabled on this server. Start a collector with <code>codex-fleet monitor run</code>.<//>`;
+  }
+  const s = summary.data?.summary ?? summary.data ?? {};
+  const cards = Object.entries(s)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .slice(0, 8);
+  const apply = (e) => {
+    e.preventDefault();
+    setFilter({ ...draft });
+  };
+  return html`
+    <${ErrorNote} error=${summary.error} />
+    <section class="cards" aria-label="Summary">
+      ${cards.map(([k, v]) => html`<div class="card"><span class="card-label">${humanize(k)}</span><span class="card-value small-value">${fmt(v)}</span></div>`)}
+    </section>
+    <details class="panel filters">
+      <summary>Filters${query ? ' (active)' : ''}</summary>
+      <form class="form grid-3" onSubmit=${apply}>
+        ${FILTERS.map(
+          ([k, label, type]) => html`<label class="field"><span>${label}</span>
+            <input type=${type} value=${draft[k] ?? ''} onInput=${(e) => setDraft({ ...draft, [k]: e.target.value })} /></label>`,
+        )}
+        ${SELECTS.map(
+          ([k, label, options]) => html`<label class="field"><span>${label}</span>
+            <select value=${draft[k] ?? ''} onChange=${(e) => setDraft({ ...draft, [k]: e.target.value })}>
+              ${options.map((o) => html`<option value=${o}>${o || 'any'}</option>`)}
+            </select></label>`,
+        )}
+        <div class="form-actions">
+          <button class="btn primary" type="submit">Apply</button>
+          <button class="btn ghost" type="button" onClick=${() => {
+            setDraft({});
+            setFilter({});
+          }}>Clear</button>
+        </div>
+      </form>
+    </details>
+    <section class="toolbar">
+      <label class="check"><input type="checkbox" checked=${live} onChange=${(e) => setLive(e.target.checked)} /> Live</label>
+      <span>
+        <a class="btn" data-native href=${`/api/monitor/export?format=csv${query ? `&${query}` : ''}`}>Export CSV</a>
+        <a class="btn" data-native href=${`/api/monitor/export?format=jsonl${query ? `&${query}` : ''}`}>Export JSONL</a>
+      </span>
+    </section>
+    <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" /></section>
+    <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" /></section>
+    <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" /></section>
+  `;
+}
