@@ -1,6 +1,6 @@
 // Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given
 // (flag or CODEX_FLEET_DATABASE_URL). Creates the directory (0700) and brings the schema up to date.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Db, Migration } from './db.ts';
 import { migrate } from './migrate.ts';
@@ -33,9 +33,8 @@ export function parseDatabaseSpec(spec: string): DatabaseTarget {
       throw new Error(`database "${spec}" has no file: use sqlite:<path>, e.g. sqlite:./data/codex-fleet.db`);
     return { kind: 'sqlite', path };
   }
-  throw new Error(
-    `unsupported database "${redactUrl(s) === '<unparseable database URL>' ? s : redactUrl(s)}": use postgres://user:pass@host:5432/db or sqlite:<path>`,
-  );
+  const shown = s.includes('://') ? redactUrl(s) : s;
+  throw new Error(`unsupported database "${shown}": use postgres://user:pass@host:5432/db or sqlite:<path>`);
 }
 
 export function resolveDataDir(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -62,9 +61,12 @@ export function ensureDataDir(dir: string): void {
   }
 }
 
-/** Opens a database from a parsed target, without migrating. */
-export async function openDatabase(target: DatabaseTarget): Promise<Db> {
+/** Opens a database from a parsed target, without migrating. `mustExist`: never create a new SQLite file. */
+export async function openDatabase(target: DatabaseTarget, options: { mustExist?: boolean } = {}): Promise<Db> {
   if (target.kind === 'postgres') return openPostgres(target.url);
+  if (options.mustExist && target.path !== ':memory:' && !existsSync(target.path)) {
+    throw new Error(`SQLite database ${target.path} does not exist`);
+  }
   if (target.path !== ':memory:') ensureDataDir(resolve(target.path, '..'));
   try {
     return openSqlite(target.path);
