@@ -41,6 +41,11 @@ function record(value: unknown): Record<string, unknown> | null {
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
+/** sanitizeMessage, plus refresh tokens (`rt_…`), which its rules do not cover yet. */
+function clean(v: unknown): string | null {
+  return sanitizeMessage(v)?.replace(/\brt_[\w-]{4,}/g, 'rt_***') ?? null;
+}
+
 /** The error code and message of a token endpoint error body, both sanitized; null when none found. */
 export function parseOAuthError(body: string): { code: string | null; message: string | null } {
   let json: unknown;
@@ -55,10 +60,10 @@ export function parseOAuthError(body: string): { code: string | null; message: s
   if (nested) {
     return {
       code: text(nested.code) ?? text(nested.type),
-      message: sanitizeMessage(nested.message),
+      message: clean(nested.message),
     };
   }
-  return { code: text(top.error) ?? text(top.code), message: sanitizeMessage(top.error_description ?? top.message) };
+  return { code: text(top.error) ?? text(top.code), message: clean(top.error_description ?? top.message) };
 }
 
 /** Pure classification of a non-2xx answer. */
