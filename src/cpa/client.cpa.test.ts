@@ -18,6 +18,7 @@ import {
 import { mountOpenAiCompat } from '../sim/openai-compat.ts';
 import { authIndexFor } from './auth-index.ts';
 import { CpaClient } from './client.ts';
+import { checkCpaServer } from './doctor.ts';
 
 // Started at module level so that `skip` is known when the tests are declared.
 const app = new Hono();
@@ -229,6 +230,27 @@ describe('CpaClient against the real CPA', () => {
     const bad = await client.popUsageQueue(0);
     assert.ok(!bad.ok);
     assert.equal(bad.error.kind, 'invalid_input');
+  });
+
+  test('usage settings and the doctor checks read the real config (publishing on, retention 3600 s)', {
+    skip,
+  }, async () => {
+    const settings = await client.usageSettings();
+    assert.deepEqual(settings, {
+      ok: true,
+      value: { usageStatisticsEnabled: true, retentionSeconds: 3600, defaulted: [] },
+    });
+    const report = await checkCpaServer(client, { pollIntervalSeconds: 5 });
+    assert.deepEqual(
+      report.checks.map((c) => [c.id, c.status]),
+      [
+        ['cpa.reachable', 'ok'],
+        ['cpa.usage_publishing', 'ok'],
+        ['cpa.usage_retention', 'ok'],
+        ['cpa.auth_metadata', 'ok'],
+      ],
+    );
+    assert.ok(!JSON.stringify(report).includes(CPA_CLIENT_KEY), 'client API keys in the config are never read out');
   });
 
   test('a wrong key: one 401, then the breaker stops every call without touching the network', { skip }, async () => {

@@ -11,6 +11,7 @@ import {
   deleteWire,
   errorWire,
   statusWire,
+  usageConfigWire,
   usageQueueWire,
 } from './schemas.ts';
 import type {
@@ -23,6 +24,7 @@ import type {
   CpaErrorKind,
   CpaResult,
   CpaServerConfig,
+  CpaUsageSettings,
   UsageQueueRecord,
 } from './types.ts';
 
@@ -39,6 +41,8 @@ export interface CpaClientOptions {
 /** A name no auth file has: detection lists with it so the probe answer is tiny. */
 const PROBE_NAME = '__codex-fleet-route-probe__';
 const MAX_USAGE_POP = 10_000;
+/** CPA keeps usage records this long unless redis-usage-queue-retention-seconds says otherwise. */
+export const CPA_DEFAULT_RETENTION_SECONDS = 60;
 
 interface RawAnswer {
   status: number;
@@ -238,6 +242,27 @@ export class CpaClient {
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'pop usage queue');
     return this.#parse(answer.value.text, usageQueueWire, 'pop usage queue');
+  }
+
+  /** Usage publishing and retention from CPA's config. Only these two fields are read; the rest is dropped. */
+  async usageSettings(): Promise<CpaResult<CpaUsageSettings>> {
+    const routes = await this.#routes();
+    if (!routes.ok) return routes;
+    const answer = await this.#request({ method: 'GET', path: routes.value.config });
+    if (!answer.ok) return answer;
+    if (answer.value.status !== 200) return this.#statusError(answer.value, 'read usage settings');
+    const parsed = this.#parse(answer.value.text, usageConfigWire, 'read usage settings');
+    if (!parsed.ok) return parsed;
+    const enabled = parsed.value['usage-statistics-enabled'];
+    const retention = parsed.value['redis-usage-queue-retention-seconds'];
+    const defaulted: CpaUsageSettings['defaulted'] = [];
+    if (enabled == null) defaulted.push('usage-statistics-enabled');
+    if (retention == null || retention <= 0) defaulted.push('redis-usage-queue-retention-seconds');
+    return ok({
+      usageStatisticsEnabled: enabled ?? false,
+      retentionSeconds: retention != null && retention > 0 ? retention : CPA_DEFAULT_RETENTION_SECONDS,
+      defaulted,
+    });
   }
 
   async #routes(): Promise<CpaResult<CpaRoutes>> {

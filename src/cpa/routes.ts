@@ -14,6 +14,8 @@ export interface CpaRoutes {
   apiCall: string;
   /** GET ?count=N pops up to N usage records. */
   usageQueue: string;
+  /** GET the server config (holds client API keys: only named fields are ever read from it). */
+  config: string;
 }
 
 export const CPA_ROUTES: Record<CpaGeneration, CpaRoutes> = {
@@ -23,6 +25,7 @@ export const CPA_ROUTES: Record<CpaGeneration, CpaRoutes> = {
     authFileDownload: '/v0/management/auth-files/download',
     apiCall: '/v0/management/api-call',
     usageQueue: '/v0/management/usage-queue',
+    config: '/v0/management/config',
   },
   v8: {
     authFiles: '/v8/management/credentials',
@@ -30,5 +33,7 @@ export const CPA_ROUTES: Record<CpaGeneration, CpaRoutes> = {
     authFileDownload: '/v8/management/credentials/download',
     apiCall: '/v8/management/requests/api-call',
     usageQueue: '/v8/management/observability/usage/queue',
+    // Not among the renamed routes we know of: assumed unchanged under the v8 prefix.
+    config: '/v8/management/config',
   },
 };

@@ -54,3 +54,9 @@ export const usageQueueWire = z.array(z.record(z.string(), z.unknown()));
 
 /** CPA's error answers look like {"error":"…"}. */
 export const errorWire = z.looseObject({ error: z.string() });
+
+/** Only the usage-publishing fields of GET config; everything else (client API keys!) is dropped. */
+export const usageConfigWire = z.looseObject({
+  'usage-statistics-enabled': z.boolean().nullish(),
+  'redis-usage-queue-retention-seconds': z.number().int().nullish(),
+});

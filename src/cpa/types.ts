@@ -81,6 +81,14 @@ export interface CpaApiCallResponse {
 
 export type UsageQueueRecord = Record<string, unknown>;
 
+/** Whether CPA publishes usage records, and how long it keeps them for a collector. */
+export interface CpaUsageSettings {
+  usageStatisticsEnabled: boolean;
+  retentionSeconds: number;
+  /** Fields the server did not state, so CPA's defaults apply (enabled=false, retention=60 s). */
+  defaulted: Array<'usage-statistics-enabled' | 'redis-usage-queue-retention-seconds'>;
+}
+
 export interface CpaBreakerState {
   open: boolean;
   reason: string | null;

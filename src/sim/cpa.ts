@@ -18,6 +18,9 @@ export interface CpaEmulationOptions {
   clock?: () => number;
   /** How api-call reaches upstream (default: global fetch). */
   fetch?: typeof fetch;
+  /** What GET config reports (defaults: publishing on, 3600 s retention, as ../shared/cpa/start.sh sets). */
+  usageStatisticsEnabled?: boolean;
+  retentionSeconds?: number;
 }
 
 interface EmulatedFile {
@@ -37,6 +40,8 @@ export interface CpaEmulationState {
   readonly authDir: string;
   readonly generations: readonly CpaGeneration[];
   readonly stats: CpaEmulationStats;
+  /** Mutable: what GET config reports about usage publishing. */
+  usageConfig: { usageStatisticsEnabled: boolean; retentionSeconds: number };
   /** Adds or replaces an auth file (content as it would be on disk). Returns its auth_index. */
   putAuthFile(name: string, content: Record<string, unknown>): string;
   /** The file's current content (after PATCH status it carries "disabled"), or null. */
@@ -70,6 +75,10 @@ export function createCpaEmulationState(options: CpaEmulationOptions): CpaEmulat
     authDir: (options.authDir ?? '/cpa-emulation/auths').replace(/\/+$/, ''),
     generations: options.generations ?? ['v0', 'v8'],
     stats: { requests: 0, failedAuth: 0, bannedAnswers: 0, apiCalls: 0 },
+    usageConfig: {
+      usageStatisticsEnabled: options.usageStatisticsEnabled ?? true,
+      retentionSeconds: options.retentionSeconds ?? 3600,
+    },
     files,
     queue,
     failures: new Map(),
@@ -273,6 +282,16 @@ export function mountCpaEmulation(app: Hono, stateIn: CpaEmulationState): void {
       });
       return c.json({ status_code: answer.status, header, body: text });
     });
+
+    // Like the real config answer, it carries client API keys: the client must read only the usage fields.
+    app.get(routes.config, (c) =>
+      c.json({
+        'api-keys': ['emulated-client-key-secret'],
+        'usage-statistics-enabled': s.usageConfig.usageStatisticsEnabled,
+        'redis-usage-queue-retention-seconds': s.usageConfig.retentionSeconds,
+        debug: false,
+      }),
+    );
 
     app.get(routes.usageQueue, (c) => {
       const raw = c.req.query('count') ?? '1';
