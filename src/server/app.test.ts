@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApiClient, startTestServer, type TestServer } from '../../test/support/fleet-server.ts';
+import { secretFor } from '../../test/support/memory-fleet.ts';
+
+type J = Record<string, any>;
+
+describe('HTTP API', () => {
+  let s: TestServer;
+  let api: ApiClient;
+  before(async () => {
+    s = await startTestServer({ accounts: 14 });
+    api = await new ApiClient(s.url).start();
+  });
+  after(() => s.close());
+
+  it('lists accounts with quota, pool counts, report, forecast and the codex-quota results alias', async () => {
+    const { body } = await api.json<J>('GET', '/api/accounts');
+    assert.equal(body.accounts.length, 14);
+    assert.equal(body.accounts[0].windows[0].kind, '5h');
+    const pool = (await api.json<J>('GET', '/api/pool')).body.pool;
+    assert.equal(pool.total, 14);
+    assert.equal(
+      pool.counts.healthy +
+        pool.counts.warning +
+        pool.counts['rate-limited'] +
+        pool.counts.error +
+        pool.counts.disabled,
+      14,
+    );
+    assert.ok(pool.nextCapacityAt, 'a rate-limited account says when capacity returns');
+    assert.equal((await api.json<J>('GET', '/api/report')).status, 200);
+    assert.ok((await api.json<J>('GET', '/api/forecast')).body.pool);
+    assert.equal((await api.json<J>('GET', '/api/results')).body.results.length, 14);
+    assert.equal((await api.json<J>('GET', '/api/accounts/nope')).status, 404);
+  });
+
+  it('enables and disables an account in one call and audits it', async () => {
+    const off = await api.json<J>('POST', '/api/accounts/acc-0002/disable');
+    assert.equal(off.body.account.disabled, true);
+    const on = await api.json<J>('POST', '/api/accounts/acc-0002/enable');
+    assert.equal(on.body.account.disabled, false);
+    const audit = (await api.json<J>('GET', '/api/audit?limit=2')).body.entries;
+    assert.deepEqual(
+      audit.map((e: J) => e.action),
+      ['enable', 'disable'],
+    );
+    assert.equal(audit[0].actor, 'local');
+  });
+
+  it('joins a refresh in progress, and one slow account never blocks reading the page data', async () => {
+    const release = s.fleet.holdProbe('acc-0003');
+    const calls = s.fleet.refreshAllCalls;
+    // codex-quota's GET /refresh starts a refresh and waits for it before redirecting home.
+    const alias = api.request('GET', '/refresh');
+    while (!(await api.json<J>('GET', '/api/pool')).body.refreshing) await new Promise((r) => setTimeout(r, 10));
+    const first = await api.json<J>('POST', '/api/refresh');
+    assert.equal(first.status, 202);
+    assert.equal(first.body.status, 'joined');
+    const second = await api.json<J>('POST', '/api/refresh');
+    assert.equal(second.body.status, 'joined');
+    // While acc-0003 hangs, everything the page reads still answers, and shows it as in flight.
+    const accounts = (await api.json<J>('GET', '/api/accounts')).body.accounts;
+    assert.equal(accounts.find((a: J) => a.id === 'acc-0003').refreshing, true);
+    assert.equal(accounts.find((a: J) => a.id === 'acc-0004').refreshing, false);
+    assert.equal((await api.json<J>('GET', '/api/pool')).body.refreshing, true);
+    release();
+    const res = await alias;
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/');
+    assert.equal(s.fleet.refreshAllCalls, calls + 1, 'three requests, one refresh');
+    const started = await api.json<J>('POST', '/api/refresh?wait=true');
+    assert.equal(started.body.status, 'started');
+    assert.equal(started.body.outcome.probed, 14);
+  });
+
+  it('runs an inspection, queues its actions, and approving one applies it and lands in the audit', async () => {
+    const run = (await api.json<J>('POST', '/api/inspections')).body.run;
+    assert.equal(run.status, 'done');
+    const runs = (await api.json<J>('GET', '/api/inspections?limit=5')).body.runs;
+    assert.equal(runs[0].id, run.id);
+    const full = (await api.json<J>('GET', `/api/inspections/${run.id}`)).body.run;
+    assert.equal(full.results.length, 14);
+    assert.ok(full.log.length > 1);
+    const pending = (await api.json<J>('GET', '/api/actions?status=pending')).body.actions;
+    const disable = pending.find((a: J) => a.action === 'disable');
+    assert.ok(disable, 'a rate-limited account gets a disable suggestion');
+    const approved = await api.json<J>('POST', `/api/actions/${disable.id}/approve`);
+    assert.equal(approved.body.action.status, 'done');
+    const again = await api.json<J>('POST', `/api/actions/${disable.id}/approve`);
+    assert.equal(again.status, 409);
+    assert.match(again.body.error, /already done/);
+    const account = (await api.json<J>('GET', `/api/accounts/${disable.accountId}`)).body.account;
+    assert.equal(account.disabled, true);
+    const audit = (await api.json<J>('GET', '/api/audit')).body.entries;
+    assert.equal(audit[0].action, 'approve disable');
+    assert.equal(audit[0].accountName, disable.accountName);
+    assert.equal((await api.json<J>('GET', '/api/actions?status=bogus')).status, 400);
+  });
+
+  it('validates the schedule and settings with clear messages', async () => {
+    const bad = await api.json<J>('PUT', '/api/schedule', {
+      mode: 'daily',
+      intervalMinutes: null,
+      dailyTimes: ['25:00'],
+      timeZone: 'UTC',
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /HH:MM/);
+    const tz = await api.json<J>('PUT', '/api/schedule', {
+      mode: 'daily',
+      intervalMinutes: null,
+      dailyTimes: ['08:00'],
+      timeZone: 'Mars/Base',
+    });
+    assert.match(tz.body.error, /IANA time zone/);
+    const ok = await api.json<J>('PUT', '/api/schedule', {
+      mode: 'daily',
+      intervalMinutes: null,
+      dailyTimes: ['08:00', '20:30'],
+      timeZone: 'Europe/Berlin',
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.schedule.dailyTimes, ['08:00', '20:30']);
+
+    const notJson = await api.request('PUT', '/api/settings', '{', { 'content-type': 'application/json' });
+    assert.equal(notJson.status, 400);
+    assert.match(((await notJson.json()) as J).error, /not valid JSON/);
+    const wrong = await api.json<J>('PUT', '/api/settings', { thresholds: { '5h': 140 }, extra: 1 });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.body.error, /thresholds are 0-100|Unrecognized key/);
+  });
+
+  it('keeps a CPA management key unless it is replaced on purpose, and never returns it', async () => {
+    const before = (await api.json<J>('GET', '/api/settings')).body.settings;
+    assert.equal(before.cpaServers[0].managementKey, 'mgmt…wxyz');
+    const kept = await api.json<J>('PUT', '/api/settings', {
+      cpaServers: [{ name: 'cpa-main', baseUrl: 'http://127.0.0.1:8318' }],
+      webhookUrl: 'http://127.0.0.1:9/hook',
+    });
+    assert.equal(kept.body.settings.cpaServers[0].managementKey, 'mgmt…wxyz');
+    const replaced = await api.json<J>('PUT', '/api/settings', {
+      cpaServers: [
+        { name: 'cpa-main', baseUrl: 'http://127.0.0.1:8318', managementKey: 'brand-new-management-key-0000' },
+      ],
+    });
+    assert.equal(replaced.body.settings.cpaServers[0].managementKey, 'bran…0000');
+    assert.doesNotMatch(JSON.stringify(replaced.body), /brand-new-management-key/);
+  });
+
+  it('manages auth files: create, read masked, update keeping or replacing tokens, delete', async () => {
+    const created = await api.json<J>('POST', '/api/auth-files', {
+      name: 'new-one',
+      format: 'cpa',
+      email: 'new@example.test',
+      accessToken: 'new-access-token-1234567890',
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.file.accessToken, 'new-…7890');
+    const dup = await api.json<J>('POST', '/api/auth-files', { name: 'new-one' });
+    assert.equal(dup.status, 409);
+    const kept = await api.json<J>('PUT', '/api/auth-files/new-one', { email: 'changed@example.test' });
+    assert.equal(kept.body.file.email, 'changed@example.test');
+    assert.equal(s.fleet.storedToken('new-one', 'accessToken'), 'new-access-token-1234567890');
+    await api.json<J>('PUT', '/api/auth-files/new-one', { accessToken: 'replaced-access-token-0987654321' });
+    assert.equal(s.fleet.storedToken('new-one', 'accessToken'), 'replaced-access-token-0987654321');
+    for (const name of ['../etc/passwd', '.hidden', 'a/b']) {
+      const r = await api.json<J>('POST', '/api/auth-files', { name });
+      assert.equal(r.status, 400, name);
+      assert.match(r.body.error, /name/);
+    }
+    assert.equal((await api.json<J>('DELETE', '/api/auth-files/new-one')).status, 200);
+    assert.equal((await api.json<J>('GET', '/api/auth-files/new-one')).status, 404);
+  });
+
+  it("serves codex-quota's /auth form posts: blanks keep tokens, then redirect to the list", async () => {
+    const form = (fields: Record<string, string>) =>
+      api.request('POST', '/auth/save', new URLSearchParams({ ...fields, _csrf: api.csrf }).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-csrf-token': '',
+      });
+    const saved = await form({
+      name: 'quota-style',
+      format: 'codex-quota',
+      access_token: 'form-access-token-abcdefgh',
+      account_id: 'acc-x',
+    });
+    assert.equal(saved.status, 303);
+    assert.equal(saved.headers.get('location'), '/auth');
+    await form({ name: 'quota-style', access_token: '', email: 'q@example.test' });
+    assert.equal(s.fleet.storedToken('quota-style', 'accessToken'), 'form-access-token-abcdefgh');
+    assert.equal((await api.json<J>('GET', '/api/auth-files/quota-style')).body.file.email, 'q@example.test');
+    const bad = await form({ name: '' });
+    assert.equal(bad.status, 400);
+    const del = await api.request(
+      'POST',
+      '/auth/delete',
+      new URLSearchParams({ name: 'quota-style', _csrf: api.csrf }).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    );
+    assert.equal(del.status, 303);
+    assert.equal((await api.json<J>('GET', '/api/auth-files/quota-style')).status, 404);
+    for (const path of ['/auth', '/auth/new', '/auth/edit?name=acct-01']) {
+      const page = await api.request('GET', path, undefined, { accept: 'text/html' });
+      assert.equal(page.status, 200, path);
+      assert.match(await page.text(), /<div id="app">/);
+    }
+  });
+
+  it('sets strict security headers and serves preact and htm locally', async () => {
+    const res = await api.request('GET', '/', undefined, { accept: 'text/html' });
+    const csp = res.headers.get('content-security-policy')!;
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    assert.doesNotMatch(csp, /unsafe-inline|https?:/);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    const html = await res.text();
+    assert.doesNotMatch(html, /https?:\/\/(?!127\.0\.0\.1)/, 'nothing from a CDN');
+    for (const f of ['preact.mjs', 'hooks.mjs', 'htm.mjs']) {
+      const asset = await api.request('GET', `/assets/vendor/${f}`);
+      assert.equal(asset.status, 200, f);
+      assert.match(asset.headers.get('content-type')!, /javascript/);
+    }
+    assert.equal((await api.request('GET', '/assets/../package.json')).status, 404);
+    assert.equal((await api.request('GET', '/assets/nope.js')).status, 404);
+  });
+
+  it('answers /metrics and /healthz, and unknown routes with a JSON 404', async () => {
+    const metrics = await api.request('GET', '/metrics');
+    assert.match(metrics.headers.get('content-type')!, /text\/plain/);
+    assert.match(await metrics.text(), /codex_fleet_account_remaining_percent/);
+    assert.equal((await api.json<J>('GET', '/healthz')).body.status, 'ok');
+    const nope = await api.json<J>('GET', '/api/nope');
+    assert.equal(nope.status, 404);
+    assert.match(nope.body.error, /no route/);
+  });
+
+  it('pushes change notices over SSE', async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/api/events`, { signal: ctrl.signal });
+    assert.match(res.headers.get('content-type')!, /text\/event-stream/);
+    const reader = res.body!.getReader();
+    const seen: string[] = [];
+    const read = async (want: string) => {
+      const dec = new TextDecoder();
+      let buf = '';
+      while (!buf.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value);
+      }
+      seen.push(buf);
+      return buf;
+    };
+    await read('event: hello');
+    await api.json<J>('POST', '/api/accounts/acc-0001/refresh');
+    const got = await read('event: accounts');
+    assert.match(got, /"id":"acc-0001"/);
+    ctrl.abort();
+  });
+  // Last: the server drops the connection after a 413, which a pooled client would reuse.
+  it('refuses oversized bodies', async () => {
+    const big = await api.request(
+      'POST',
+      '/api/auth-files',
+      JSON.stringify({ name: 'x', accessToken: 'a'.repeat(300_000) }),
+      {
+        'content-type': 'application/json',
+      },
+    );
+    assert.equal(big.status, 413);
+  });
+});
+
+describe('secrets never leave through a route', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ accounts: 7 });
+  });
+  after(() => s.close());
+
+  it('walks every route and finds no token or management key in any answer', async () => {
+    const api = await new ApiClient(s.url).start();
+    // Make every kind of object exist first.
+    await api.json('POST', '/api/inspections');
+    await api.json('POST', '/api/refresh?wait=true');
+    const secrets = [secretFor('mgmt', 1)];
+    for (let i = 1; i <= 7; i++) secrets.push(secretFor('access', i), secretFor('refresh', i), secretFor('id', i));
+    const run = (await api.json<J>('GET', '/api/inspections')).body.runs[0].id;
+    const action = (await api.json<J>('GET', '/api/actions')).body.actions[0].id;
+    const gets = [
+      '/',
+      '/accounts',
+      '/inspection',
+      '/actions',
+      '/monitoring',
+      '/auth',
+      '/auth/new',
+      '/auth/edit?name=acct-01',
+      '/settings',
+      '/healthz',
+      '/metrics',
+      '/api/session',
+      '/api/accounts',
+      '/api/accounts/acc-0001',
+      '/api/pool',
+      '/api/results',
+      '/api/report',
+      '/api/forecast',
+      '/api/inspections',
+      `/api/inspections/${run}`,
+      '/api/actions',
+      '/api/audit',
+      '/api/schedule',
+      '/api/settings',
+      '/api/auth-files',
+      '/api/auth-files/acct-01',
+    ];
+    const writes: Array<[string, string, unknown?]> = [
+      ['POST', '/api/accounts/acc-0001/refresh'],
+      ['POST', '/api/accounts/acc-0001/disable'],
+      ['POST', '/api/accounts/acc-0001/enable'],
+      ['POST', `/api/actions/${action}/reject`],
+      ['PUT', '/api/settings', { thresholds: { '5h': 15 } }],
+      ['PUT', '/api/auth-files/acct-02', { email: 'x@example.test' }],
+      ['POST', '/auth/save', { name: 'acct-03', email: 'y@example.test' }],
+    ];
+    let checked = 0;
+    const check = (where: string, text: string) => {
+      checked += 1;
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${where} leaked ${secret.slice(0, 12)}…`);
+      assert.doesNotMatch(text, /SECRET-\d{4}-abcdefghijklmnop/, `${where} leaked a token fragment`);
+    };
+    for (const path of gets) {
+      const res = await api.request('GET', path, undefined, {
+        accept: path.startsWith('/api') ? 'application/json' : 'text/html',
+      });
+      assert.equal(res.status, 200, path);
+      check(`GET ${path}`, (await res.text()) + JSON.stringify([...res.headers]));
+    }
+    for (const [method, path, body] of writes) {
+      const res = await api.request(method, path, body);
+      assert.ok(res.status < 400, `${method} ${path} → ${res.status}`);
+      check(`${method} ${path}`, await res.text());
+    }
+    assert.equal(checked, gets.length + writes.length);
+  });
+});
