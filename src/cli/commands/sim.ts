@@ -17,7 +17,7 @@ import {
   startSimulator,
 } from '../../sim/index.ts';
 
-interface SimFlags {
+export interface SimFlags {
   accounts?: string;
   scenarios?: string;
   scenarioFile?: string;
