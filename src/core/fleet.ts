@@ -1,11 +1,18 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
 import type { Account } from '../domain/account.ts';
-import type { ProbeResult } from '../domain/quota.ts';
+import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts';
+import type { HealthReport } from '../domain/report.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { nextFlagState } from '../inspect/flags.ts';
+import { buildForecast, type Forecast, type SnapshotHistory } from '../inspect/forecast.ts';
+import { buildMetrics, type CollectorHealth } from '../inspect/metrics.ts';
+import { buildHealthReport } from '../inspect/report.ts';
+import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
 import { createRepos, openStore, type Repos } from '../store/index.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
@@ -80,6 +87,117 @@ export class Fleet {
     const result = await loadAccounts(this.config, stored);
     await this.repos.accounts.upsertMany(result.accounts);
     return result;
+  }
+
+  /**
+   * What the store knows about each account: latest attempt, latest conclusive result, token state
+   * and flag. Reports, metrics, inspection and the dashboard all read this; none of it touches the network.
+   */
+  async evidence(accounts?: readonly Account[]): Promise<AccountEvidence[]> {
+    const list = accounts ?? (await this.accounts()).accounts;
+    const [latestAttempts, latestConclusive, tokenStates, flags] = await Promise.all([
+      this.repos.snapshots.latestPerAccount({ conclusive: false }),
+      this.repos.snapshots.latestPerAccount({ conclusive: true }),
+      this.repos.accounts.listTokenStates(),
+      this.repos.flags.list(),
+    ]);
+    const attemptBy = new Map(latestAttempts.map((s) => [s.accountId, probeFromSnapshot(s)]));
+    const goodBy = new Map(
+      latestConclusive.filter((s) => !s.transient).map((s) => [s.accountId, probeFromSnapshot(s)]),
+    );
+    const tokenBy = new Map(tokenStates.map((t) => [t.accountId, t]));
+    const flagBy = new Map(flags.filter((f) => f.clearedAt == null).map((f) => [f.accountId, f]));
+    return list.map((account) => {
+      const stored = tokenBy.get(account.id);
+      const flag = flagBy.get(account.id);
+      const fromFile = tokenStateOf(account, stored?.refreshFailures ?? 0);
+      return {
+        account,
+        probe: attemptBy.get(account.id) ?? null,
+        lastGood: goodBy.get(account.id) ?? null,
+        token: { ...fromFile, lastRefreshAt: fromFile.lastRefreshAt ?? stored?.lastRefresh ?? null },
+        flag: flag
+          ? {
+              flaggedAt: flag.flaggedAt,
+              flaggedReason: flag.flaggedReason,
+              lastVerified: flag.lastVerified,
+              verificationCount: flag.verificationCount,
+            }
+          : null,
+      };
+    });
+  }
+
+  /** The `codex auth report` HealthReport, from the store (default) or after a live probe of every account. */
+  async healthReport(
+    options: { live?: boolean; model?: string; onProgress?: QuotaCheckOptions['onProgress'] } = {},
+  ): Promise<HealthReport> {
+    let accounts: Account[];
+    if (options.live) {
+      const checked = await this.checkQuota({
+        force: true,
+        tokenRefresh: 'allowed',
+        model: options.model,
+        onProgress: options.onProgress,
+      });
+      accounts = checked.checks.map((c) => c.account);
+    } else {
+      accounts = (await this.accounts()).accounts;
+    }
+    const evidence = await this.evidence(accounts);
+    const current = await this.#currentCodexAccountId();
+    return buildHealthReport(
+      { accounts: evidence, currentAccountId: current },
+      { mode: options.live ? 'live' : 'default', model: options.live ? options.model : undefined, now: this.clock() },
+    );
+  }
+
+  /** Burn-rate forecast from the stored snapshot history (the last 8 days covers a weekly window). */
+  async forecast(options: { historyMs?: number } = {}): Promise<Forecast> {
+    const evidence = await this.evidence();
+    const since = this.clock() - (options.historyMs ?? 8 * 24 * 3600_000);
+    const histories: SnapshotHistory[] = [];
+    for (const ev of evidence) {
+      const rows = await this.repos.snapshots.history(ev.account.id, since);
+      const status = deriveStatus(ev, this.clock());
+      histories.push({
+        accountId: ev.account.id,
+        name: ev.account.name,
+        usable: status.status !== 'disabled' && status.status !== 'error',
+        snapshots: rows
+          .filter((r) => !r.transient)
+          .map((r) => probeFromSnapshot(r).snapshot)
+          .filter((s): s is QuotaSnapshot => s != null),
+      });
+    }
+    return buildForecast(histories, { now: this.clock() });
+  }
+
+  /** Prometheus exposition of the stored state; collectors add their lag and error counters. */
+  async metrics(options: { includeEmails?: boolean; collectors?: CollectorHealth[] } = {}) {
+    const evidence = await this.evidence();
+    const probeErrors: Partial<Record<ProbeReason, number>> = {};
+    for (const ev of evidence) {
+      const p = ev.probe;
+      if (p && p.state !== 'ok') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
+    }
+    return buildMetrics(
+      { accounts: evidence, probeErrors, collectors: options.collectors },
+      { now: this.clock(), includeEmails: options.includeEmails },
+    );
+  }
+
+  /** The account the Codex CLI on this machine uses now, if its auth.json is among the sources. */
+  async #currentCodexAccountId(): Promise<string | null> {
+    if (!this.config.codexHome) return null;
+    try {
+      const doc = JSON.parse(await readFile(join(this.config.codexHome, 'auth.json'), 'utf8')) as {
+        tokens?: { account_id?: string };
+      };
+      return doc.tokens?.account_id ?? null;
+    } catch {
+      return null;
+    }
   }
 
   tokenManager(refresh: 'allowed' | 'never'): TokenManager {
