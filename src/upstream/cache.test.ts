@@ -47,6 +47,13 @@ describe('cacheDecision', () => {
       'reset_passed',
     ],
     [
+      'exhausted with a reset of 0 → network',
+      result({ state: 'exhausted', resetAfterSeconds: 0 }),
+      T0 + 1,
+      false,
+      'reset_passed',
+    ],
+    [
       'exhausted with unknown reset → TTL',
       result({ state: 'exhausted', resetAfterSeconds: null }),
       T0 + 10_000,

@@ -19,7 +19,7 @@ export function cacheDecision(last: ProbeResult | null, now: number, ttlMs = DEF
   if (last.transient) return { useCache: false, reason: 'transient_failure' };
   const fetchedAt = Date.parse(last.fetchedAt);
   if (!Number.isFinite(fetchedAt) || fetchedAt > now + 60_000) return { useCache: false, reason: 'bad_timestamp' };
-  if (last.state === 'exhausted' && last.resetAfterSeconds != null && last.resetAfterSeconds > 0) {
+  if (last.state === 'exhausted' && last.resetAfterSeconds != null) {
     const resetAt = fetchedAt + last.resetAfterSeconds * 1000;
     if (now < resetAt) return { useCache: true, reason: 'exhausted_until_reset', validUntil: resetAt };
     return { useCache: false, reason: 'reset_passed' };

@@ -347,6 +347,7 @@ describe('probeViaResponses (x-codex-* headers)', () => {
         { scenario: 'weekly-only-free' },
         { scenario: 'cloudflare' },
         { scenario: 'expired-token' },
+        { scenario: 'usage-limit-429-no-reset' },
       ],
       latency: 0,
     });
@@ -370,10 +371,21 @@ describe('probeViaResponses (x-codex-* headers)', () => {
   test('free plan: weekly window by duration', async () => {
     assert.deepEqual(kinds(await run('weekly-only-free')), ['primary:weekly']);
   });
-  test('exhausted: 429 usage_limit_reached', async () => {
+  test('exhausted: 429 usage_limit_reached, windows kept from the refusal headers', async () => {
     const o = await run('exhausted');
     assert.equal(o.state, 'exhausted');
     assert.equal(o.reason, 'usage_limit_reached');
+    assert.deepEqual(kinds(o), ['primary:5h', 'secondary:weekly']);
+    assert.ok(o.resetAfterSeconds! > 0);
+  });
+  test('429 without a reset in the body: the reset comes from the full window in the headers', async () => {
+    const o = await run('usage-limit-429-no-reset');
+    assert.equal(o.state, 'exhausted');
+    assert.equal(o.snapshot?.plan, 'free');
+    const weekly = o.snapshot!.windows.find((w) => w.kind === 'weekly')!;
+    assert.equal(weekly.usedPercent, 100);
+    assert.equal(o.resetAfterSeconds, weekly.resetAfterSeconds);
+    assert.ok(o.resetAfterSeconds! > 0);
   });
   test('cloudflare: unknown, retried', async () => {
     const o = await run('cloudflare');

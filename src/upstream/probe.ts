@@ -123,6 +123,15 @@ function usageAttempt(target: ProbeTarget, options: ProbeOptions, r: Resolved): 
   };
 }
 
+/** When the last full main window resets: capacity returns only when every full window has reset. */
+function latestFullWindowReset(snapshot: QuotaSnapshot): number | null {
+  const resets = snapshot.windows
+    .filter((w) => (w.scope === 'primary' || w.scope === 'secondary') && (w.usedPercent ?? 0) >= 100)
+    .map((w) => w.resetAfterSeconds)
+    .filter((s): s is number => s != null);
+  return resets.length > 0 ? Math.max(...resets) : null;
+}
+
 function toOutcome(
   cls: Classification,
   answer: AttemptAnswer,
@@ -131,18 +140,22 @@ function toOutcome(
   captureRaw: boolean,
 ): ProbeOutcome {
   let snapshot = cls.snapshot;
+  let resetAfterSeconds = cls.resetAfterSeconds;
   if (!snapshot && cls.state === 'exhausted') {
-    // A 429 usage_limit_reached names the plan but carries no windows; keep what it tells.
+    // A 429 usage_limit_reached names the plan but carries no windows (the responses probe may
+    // still have x-codex-* headers); keep what it tells.
     const plan = planFromErrorBody(answer.http.body);
+    const fromHeaders = answer.snapshot ?? null;
     snapshot = {
-      plan,
+      plan: plan ?? fromHeaders?.plan ?? null,
       allowed: false,
       limitReached: true,
       rateLimitReachedType: cls.errorCode,
-      windows: [],
-      credits: { hasCredits: null, unlimited: null, balance: null },
+      windows: fromHeaders?.windows ?? [],
+      credits: fromHeaders?.credits ?? { hasCredits: null, unlimited: null, balance: null },
       fetchedAt: new Date(fetchedAtMs).toISOString(),
     };
+    resetAfterSeconds ??= latestFullWindowReset(snapshot);
   }
   const outcome: ProbeOutcome = {
     state: cls.state,
@@ -151,7 +164,7 @@ function toOutcome(
     errorCode: cls.errorCode,
     message: cls.message,
     snapshot,
-    resetAfterSeconds: cls.resetAfterSeconds,
+    resetAfterSeconds,
     retryAfterSeconds: cls.retryAfterSeconds,
     transient: cls.transient,
     source: 'network',

@@ -43,8 +43,9 @@ export function probeViaResponses(target: ProbeTarget, options: ResponsesProbeOp
     const init = { method: 'POST', headers, body: minimalResponsesBody(options.model) };
     const http = await fetchAnswer(url, init, r.timeoutMs, r.fetch, true);
     const ok = http.status != null && http.status >= 200 && http.status < 300;
-    if (!ok) return { http, usagePath: RESPONSES_PATH };
     const snapshot = parseCodexHeaders(http.headers, r.clock());
+    // A refusal (429 usage_limit_reached) may still carry the windows in its headers.
+    if (!ok) return { http, usagePath: RESPONSES_PATH, snapshot };
     // The request went through, so the account was allowed to serve it, whatever the headers say.
     const withAllowed = snapshot
       ? { ...snapshot, allowed: snapshot.allowed ?? true }
