@@ -23,6 +23,8 @@ export interface ServeOptions {
   version?: string;
   /** Install SIGTERM / SIGINT handlers that shut down gracefully (true for the CLI). */
   handleSignals?: boolean;
+  /** Refresh every account this often (joins a refresh in progress); 0 or absent: never. */
+  refreshIntervalSeconds?: number;
   /** How long shutdown waits for in-flight work before cutting connections. */
   shutdownGraceMs?: number;
   log?: (line: string) => void;
@@ -36,6 +38,8 @@ export interface RunningServer {
   fleetApp: FleetApp;
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
+  /** Settles once the server has stopped (after close(), or a signal when handleSignals is set). */
+  closed: Promise<void>;
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
@@ -84,7 +88,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const url = `http://${shownHost}:${port}`;
   if (!isLoopbackHost(opts.host)) log(`codex-fleet: listening on ${url} (admin key required)`);
 
+  let interval: NodeJS.Timeout | null = null;
+  if (opts.refreshIntervalSeconds && opts.refreshIntervalSeconds > 0) {
+    interval = setInterval(() => {
+      const ticket = fleetApp.gate.refreshAll();
+      ticket.done.catch((error: Error) =>
+        log(`codex-fleet: scheduled refresh failed: ${error.message.split('\n')[0]}`),
+      );
+    }, opts.refreshIntervalSeconds * 1000);
+    interval.unref();
+  }
+
   let closing: Promise<void> | null = null;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
   const grace = opts.shutdownGraceMs ?? 10_000;
   const onSignal = (signal: string) => {
     log(`codex-fleet: ${signal} received, shutting down`);
@@ -99,13 +118,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     closing ??= (async () => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
+      if (interval) clearInterval(interval);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       fleetApp.close(); // ends SSE streams, which would otherwise hold server.close open
       server.closeIdleConnections();
+      // Keep-alive connections become idle as their last response ends: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       await withTimeout(stopped, grace);
+      clearInterval(sweep);
       server.closeAllConnections();
       await withTimeout(fleetApp.gate.drain(), grace);
-      await opts.service.close();
+      try {
+        await opts.service.close();
+      } finally {
+        markClosed();
+      }
     })();
     return closing;
   }
@@ -113,5 +140,5 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   }
-  return { url, host: opts.host, port, adminKeySource: admin.source, fleetApp, close };
+  return { url, host: opts.host, port, adminKeySource: admin.source, fleetApp, close, closed };
 }

@@ -1,0 +1,124 @@
+// `codex-fleet serve`: the web dashboard, JSON API, SSE and /metrics (what `npm start` runs).
+// Only maps flags to options: the server is src/server/serve.ts, the data comes from the core.
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { FleetConfig } from '../../core/config.ts';
+import { AdminKeyError } from '../../server/middleware/admin-key.ts';
+import { startServer } from '../../server/serve.ts';
+import type { FleetService } from '../../server/service.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import { withDemo } from './demo-env.ts';
+
+interface ServeOptions extends CommonOptions {
+  host: string;
+  port: string;
+  intervalSeconds: string;
+  demo?: boolean;
+  stateFile?: string;
+  accountName?: string;
+  refresh?: boolean;
+}
+
+/** What the core's service factory (src/core/fleet-service.ts, by the integrator) takes. */
+export interface FleetServiceOptions {
+  config: FleetConfig;
+  /** codex-quota's --account-name: serve only this account. */
+  accountName?: string;
+  /** codex-quota's --state-file: where the last results are kept between runs. */
+  stateFile?: string;
+  /** codex-quota's --refresh: ignore the cache on the first refresh. */
+  refreshOnStart?: boolean;
+}
+type ServiceFactory = (opts: FleetServiceOptions) => Promise<FleetService>;
+
+const flags = z.object({
+  host: z.string().min(1, '--host cannot be empty'),
+  port: z.coerce
+    .number()
+    .int('--port must be a whole number')
+    .min(0, '--port is 0-65535')
+    .max(65535, '--port is 0-65535'),
+  intervalSeconds: z.coerce
+    .number({ message: '--interval-seconds must be a number' })
+    .int('--interval-seconds must be a whole number')
+    .min(0, '--interval-seconds must be 0 (off) or at least 60')
+    .refine((n) => n === 0 || n >= 60, '--interval-seconds must be 0 (off) or at least 60'),
+});
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('Web dashboard, JSON API, live updates (SSE) and Prometheus /metrics')
+    .option('--host <host>', 'address to bind; anything but loopback needs an admin key', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '8081')
+    .option('--interval-seconds <n>', 'refresh every account this often (0: only on demand)', '3600')
+    .option('--demo', 'start the built-in simulator with ~30 mixed accounts and serve those')
+    .option('--state-file <file>', 'codex-quota compatible: where the last results are kept')
+    .option('--account-name <name>', 'codex-quota compatible: serve only this account')
+    .option('--refresh', 'ignore cached quota on the first refresh');
+  addFleetOptions(cmd);
+  addProbeOptions(cmd);
+  cmd.action(async (options: ServeOptions) => {
+    process.exitCode = await withDemo(options, runServe);
+  });
+}
+
+async function loadServiceFactory(): Promise<ServiceFactory> {
+  // Resolved at run time so the server room builds before the core's adapter lands.
+  const spec = '../../core/fleet-service.ts';
+  let mod: { createFleetService?: ServiceFactory };
+  try {
+    mod = await import(spec);
+  } catch (error) {
+    throw new Error(
+      `the dashboard's data service (src/core/fleet-service.ts) cannot be loaded: ${(error as Error).message}`,
+    );
+  }
+  if (typeof mod.createFleetService !== 'function') throw new Error(`${spec} does not export createFleetService`);
+  return mod.createFleetService;
+}
+
+export async function runServe(options: ServeOptions): Promise<number> {
+  const parsed = flags.safeParse(options);
+  if (!parsed.success) {
+    console.error(`codex-fleet serve: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return 1;
+  }
+  const { host, port, intervalSeconds } = parsed.data;
+  const config = configFrom(options);
+  const createFleetService = await loadServiceFactory();
+  const service = await createFleetService({
+    config,
+    accountName: options.accountName,
+    stateFile: options.stateFile,
+    refreshOnStart: options.refresh,
+  });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      host,
+      port,
+      service,
+      dataDir: config.dataDir,
+      refreshIntervalSeconds: intervalSeconds,
+      handleSignals: true,
+    });
+  } catch (error) {
+    await service.close();
+    if (error instanceof AdminKeyError) {
+      console.error(`codex-fleet serve: ${error.message}`);
+      return 1;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`codex-fleet serve: ${host}:${port} is already in use; pick another --port`);
+      return 1;
+    }
+    throw error;
+  }
+  console.error(`codex-fleet: dashboard at ${server.url}/ (Ctrl-C to stop)`);
+  // The first refresh runs in the background: the page is up at once and fills in live.
+  server.fleetApp.gate.refreshAll();
+  await server.closed;
+  console.error('codex-fleet: stopped');
+  return 0;
+}

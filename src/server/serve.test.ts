@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ApiClient, startTestServer } from '../../test/support/fleet-server.ts';
+import { MemoryFleet } from '../../test/support/memory-fleet.ts';
+import { AdminKeyError } from './middleware/admin-key.ts';
+import { startServer } from './serve.ts';
+
+describe('startServer', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codex-fleet-serve-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a non-loopback bind when no admin key can be had, before listening', async () => {
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const fleet = new MemoryFleet({ clock: Date.now, accounts: 1 });
+    await assert.rejects(
+      startServer({ host: '0.0.0.0', port: 0, service: fleet, dataDir: join(blocker, 'data'), env: {}, log: () => {} }),
+      (e: Error) => e instanceof AdminKeyError && /refusing to bind 0\.0\.0\.0/.test(e.message),
+    );
+  });
+
+  it('on close: stops accepting, ends SSE streams, lets the in-flight request finish, then closes the service', async () => {
+    const s = await startTestServer({ accounts: 3 });
+    const api = await new ApiClient(s.url).start();
+    const sse = await fetch(`${s.url}/api/events`);
+    const sseText = sse.text();
+    const release = s.fleet.holdProbe('acc-0001');
+    const inflight = api.request('POST', '/api/accounts/acc-0001/refresh');
+    while (
+      !(await api.json<{ account: { refreshing: boolean } }>('GET', '/api/accounts/acc-0001')).body.account.refreshing
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const closing = s.server.close();
+    await sseText; // the stream ended instead of holding the server open
+    assert.equal(s.fleet.closed, false, 'the service stays open while a request is in flight');
+    release();
+    const res = await inflight;
+    assert.equal(res.status, 200);
+    await closing;
+    assert.equal(s.fleet.closed, true);
+    await assert.rejects(fetch(`${s.url}/healthz`));
+    await s.close();
+  });
+
+  it('shuts down gracefully on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['test/support/serve-child.ts', join(dir, 'child')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /url (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${out}`)));
+    });
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(out, /SIGTERM received/);
+    assert.match(out, /closed service/);
+  });
+});
