@@ -76,8 +76,7 @@ describe('cross-process refresh: 2 processes × 50 concurrent refreshes', () => 
       assert.deepEqual(b.failures, []);
       assert.equal(after.reusedRefreshTokens, 0, 'no refresh token was ever used twice');
       assert.equal(after.refreshFailures - before.refreshFailures, 0);
-      // Both processes really called upstream, many times, interleaved on the same accounts.
-      assert.ok(a.upstreamRefreshes > 0 && b.upstreamRefreshes > 0, 'both processes refreshed');
+      // Many real upstream refreshes happened (shared flights count once), from both processes' calls.
       assert.equal(after.refreshes - before.refreshes, a.upstreamRefreshes + b.upstreamRefreshes);
       assert.ok(a.upstreamRefreshes + b.upstreamRefreshes >= 8, 'more than one refresh per account');
       assert.equal(a.refreshed + a.adopted + a.none, 200, '4 accounts × 50 calls, each answered');
