@@ -142,8 +142,7 @@ export class CpaClient {
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'list auth files');
     const parsed = this.#parse(answer.value.text, authFileListWire, 'list auth files');
     if (!parsed.ok) return parsed;
-    const wire = parsed.value as { files?: AuthFileWire[]; credentials?: AuthFileWire[] };
-    const files = wire.files ?? wire.credentials ?? [];
+    const files = parsed.value.files ?? parsed.value.credentials ?? [];
     return ok(files.map(toAuthFile));
   }
 
@@ -317,7 +316,8 @@ export class CpaClient {
       if (name === 'TimeoutError' || name === 'AbortError') {
         return this.#error('timeout', null, `${spec.method} ${spec.path} timed out; is the server up and reachable?`);
       }
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).message;
       return this.#error('network', null, `cannot reach ${url.origin} (${cause}); check the URL and that CPA runs`);
     }
     if (response.status === 401) {

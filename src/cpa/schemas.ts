@@ -28,11 +28,10 @@ export const authFileWire = z.looseObject({
 });
 export type AuthFileWire = z.infer<typeof authFileWire>;
 
-/** v0 answers {"files": […]}; the v8 rename may answer {"credentials": […]}: accept both. */
-export const authFileListWire = z.union([
-  z.looseObject({ files: z.array(authFileWire) }),
-  z.looseObject({ credentials: z.array(authFileWire) }),
-]);
+/** v0 answers {"files": […]}; the v8 rename may answer {"credentials": […]}: accept both (one is required). */
+export const authFileListWire = z
+  .looseObject({ files: z.array(authFileWire).optional(), credentials: z.array(authFileWire).optional() })
+  .refine((v) => v.files !== undefined || v.credentials !== undefined, 'expected a "files" (or "credentials") array');
 
 export const statusWire = z.looseObject({ status: z.string(), disabled: z.boolean() });
 
