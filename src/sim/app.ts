@@ -38,6 +38,8 @@ export interface SimCore {
   latency: LatencySpec | undefined;
   refreshDelayMs: number;
   cloudflareMaxInFlight: number | undefined;
+  /** Share (0..1) of calls without an `originator` header that Cloudflare challenges. */
+  cloudflareWithoutOriginatorRate: number;
   retiredPaths: RetiredPath[];
   /** Aborted on close: every sleeping or hanging request ends. */
   closing: AbortSignal;
@@ -107,13 +109,22 @@ async function backendCall(
   try {
     const ray = rayId(core);
     let answer: WireAnswer | null = null;
-    if (core.cloudflareMaxInFlight != null && inFlight > core.cloudflareMaxInFlight) {
+    const state = lookupBearer(core, c.req.header('authorization'));
+    const originator = c.req.header('originator');
+    core.stats.headersSeen(
+      originator,
+      c.req.header('chatgpt-account-id'),
+      state?.account.id ?? null,
+      c.req.header('user-agent'),
+    );
+    const overLimit = core.cloudflareMaxInFlight != null && inFlight > core.cloudflareMaxInFlight;
+    const noOriginator = !originator && core.cloudflareWithoutOriginatorRate > 0;
+    if (overLimit || (noOriginator && core.rng() < core.cloudflareWithoutOriginatorRate)) {
       core.stats.stats.cloudflareChallenges += 1;
       answer = cloudflareChallenge(ray);
     }
     const retired = retiredKey && core.retiredPaths.find((p) => p.path === retiredKey);
     if (!answer && retired) answer = retiredPath(retired.status);
-    const state = lookupBearer(core, c.req.header('authorization'));
     if (!answer && state && SCENARIOS[state.account.scenario].fault === 'cloudflare') {
       core.stats.stats.cloudflareChallenges += 1;
     }

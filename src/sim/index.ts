@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   /** Per client IP; above it every backend call gets the Cloudflare HTML 403. */
   cloudflareMaxInFlight?: number;
   retiredPaths?: RetiredPath[];
+  /** Share (0..1) of backend calls without an `originator` header that get the Cloudflare challenge. */
+  cloudflareWithoutOriginatorRate?: number;
   /** ms since epoch; advance() adds to it. */
   clock?: () => number;
   /** Token endpoint answers this late (after rotating), so tests can kill a client mid-refresh. */
@@ -82,6 +84,8 @@ function validateOptions(opts: SimulatorOptions): void {
   if (opts.cloudflareMaxInFlight != null && !(opts.cloudflareMaxInFlight >= 1)) {
     problems.push('cloudflareMaxInFlight: must be >= 1');
   }
+  const rate = opts.cloudflareWithoutOriginatorRate;
+  if (rate != null && !(rate >= 0 && rate <= 1)) problems.push('cloudflareWithoutOriginatorRate: a share from 0 to 1');
   if (problems.length) throw new Error(`simulator options are not valid:\n  ${problems.join('\n  ')}`);
 }
 
@@ -103,6 +107,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     latency: opts.latency,
     refreshDelayMs: opts.refreshDelayMs ?? 0,
     cloudflareMaxInFlight: opts.cloudflareMaxInFlight,
+    cloudflareWithoutOriginatorRate: opts.cloudflareWithoutOriginatorRate ?? 0,
     retiredPaths: opts.retiredPaths ?? [],
     closing: closing.signal,
   };

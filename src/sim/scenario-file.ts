@@ -17,6 +17,7 @@ const fileObjectSchema = z
     latency: latencySpecSchema.optional(),
     seed: z.number().int().optional(),
     cloudflareMaxInFlight: z.number().int().min(1).optional(),
+    cloudflareWithoutOriginatorRate: z.number().min(0).max(1).optional(),
     refreshDelayMs: z.number().nonnegative().optional(),
     retiredPaths: z
       .array(z.object({ path: z.enum(['/wham', '/codex']), status: z.union([z.literal(403), z.literal(404)]) }))
@@ -29,6 +30,7 @@ export interface ScenarioSetup {
   latency?: z.infer<typeof latencySpecSchema>;
   seed?: number;
   cloudflareMaxInFlight?: number;
+  cloudflareWithoutOriginatorRate?: number;
   refreshDelayMs?: number;
   retiredPaths?: Array<{ path: '/wham' | '/codex'; status: 403 | 404 }>;
 }

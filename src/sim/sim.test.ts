@@ -220,3 +220,40 @@ test('stats never hold tokens', async () => {
     assert.equal(text.includes('eyJ'), false);
   });
 });
+
+test('stats note the identifying headers clients send (never the token)', async () => {
+  await withSim({ accounts: [{}, {}] }, async (sim) => {
+    const [a, b] = sim.accounts;
+    const call = (token: string, headers: Record<string, string>) =>
+      fetch(`${sim.chatgptUrl}/wham/usage`, { headers: { authorization: `Bearer ${token}`, ...headers } }).then((r) =>
+        r.body?.cancel(),
+      );
+    await call(a.accessToken, {
+      originator: 'codex_cli_rs',
+      'chatgpt-account-id': a.id,
+      'user-agent': 'codex_cli_rs/0.1',
+    });
+    await call(b.accessToken, { 'chatgpt-account-id': a.id, 'user-agent': 'other' });
+    await call(b.accessToken, { 'user-agent': 'other' });
+    const h = sim.stats().headers;
+    assert.equal(h.withOriginator, 1);
+    assert.equal(h.accountIdMatch, 1);
+    assert.equal(h.accountIdMismatch, 1);
+    assert.equal(h.accountIdMissing, 1);
+    assert.deepEqual(h.userAgents, { 'codex_cli_rs/0.1': 1, other: 2 });
+  });
+});
+
+test('cloudflareWithoutOriginatorRate: calls without originator get challenged, calls with it do not', async () => {
+  await withSim({ accounts: [{}], cloudflareWithoutOriginatorRate: 1 }, async (sim) => {
+    const t = sim.accounts[0].accessToken;
+    const bare = await get(sim, t);
+    assert.equal(bare.headers.get('cf-mitigated'), 'challenge');
+    const res = await fetch(`${sim.chatgptUrl}/wham/usage`, {
+      headers: { authorization: `Bearer ${t}`, originator: 'codex_cli_rs' },
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await assert.rejects(startSimulator({ cloudflareWithoutOriginatorRate: 2 }), /cloudflareWithoutOriginatorRate/);
+});

@@ -13,7 +13,18 @@ export interface SimStats {
   /** Attempts to use a refresh token that had already been rotated away. */
   reusedRefreshTokens: number;
   cloudflareChallenges: number;
+  /** What clients sent on backend calls, so tests can check the headers of UPSTREAM.md §1. */
+  headers: {
+    withOriginator: number;
+    accountIdMatch: number;
+    accountIdMismatch: number;
+    accountIdMissing: number;
+    /** user-agent → count (at most 20 distinct values). */
+    userAgents: Record<string, number>;
+  };
 }
+
+const MAX_USER_AGENTS = 20;
 
 export function createStats() {
   const stats: SimStats = {
@@ -26,6 +37,7 @@ export function createStats() {
     refreshFailures: 0,
     reusedRefreshTokens: 0,
     cloudflareChallenges: 0,
+    headers: { withOriginator: 0, accountIdMatch: 0, accountIdMismatch: 0, accountIdMissing: 0, userAgents: {} },
   };
   const perIp = new Map<string, number>();
   return {
@@ -50,6 +62,23 @@ export function createStats() {
       stats.requests[path] = byStatus;
       byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
       stats.totalRequests += 1;
+    },
+    /** Notes the identifying headers of one backend call (never the Authorization header). */
+    headersSeen(
+      originator: string | undefined,
+      accountIdHeader: string | undefined,
+      accountId: string | null,
+      userAgent: string | undefined,
+    ): void {
+      const h = stats.headers;
+      if (originator) h.withOriginator += 1;
+      if (!accountIdHeader) h.accountIdMissing += 1;
+      else if (accountId != null && accountIdHeader === accountId) h.accountIdMatch += 1;
+      else h.accountIdMismatch += 1;
+      const ua = (userAgent ?? '(none)').slice(0, 200);
+      if (ua in h.userAgents || Object.keys(h.userAgents).length < MAX_USER_AGENTS) {
+        h.userAgents[ua] = (h.userAgents[ua] ?? 0) + 1;
+      }
     },
     /** A deep copy, so callers can compare before/after. */
     snapshot(): SimStats {

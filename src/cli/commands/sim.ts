@@ -28,6 +28,8 @@ export interface SimFlags {
   latencyMs?: string;
   seed?: string;
   cloudflareMaxInFlight?: string;
+  cloudflareWithoutOriginator?: string;
+  speed?: string;
   retire: string[];
   refreshDelayMs?: string;
   json?: boolean;
@@ -39,6 +41,25 @@ function wholeNumber(flag: string, text: string, min: number, max = Number.MAX_S
     throw new Error(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
   }
   return n;
+}
+
+function share(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new Error(`${flag} must be a share from 0 to 1, got "${text}"`);
+  return n;
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new Error(`${flag} must be a number > 0, got "${text}"`);
+  return n;
+}
+
+/** Sim time runs `speed` times faster than real time, so a demo shows countdowns and resets moving. */
+function scaledClock(speed: number): () => number {
+  const start = Date.now();
+  return () => start + (Date.now() - start) * speed;
 }
 
 function parseRetired(text: string): RetiredPath {
@@ -58,10 +79,15 @@ export async function simOptionsFromFlags(flags: SimFlags): Promise<SimulatorOpt
       flags.cloudflareMaxInFlight != null
         ? wholeNumber('--cloudflare-max-in-flight', flags.cloudflareMaxInFlight, 1)
         : file?.cloudflareMaxInFlight,
+    cloudflareWithoutOriginatorRate:
+      flags.cloudflareWithoutOriginator != null
+        ? share('--cloudflare-without-originator', flags.cloudflareWithoutOriginator)
+        : file?.cloudflareWithoutOriginatorRate,
     retiredPaths: flags.retire.length > 0 ? flags.retire.map(parseRetired) : file?.retiredPaths,
     refreshDelayMs:
       flags.refreshDelayMs != null ? wholeNumber('--refresh-delay-ms', flags.refreshDelayMs, 0) : file?.refreshDelayMs,
   };
+  if (flags.speed != null) opts.clock = scaledClock(positive('--speed', flags.speed));
   if (flags.scenarios) opts.accounts = parseScenariosFlag(flags.scenarios);
   else if (file) opts.accounts = file.accounts;
   if (flags.accounts != null) {
@@ -93,6 +119,8 @@ export function register(program: Command): void {
     .option('--latency-ms <spec>', 'latency: MS, MIN-MAX, normal:MEAN,SD or lognormal:MEDIAN,SIGMA')
     .option('--seed <n>', 'seed for latency, ids and the demo mix')
     .option('--cloudflare-max-in-flight <n>', 'above this many requests in flight per client IP: Cloudflare 403')
+    .option('--cloudflare-without-originator <share>', 'share (0..1) of calls without an originator header challenged')
+    .option('--speed <x>', 'sim time runs x times faster than real time (demo: windows reset, usage grows)')
     .option('--retire <path:status>', 'retire a usage path, e.g. wham:404 (repeatable)', collect, [])
     .option('--refresh-delay-ms <ms>', 'token endpoint answers this late (after rotating the token)')
     .option('--json', 'print the URLs and files as one JSON line')
