@@ -213,6 +213,8 @@ export async function runProbe(target: ProbeTarget, options: ProbeOptions, attem
   try {
     if (!target.accessToken) return failedOutcome('no_credentials', 'no access token for this account', r.clock());
     let token = target.accessToken;
+    let refreshTried = false;
+    /** True once the token in use came from a refresh: a 401 now means auth_invalid. */
     let refreshed = false;
     let retriesUsed = 0;
     let attempts = 0;
@@ -220,22 +222,25 @@ export async function runProbe(target: ProbeTarget, options: ProbeOptions, attem
       attempts++;
       const answer = await attempt(token);
       const now = r.clock();
-      let cls = classifyUpstreamAnswer({
+      const cls = classifyUpstreamAnswer({
         ...answer.http,
         snapshot: answer.snapshot ?? null,
         tokenExpired: isJwtExpired(token, now),
         afterRefresh: refreshed,
         now,
       });
-      if (cls.state === 'auth_expired' && !refreshed && options.onUnauthorized) {
-        refreshed = true;
+      if (cls.state === 'auth_expired' && !refreshTried && options.onUnauthorized) {
+        refreshTried = true;
         const next = await refresh(options.onUnauthorized);
         if (typeof next === 'string' && next !== '') {
           token = next;
+          refreshed = true;
           continue;
         }
         if (next && typeof next === 'object') {
-          cls = classifyUpstreamAnswer({ status: answer.http.status, refreshFailure: next, now });
+          // The refresh itself failed: that is the answer (retrying usage with the old token cannot help).
+          const failed = classifyUpstreamAnswer({ status: answer.http.status, refreshFailure: next, now });
+          return toOutcome(failed, answer, attempts, now, options.captureRaw === true);
         }
       }
       if (isRetryableReason(cls.reason) && retriesUsed < r.retries) {
