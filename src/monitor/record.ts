@@ -184,7 +184,8 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
       ttftMs: d.ttft_ms == null ? null : Math.round(d.ttft_ms),
       provider: nz(d.provider),
       executor: nz(d.executor_type),
-      model: nz(d.model),
+      // A record without a model is priced and grouped by its alias.
+      model: nz(d.model) ?? nz(d.alias),
       alias: nz(d.alias),
       endpoint: nz(d.endpoint),
       authIndex: nz(d.auth_index),

@@ -1,0 +1,343 @@
+// Batched ingest: parse, quarantine what is malformed, dedupe (unique dedupe_key, so replays are
+// harmless), insert events, failure rows and rollup deltas in ONE transaction. The caller awaits each
+// batch before taking the next one: that is the backpressure.
+import type { Clock } from '../domain/time.ts';
+import type { Db, SqlValue } from '../store/db.ts';
+import { Dictionary, type DictKind } from './dictionary.ts';
+import { CACHE_STATES, type UsageEvent } from './event.ts';
+import { BUCKET_COUNT, latencyBucket } from './latency.ts';
+import { dedupeKeyOf, parseUsageRecord } from './record.ts';
+
+export const GRAIN_MINUTE = 60_000;
+export const GRAIN_HOUR = 3_600_000;
+/** Rollup dimensions. Every rollup row also carries provider, model and service tier. */
+export const DIMS = { total: 0, account: 1, apiKey: 2, status: 3, project: 4 } as const;
+export type Dim = keyof typeof DIMS;
+
+const EVENT_COLUMNS = [
+  'ts',
+  'dedupe_key',
+  'status',
+  'failed',
+  'latency_ms',
+  'ttft_ms',
+  'provider_id',
+  'executor_id',
+  'model_id',
+  'alias_id',
+  'endpoint_id',
+  'account_id',
+  'auth_type_id',
+  'api_key_id',
+  'project_id',
+  'failure_type_id',
+  'effort_id',
+  'tier_id',
+  'cache_state',
+  'input_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'cached_tokens',
+  'cache_creation_tokens',
+  'total_tokens',
+  'request_id',
+];
+const ROLLUP_KEY = ['grain', 'bucket', 'dim', 'dim_value', 'provider_id', 'model_id', 'tier_id'];
+export const ROLLUP_SUMS = [
+  'requests',
+  'failures',
+  'lat_n',
+  'lat_sum',
+  'ttft_n',
+  'ttft_sum',
+  'input_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'cached_tokens',
+  'cache_creation_tokens',
+  'total_tokens',
+  'cache_hits',
+  ...Array.from({ length: BUCKET_COUNT }, (_, i) => `h${i}`),
+];
+const EVENT_ROWS_PER_INSERT = 400;
+const ROLLUP_ROWS_PER_INSERT = 300;
+const MAX_QUARANTINE_BYTES = 64 * 1024;
+
+export interface IngestResult {
+  received: number;
+  inserted: number;
+  duplicates: number;
+  quarantined: number;
+}
+
+export interface InsertedEvent {
+  id: number;
+  event: UsageEvent;
+}
+
+export interface IngestOptions {
+  db: Db;
+  clock: Clock;
+  keyHashSecret: string;
+  /** Called after each commit with the new (not duplicate) events, e.g. for the realtime stream. */
+  onInserted?: (events: InsertedEvent[]) => void;
+}
+
+const insertSql = (table: string, columns: string[], rows: number, tail = ''): string => {
+  const one = `(${columns.map(() => '?').join(',')})`;
+  return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array.from({ length: rows }, () => one).join(',')}${tail}`;
+};
+
+const ROLLUP_UPSERT_TAIL = ` ON CONFLICT (${ROLLUP_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
+  (c) => `${c} = mon_rollup.${c} + excluded.${c}`,
+).join(', ')}`;
+
+export class MonitorIngest {
+  readonly db: Db;
+  readonly dict: Dictionary;
+  private readonly clock: Clock;
+  private readonly secret: string;
+  private readonly onInserted?: (events: InsertedEvent[]) => void;
+  /** Lifetime counters (plain numbers; the metrics room exports them). */
+  readonly counters = { received: 0, inserted: 0, duplicates: 0, quarantined: 0, batches: 0 };
+
+  constructor(options: IngestOptions) {
+    this.db = options.db;
+    this.dict = new Dictionary(options.db);
+    this.clock = options.clock;
+    this.secret = options.keyHashSecret;
+    this.onInserted = options.onInserted;
+  }
+
+  /** Parses and stores raw records (JSON strings or decoded objects). */
+  async ingestRaw(records: readonly unknown[]): Promise<IngestResult> {
+    const events: UsageEvent[] = [];
+    const bad: Array<{ raw: string; reason: string }> = [];
+    for (const raw of records) {
+      const r = parseUsageRecord(raw, { keyHashSecret: this.secret });
+      if (r.ok) events.push(r.event);
+      else bad.push({ raw: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason: r.reason });
+    }
+    return this.store(events, bad, records.length);
+  }
+
+  /** Stores already-parsed events (bench and tests generate these directly). */
+  async ingestEvents(events: readonly UsageEvent[]): Promise<IngestResult> {
+    return this.store(events, [], events.length);
+  }
+
+  private async store(
+    all: readonly UsageEvent[],
+    bad: Array<{ raw: string; reason: string }>,
+    received: number,
+  ): Promise<IngestResult> {
+    // Duplicates inside one batch: keep the first.
+    const seen = new Set<bigint>();
+    const events: UsageEvent[] = [];
+    for (const e of all) {
+      if (seen.has(e.dedupeKey)) continue;
+      seen.add(e.dedupeKey);
+      events.push(e);
+    }
+    await this.intern(events);
+    const now = this.clock();
+    const inserted: InsertedEvent[] = [];
+    let quarantined = 0;
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < events.length; i += EVENT_ROWS_PER_INSERT) {
+        const chunk = events.slice(i, i + EVENT_ROWS_PER_INSERT);
+        const params: SqlValue[] = [];
+        for (const e of chunk) this.pushEventParams(params, e);
+        const rows = await tx.query<{ id: number; k: string }>(
+          insertSql(
+            'mon_event',
+            EVENT_COLUMNS,
+            chunk.length,
+            ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, CAST(dedupe_key AS TEXT) AS k',
+          ),
+          params,
+        );
+        if (rows.length === 0) continue;
+        const byKey = new Map<string, UsageEvent>();
+        for (const e of chunk) byKey.set(e.dedupeKey.toString(), e);
+        for (const r of rows) {
+          const e = byKey.get(String(r.k));
+          if (e) inserted.push({ id: Number(r.id), event: e });
+        }
+      }
+      const failures = inserted.filter((x) => x.event.failed);
+      for (let i = 0; i < failures.length; i += EVENT_ROWS_PER_INSERT) {
+        const chunk = failures.slice(i, i + EVENT_ROWS_PER_INSERT);
+        const summary: SqlValue[] = [];
+        const raw: SqlValue[] = [];
+        let rawRows = 0;
+        for (const { id, event: e } of chunk) {
+          summary.push(id, e.failure?.errorType ?? null, e.failure?.errorCode ?? null, e.failure?.message ?? null);
+          if (e.failureBody) {
+            raw.push(id, e.failureBody);
+            rawRows++;
+          }
+        }
+        await tx.run(
+          insertSql('mon_failure', ['event_id', 'error_type', 'error_code', 'message'], chunk.length),
+          summary,
+        );
+        if (rawRows > 0) await tx.run(insertSql('mon_failure_raw', ['event_id', 'body'], rawRows), raw);
+      }
+      await this.addRollups(tx, inserted);
+      for (const b of bad) {
+        const r = await tx.run(
+          'INSERT INTO mon_quarantine (received_at, content_key, reason, raw) VALUES (?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING',
+          [now, dedupeKeyOf(null, b.raw), b.reason.slice(0, 500), b.raw.slice(0, MAX_QUARANTINE_BYTES)],
+        );
+        quarantined += r.changes;
+      }
+    });
+    const result: IngestResult = {
+      received,
+      inserted: inserted.length,
+      duplicates: all.length - inserted.length,
+      quarantined: bad.length,
+    };
+    this.counters.received += received;
+    this.counters.inserted += result.inserted;
+    this.counters.duplicates += result.duplicates;
+    this.counters.quarantined += quarantined;
+    this.counters.batches++;
+    if (inserted.length > 0 && this.onInserted) {
+      try {
+        this.onInserted(inserted);
+      } catch {
+        // A listener's failure must not fail a committed batch.
+      }
+    }
+    return result;
+  }
+
+  private async intern(events: readonly UsageEvent[]): Promise<void> {
+    const d = this.dict;
+    const values: Array<[DictKind, string]> = [];
+    const keys: Array<{ hash: string; label: string }> = [];
+    // Only uncached values are collected: after warm-up this loop allocates nothing.
+    const add = (kind: DictKind, v: string | null) => {
+      if (v !== null && !d.has(kind, v)) values.push([kind, v]);
+    };
+    for (const e of events) {
+      add('provider', e.provider);
+      add('executor', e.executor);
+      add('model', e.model);
+      add('alias', e.alias);
+      add('endpoint', e.endpoint);
+      add('account', e.authIndex);
+      add('authType', e.authType);
+      add('project', e.project);
+      add('failureType', e.failureType);
+      add('effort', e.reasoningEffort);
+      add('tier', e.serviceTier);
+      if (e.apiKeyHash && !d.hasApiKey(e.apiKeyHash)) keys.push({ hash: e.apiKeyHash, label: e.apiKeyLabel ?? '****' });
+    }
+    if (values.length > 0 || keys.length > 0) await d.ensure(values, keys);
+  }
+
+  private pushEventParams(p: SqlValue[], e: UsageEvent): void {
+    const d = this.dict;
+    p.push(
+      e.timestamp,
+      e.dedupeKey,
+      e.status,
+      e.failed ? 1 : 0,
+      e.latencyMs,
+      e.ttftMs,
+      d.id('provider', e.provider),
+      d.id('executor', e.executor),
+      d.id('model', e.model),
+      d.id('alias', e.alias),
+      d.id('endpoint', e.endpoint),
+      d.id('account', e.authIndex),
+      d.id('authType', e.authType),
+      d.apiKeyId(e.apiKeyHash),
+      d.id('project', e.project),
+      d.id('failureType', e.failureType),
+      d.id('effort', e.reasoningEffort),
+      d.id('tier', e.serviceTier),
+      CACHE_STATES.indexOf(e.cacheState),
+      e.tokens.input,
+      e.tokens.output,
+      e.tokens.reasoning,
+      e.tokens.cached,
+      e.tokens.cacheCreation,
+      e.tokens.total,
+      e.requestId,
+    );
+  }
+
+  // Rollup deltas are summed here for the rows this transaction inserted and upserted in the same
+  // transaction, so rollups always agree with the raw events. Minute rollups hold totals only (a
+  // per-account minute rollup would be bigger than the raw rows); hour rollups hold every dimension.
+  private async addRollups(tx: Db, inserted: readonly InsertedEvent[]): Promise<void> {
+    if (inserted.length === 0) return;
+    const d = this.dict;
+    const width = ROLLUP_SUMS.length;
+    const slots = new Map<string, { key: number[]; sums: Float64Array }>();
+    const bump = (k: string, key: () => number[], e: UsageEvent, bucketIdx: number) => {
+      let slot = slots.get(k);
+      if (slot === undefined) {
+        slot = { key: key(), sums: new Float64Array(width) };
+        slots.set(k, slot);
+      }
+      const s = slot.sums;
+      s[0]++;
+      if (e.failed) s[1]++;
+      if (e.latencyMs !== null) {
+        s[2]++;
+        s[3] += e.latencyMs;
+        s[HIST0 + bucketIdx]++;
+      }
+      if (e.ttftMs !== null) {
+        s[4]++;
+        s[5] += e.ttftMs;
+      }
+      const t = e.tokens;
+      s[6] += t.input;
+      s[7] += t.output;
+      s[8] += t.reasoning;
+      s[9] += t.cached;
+      s[10] += t.cacheCreation;
+      s[11] += t.total;
+      if (e.cacheState === 'hit') s[12]++;
+    };
+    for (const { event: e } of inserted) {
+      const prov = d.id('provider', e.provider) ?? 0;
+      const model = d.id('model', e.model) ?? 0;
+      const tier = d.id('tier', e.serviceTier) ?? 0;
+      const b = e.latencyMs === null ? 0 : latencyBucket(e.latencyMs);
+      const minute = e.timestamp - (e.timestamp % GRAIN_MINUTE);
+      const hour = e.timestamp - (e.timestamp % GRAIN_HOUR);
+      const tail = `|${prov}|${model}|${tier}`;
+      const dims: Array<[number, number]> = [
+        [DIMS.total, 0],
+        [DIMS.account, d.id('account', e.authIndex) ?? 0],
+        [DIMS.apiKey, d.apiKeyId(e.apiKeyHash) ?? 0],
+        [DIMS.status, e.status],
+        [DIMS.project, d.id('project', e.project) ?? 0],
+      ];
+      bump(`m${minute}|0|0${tail}`, () => [GRAIN_MINUTE, minute, DIMS.total, 0, prov, model, tier], e, b);
+      for (const [dim, value] of dims) {
+        bump(`h${hour}|${dim}|${value}${tail}`, () => [GRAIN_HOUR, hour, dim, value, prov, model, tier], e, b);
+      }
+    }
+    const all = [...slots.values()];
+    const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
+    for (let i = 0; i < all.length; i += ROLLUP_ROWS_PER_INSERT) {
+      const chunk = all.slice(i, i + ROLLUP_ROWS_PER_INSERT);
+      const params: SqlValue[] = [];
+      for (const s of chunk) {
+        params.push(...s.key);
+        for (const v of s.sums) params.push(v);
+      }
+      await tx.run(insertSql('mon_rollup', columns, chunk.length, ROLLUP_UPSERT_TAIL), params);
+    }
+  }
+}
+
+const HIST0 = ROLLUP_SUMS.indexOf('h0');

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { generateRecords } from '../../test/support/monitor-events.ts';
+import type { Db } from '../store/db.ts';
+import { openStore } from '../store/open.ts';
+import { estimateCost } from './cost.ts';
+import { DEFAULT_PRICES } from './prices.ts';
+import { parseUsageRecord } from './record.ts';
+import { createMonitorService, type MonitorService } from './service.ts';
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 10, 1, 0, 17);
+const N = 3000;
+let dir: string;
+let db: Db;
+let mon: MonitorService;
+const records = [...generateRecords(N, { start: START, stepMs: 7000, seed: 7 })];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cf-monq-'));
+  db = await openStore({ databaseUrl: `sqlite:${join(dir, 'm.db')}` });
+  mon = await createMonitorService({ db, clock: () => START + 30 * HOUR });
+  for (let i = 0; i < N; i += 500) await mon.ingest.ingestRaw(records.slice(i, i + 500).map((r) => JSON.stringify(r)));
+});
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// The expected answer, computed the slow obvious way from the parsed records.
+function expected(pred: (r: Record<string, unknown>) => boolean) {
+  let requests = 0;
+  let failures = 0;
+  let input = 0;
+  let cost = 0;
+  for (const r of records.filter(pred)) {
+    const p = parseUsageRecord(r, { keyHashSecret: 'x' });
+    assert.ok(p.ok);
+    requests++;
+    if (p.event.failed) failures++;
+    input += p.event.tokens.input;
+    cost +=
+      estimateCost(
+        DEFAULT_PRICES,
+        { provider: p.event.provider, model: p.event.model, tier: p.event.serviceTier },
+        p.event.tokens,
+      ) ?? 0;
+  }
+  return { requests, failures, input, cost };
+}
+
+const inRange = (from: number, to: number) => (r: Record<string, unknown>) => {
+  const t = Date.parse(r.timestamp as string);
+  return t >= from && t < to;
+};
+
+test('summary over ragged hours (rollups + raw edges) matches a direct count', async () => {
+  const from = START + 25 * 60_000;
+  const to = START + 4 * HOUR + 13 * 60_000;
+  const s = await mon.queries.summary({ from, to });
+  const want = expected(inRange(from, to));
+  assert.equal(s.source, 'mixed');
+  assert.equal(s.requests, want.requests);
+  assert.equal(s.failures, want.failures);
+  assert.equal(s.tokens.input, want.input);
+  assert.ok(Math.abs((s.costUsd ?? 0) - want.cost) < 1e-6);
+  assert.ok(s.unpricedRequests > 0, 'sim-model is unpriced');
+  assert.deepEqual(s.unpricedModels, ['sim-model']);
+  assert.ok(s.latencyP50Ms !== null && s.latencyP95Ms !== null && s.latencyP50Ms <= s.latencyP95Ms);
+});
+
+test('rollup path and raw path agree (latency filter forces raw)', async () => {
+  const f = { from: Date.UTC(2026, 10, 1, 1), to: Date.UTC(2026, 10, 1, 7) };
+  const viaRollup = await mon.queries.summary(f);
+  const viaRaw = await mon.queries.summary({ ...f, minLatencyMs: 0 });
+  assert.equal(viaRollup.source, 'rollup');
+  assert.equal(viaRaw.source, 'raw');
+  assert.equal(viaRollup.requests, viaRaw.requests);
+  assert.equal(viaRollup.latencyP95Ms, viaRaw.latencyP95Ms);
+  assert.equal(viaRollup.tokens.total, viaRaw.tokens.total);
+  assert.ok(Math.abs((viaRollup.costUsd ?? 0) - (viaRaw.costUsd ?? 0)) < 1e-6);
+});
+
+test('account overview: failures per account add up; filters by one account', async () => {
+  const rows = await mon.queries.accounts({});
+  assert.equal(
+    rows.reduce((a, r) => a + r.requests, 0),
+    N,
+  );
+  assert.equal(
+    rows.reduce((a, r) => a + r.failures, 0),
+    expected(() => true).failures,
+  );
+  assert.ok(rows[0].failures >= rows[rows.length - 1].failures);
+  const one = rows[0].key as string;
+  const s = await mon.queries.summary({ account: one });
+  assert.equal(s.requests, rows[0].requests);
+  assert.equal(s.requests, expected((r) => r.auth_index === one).requests);
+});
+
+test('API key summary shows masked labels only', async () => {
+  const rows = await mon.queries.apiKeys({});
+  assert.ok(rows.length > 1);
+  for (const r of rows) assert.match(r.key ?? '', /^sk-…[a-z]{4}$/);
+  assert.ok(!JSON.stringify(rows).includes('sk-client-'));
+});
+
+test('list: newest first, cursor pages without gaps or repeats, filters combine', async () => {
+  const seen = new Set<number>();
+  let cursor: string | null = null;
+  let last = Number.POSITIVE_INFINITY;
+  const filter = { outcome: 'failure' as const, model: 'gpt-5-codex' };
+  do {
+    const page = await mon.queries.list(filter, { limit: 37, cursor });
+    for (const r of page.rows) {
+      assert.ok(!seen.has(r.id));
+      seen.add(r.id);
+      assert.ok(r.timestamp <= last);
+      last = r.timestamp;
+      assert.equal(r.failed, true);
+      assert.equal(r.model, 'gpt-5-codex');
+      assert.ok(r.failure?.statusCode);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  assert.equal(seen.size, expected((r) => r.failed === true && r.model === 'gpt-5-codex').requests);
+});
+
+test('request id filter and one-request detail: sanitized summary, no raw body', async () => {
+  const failing = records.find((r) => r.failed && String((r.fail as { body: string }).body).includes('alice@'));
+  assert.ok(failing);
+  const page = await mon.queries.list({ requestId: failing.request_id as string });
+  assert.equal(page.rows.length, 1);
+  const detail = await mon.queries.request(page.rows[0].id);
+  const text = JSON.stringify(detail);
+  assert.ok(!text.includes('alice@example.com'));
+  assert.match(text, /\[email\]/);
+  assert.equal(
+    (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_failure_raw WHERE event_id = ?', [page.rows[0].id]))?.n,
+    1,
+  );
+});
+
+test('unknown filter values match nothing; duplicates are not counted twice', async () => {
+  assert.equal((await mon.queries.summary({ model: 'never-seen' })).requests, 0);
+  const again = await mon.ingest.ingestRaw(records.slice(0, 100).map((r) => JSON.stringify(r)));
+  assert.equal(again.inserted, 0);
+  assert.equal(again.duplicates, 100);
+  assert.equal((await mon.queries.summary({})).requests, N);
+});
+
+test('malformed records are quarantined once and counted, never crash', async () => {
+  const bad = [
+    '{"timestamp":',
+    'null',
+    '{"timestamp":"2026-01-01T00:00:00Z","model":"x","tokens":{"input_tokens":-1}}',
+  ];
+  const r1 = await mon.ingest.ingestRaw([...bad, JSON.stringify(records[0])]);
+  assert.equal(r1.quarantined, 3);
+  await mon.ingest.ingestRaw(bad);
+  const q = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_quarantine');
+  assert.equal(Number(q?.n), 3);
+});
