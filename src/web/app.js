@@ -1,6 +1,6 @@
 // The dashboard shell: navigation, client-side routing over the server's page paths, live status.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, html, navigate, startLiveUpdates, useConnection } from './lib.js';
 import { AccountsPage } from './pages/accounts.js';
 import { ActionsPage } from './pages/actions.js';
@@ -55,10 +55,13 @@ function App() {
   const page = pageFor(path);
   const [menuOpen, setMenuOpen] = useState(false);
   const keySet = document.querySelector('meta[name="admin-key-set"]')?.getAttribute('content') === 'true';
+  const firstRender = useRef(true);
   useEffect(() => {
     document.title = `${page.title} · codex-fleet`;
     setMenuOpen(false);
-    document.getElementById('main')?.focus({ preventScroll: true });
+    // After in-page navigation, move focus to the new content (as a page load would); not on load.
+    if (!firstRender.current) document.getElementById('main')?.focus({ preventScroll: true });
+    firstRender.current = false;
   }, [path]);
   const Page = page.component;
   const logout = async () => {

@@ -30,7 +30,8 @@ function RunResults({ run }) {
       (
         g,
       ) => html`<section class="group" data-action=${g.action} aria-label=${`${ACTION_LABELS[g.action]} (${g.results.length})`}>
-        <h3><span class=${`pill action-${g.action}`}>${ACTION_LABELS[g.action]}</span> ${g.results.length} account${g.results.length === 1 ? '' : 's'}</h3>
+        <details open=${g.action !== 'keep'}>
+        <summary><h3><span class=${`pill action-${g.action}`}>${ACTION_LABELS[g.action]}</span> ${g.results.length} account${g.results.length === 1 ? '' : 's'}${g.action === 'keep' ? html` <span class="muted small">(nothing to do)</span>` : null}</h3></summary>
         <div class="table-wrap">
           <table>
             <thead><tr><th scope="col">Account</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Evidence</th></tr></thead>
@@ -46,6 +47,7 @@ function RunResults({ run }) {
             </tbody>
           </table>
         </div>
+        </details>
       </section>`,
     )}
     ${run.log?.length ? html`<details class="log"><summary>Run log (${run.log.length} lines)</summary><pre>${run.log.join('\n')}</pre></details>` : null}
