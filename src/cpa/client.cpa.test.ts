@@ -6,8 +6,6 @@ import { readFile, realpath } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import {
   CPA_CLIENT_KEY,
   type StartedCpa,
@@ -15,22 +13,17 @@ import {
   waitForAuthFiles,
   writeCodexAuthFile,
 } from '../../test/support/cpa.ts';
+import { startSimulator } from '../sim/index.ts';
 import { mountOpenAiCompat } from '../sim/openai-compat.ts';
 import { authIndexFor } from './auth-index.ts';
 import { CpaClient } from './client.ts';
 import { checkCpaServer } from './doctor.ts';
 
-// Started at module level so that `skip` is known when the tests are declared.
-const app = new Hono();
-mountOpenAiCompat(app);
-let upstreamPort = 0;
-const upstream = await new Promise<ReturnType<typeof serve>>((ok) => {
-  const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-    upstreamPort = info.port;
-    ok(s);
-  });
-});
-const started = await tryStartCpa({ upstreamBaseUrl: `http://127.0.0.1:${upstreamPort}/v1` });
+// Started at module level so that `skip` is known when the tests are declared. The simulator carries
+// the OpenAI-compatible upstream (mounted through its extraRoutes option) that CPA forwards /v1 to.
+const failNext = { count: 0 };
+const sim = await startSimulator({ accounts: [], extraRoutes: (app) => mountOpenAiCompat(app, { failNext }) });
+const started = await tryStartCpa({ upstreamBaseUrl: `${sim.baseUrl}/v1` });
 const cpa: StartedCpa | null = 'skip' in started ? null : started;
 const skip = 'skip' in started ? started.skip : undefined;
 const client = new CpaClient({ name: 'real', url: cpa?.url ?? 'http://127.0.0.1:1', managementKey: cpa?.key ?? 'x' });
@@ -42,7 +35,7 @@ function need(): StartedCpa {
 
 after(async () => {
   await cpa?.stop();
-  await new Promise<void>((ok) => upstream.close(() => ok()));
+  await sim.close();
 });
 
 describe('CpaClient against the real CPA', () => {
@@ -230,6 +223,31 @@ describe('CpaClient against the real CPA', () => {
     const bad = await client.popUsageQueue(0);
     assert.ok(!bad.ok);
     assert.equal(bad.error.kind, 'invalid_input');
+  });
+
+  test('a failed upstream request becomes a failed usage record with its status', { skip }, async () => {
+    const { url } = need();
+    failNext.count = 100; // more than CPA's own retries
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${CPA_CLIENT_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'sim-model', messages: [{ role: 'user', content: 'this fails' }] }),
+    });
+    await res.text();
+    failNext.count = 0;
+    assert.ok(res.status >= 400, `CPA passes the failure on (got ${res.status})`);
+    let records: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50 && records.length === 0; i++) {
+      const popped = await client.popUsageQueue(100);
+      assert.ok(popped.ok);
+      records = popped.value;
+      if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(records.length >= 1);
+    const failed = records.filter((r) => r.failed === true);
+    assert.ok(failed.length >= 1, JSON.stringify(records.map((r) => r.failed)));
+    const fail = failed[0].fail as { status_code?: number };
+    assert.equal(fail.status_code, 500);
   });
 
   test('usage settings and the doctor checks read the real config (publishing on, retention 3600 s)', {
