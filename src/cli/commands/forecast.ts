@@ -1,0 +1,59 @@
+// `codex-fleet forecast [--live] [--json]`: burn rate per account and window from the stored
+// snapshot history, when each runs out vs when it resets, and when pool capacity returns.
+import type { Command } from 'commander';
+import { Fleet } from '../../core/fleet.ts';
+import { buildForecast, renderForecastText } from '../../inspect/forecast.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { withDemo } from './demo-env.ts';
+import { loadHealthEvidence, loadHistories } from './health-data.ts';
+
+interface ForecastOptions extends CommonOptions {
+  live?: boolean;
+  demo?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('forecast')
+    .description('When each account and the pool run out at the current burn rate, and when capacity returns')
+    .option('--live', 'probe every account first (adds one sample to the history)')
+    .option('--json', 'print the forecast as JSON')
+    .option('--demo', 'run against the built-in simulator with demo accounts');
+  addFleetOptions(cmd);
+  addProbeOptions(cmd);
+  cmd.action(async (options: ForecastOptions) => {
+    process.exitCode = await withDemo(options, runForecast);
+  });
+}
+
+export async function runForecast(options: ForecastOptions): Promise<number> {
+  let fleet: Fleet;
+  try {
+    fleet = await Fleet.open(configFrom(options));
+  } catch (error) {
+    console.error(`codex-fleet forecast: cannot open the store: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    const data = await loadHealthEvidence(fleet, {
+      live: options.live === true,
+      onProgress: progressReporter('probing', options.live === true && !options.json),
+    });
+    for (const e of data.errors) console.error(`codex-fleet: skipped ${e}`);
+    if (!data.evidence.length) {
+      console.error(
+        'codex-fleet forecast: no accounts. Add auth files to the account directory (--account-dir) first.',
+      );
+      return 1;
+    }
+    const now = fleet.clock();
+    const forecast = buildForecast(await loadHistories(fleet, data.evidence, now), { now });
+    process.stdout.write(options.json ? `${JSON.stringify(forecast, null, 2)}\n` : renderForecastText(forecast));
+    return 0;
+  } catch (error) {
+    console.error(`codex-fleet forecast: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await fleet.close();
+  }
+}

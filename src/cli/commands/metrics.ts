@@ -1,0 +1,52 @@
+// `codex-fleet metrics`: the Prometheus exposition the server serves at /metrics, from the store.
+import type { Command } from 'commander';
+import { Fleet } from '../../core/fleet.ts';
+import type { ProbeReason } from '../../domain/quota.ts';
+import { buildMetrics } from '../../inspect/metrics.ts';
+import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import { loadHealthEvidence } from './health-data.ts';
+
+interface MetricsOptions extends CommonOptions {
+  includeEmails?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('metrics')
+    .description('Print Prometheus metrics (per-account quota, reset, score, status; pool totals; probe errors)')
+    .option('--include-emails', 'add account emails as labels (off by default)');
+  addFleetOptions(cmd);
+  cmd.action(async (options: MetricsOptions) => {
+    process.exitCode = await runMetrics(options);
+  });
+}
+
+export async function runMetrics(options: MetricsOptions): Promise<number> {
+  let fleet: Fleet;
+  try {
+    fleet = await Fleet.open(configFrom(options));
+  } catch (error) {
+    console.error(`codex-fleet metrics: cannot open the store: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    const data = await loadHealthEvidence(fleet, { live: false });
+    // Failures of each account's latest attempt, by reason (the store keeps no running counter).
+    const probeErrors: Partial<Record<ProbeReason, number>> = {};
+    for (const e of data.evidence) {
+      const p = e.probe;
+      if (p && p.state !== 'ok' && p.state !== 'exhausted') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
+    }
+    const out = await buildMetrics(
+      { accounts: data.evidence, probeErrors },
+      { now: fleet.clock(), includeEmails: options.includeEmails === true },
+    );
+    process.stdout.write(out.text);
+    return 0;
+  } catch (error) {
+    console.error(`codex-fleet metrics: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await fleet.close();
+  }
+}

@@ -1,0 +1,89 @@
+// `codex-fleet report [--live] [--json] [--model m] [--out path]`: the seed's `codex auth report`.
+// Thin: load evidence, build the HealthReport (inspect/report.ts), print or write it.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../accounts/atomic-write.ts';
+import { Fleet } from '../../core/fleet.ts';
+import { buildHealthReport, renderHealthReportText } from '../../inspect/report.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { withDemo } from './demo-env.ts';
+import { loadHealthEvidence } from './health-data.ts';
+
+export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
+
+interface ReportOptions extends CommonOptions {
+  live?: boolean;
+  model?: string | boolean;
+  out?: string;
+  demo?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description('Health report: status, score, quota, flagged accounts and which account to use next')
+    .option('--live', 'probe every account now (default: answer from the last stored check, no network)')
+    .option('--json', 'print the HealthReport JSON (schema: src/inspect/health-report.schema.json)')
+    .option(
+      '--model [model]',
+      `with --live, probe through /codex/responses with this model (default ${DEFAULT_REPORT_MODEL})`,
+    )
+    .option(
+      '--out <path>',
+      'write the report to this file atomically (JSON with --json or a .json path) and print nothing',
+    )
+    .option('--demo', 'run against the built-in simulator with demo accounts');
+  addFleetOptions(cmd);
+  addProbeOptions(cmd);
+  cmd.action(async (options: ReportOptions) => {
+    process.exitCode = await withDemo(options, runReport);
+  });
+}
+
+export async function runReport(options: ReportOptions): Promise<number> {
+  const model = options.model === true ? DEFAULT_REPORT_MODEL : options.model || undefined;
+  let fleet: Fleet;
+  try {
+    fleet = await Fleet.open(configFrom(options));
+  } catch (error) {
+    console.error(`codex-fleet report: cannot open the store: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    const data = await loadHealthEvidence(fleet, {
+      live: options.live === true,
+      model: options.live ? model : undefined,
+      onProgress: progressReporter('probing', options.live === true && !options.json && !options.out),
+    });
+    for (const e of data.errors) console.error(`codex-fleet: skipped ${e}`);
+    if (!data.evidence.length) {
+      console.error(
+        'codex-fleet report: no accounts. Add auth files to the account directory (--account-dir) or run `codex-fleet quota` first.',
+      );
+      return 1;
+    }
+    const now = fleet.clock();
+    const report = buildHealthReport(
+      { accounts: data.evidence, currentAccountId: data.currentAccountId },
+      { mode: options.live ? 'live' : 'default', model: options.live ? model : undefined, now },
+    );
+    const asJson = options.json === true || (options.out?.endsWith('.json') ?? false);
+    const body = asJson ? `${JSON.stringify(report, null, 2)}\n` : renderHealthReportText(report, now);
+    if (options.out) {
+      try {
+        await writeFileAtomic(resolve(options.out), body, { mode: 0o644 });
+      } catch (error) {
+        console.error(`codex-fleet report: cannot write ${options.out}: ${(error as Error).message}`);
+        return 1;
+      }
+      return 0;
+    }
+    process.stdout.write(body);
+    return 0;
+  } catch (error) {
+    console.error(`codex-fleet report: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await fleet.close();
+  }
+}
