@@ -189,7 +189,7 @@ describe('forecastWindow', () => {
       resetAt: T0 + HOUR,
       alarm: false,
       confidence: 'none',
-      note: /too few samples \(1\)/,
+      note: /too few samples \(1 over 0s\)/,
     },
     {
       name: 'two samples: low confidence',

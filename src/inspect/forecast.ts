@@ -180,7 +180,10 @@ export function forecastWindow(
       note: `exhausted; capacity returns at ${untilReset}`,
     };
   }
-  const few = confidence === 'none' ? `too few samples (${samples.length}) since the last reset` : null;
+  const few =
+    confidence === 'none'
+      ? `too few samples (${samples.length} over ${formatDuration(spanMinutes * 60)}) since the last reset`
+      : null;
   if (rate == null)
     return {
       ...base,

@@ -93,7 +93,9 @@ describe('report / forecast / metrics commands against the simulator', () => {
     assert.ok(validate(report));
     assert.equal(report.mode, 'default');
     const by = statusOf(report);
-    EXPECTED.forEach(([scenario, status], i) => assert.equal(by.get(`user${i}@example.com`)?.status, status, scenario));
+    for (const [i, [scenario, status]] of EXPECTED.entries()) {
+      assert.equal(by.get(`user${i}@example.com`)?.status, status, scenario);
+    }
   });
 
   it('exit 1 with a message when there are no accounts or the file cannot be written', async () => {
