@@ -67,6 +67,7 @@ function clientIp(c: Context): string {
 
 /** Waits `ms`, or until the client leaves or the simulator closes; true when it was cut short. */
 async function wait(ms: number, signals: AbortSignal[]): Promise<boolean> {
+  if (ms <= 0) return signals.some((s) => s.aborted);
   const signal = AbortSignal.any(signals);
   if (signal.aborted) return true;
   try {
