@@ -1,6 +1,6 @@
 // Pure parts: latency distributions, the --latency-ms and --scenarios flags, scenario files.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,8 +15,12 @@ import {
   sampleLatency,
 } from './index.ts';
 
-test('every scenario name has a definition with a description', () => {
-  for (const name of SCENARIO_NAMES) assert.ok(SCENARIOS[name].description.length > 5, name);
+test('every scenario name has a definition with a description, and a row in the README', async () => {
+  const readme = await readFile(join(import.meta.dirname, 'README.md'), 'utf8');
+  for (const name of SCENARIO_NAMES) {
+    assert.ok(SCENARIOS[name].description.length > 5, name);
+    assert.ok(readme.includes(`| \`${name}\` |`), `README row for ${name}`);
+  }
 });
 
 test('latency: same seed, same samples; distributions stay in range', () => {
