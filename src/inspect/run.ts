@@ -1,0 +1,210 @@
+// One inspection run: probe every account of the chosen source (local files through the token-aware
+// quota engine, CPA accounts through CPA's api-call so the raw token never leaves CPA), decide with the
+// pure inspection + policy rules, queue or execute actions, and store results and a log.
+import { hostname } from 'node:os';
+import pLimit from 'p-limit';
+import { ActionsRepo, type QueuedAction } from '../actions/actions-repo.ts';
+import { type ActionContext, executeAction, flattenEvidence } from '../actions/execute.ts';
+import { CpaExecutor } from '../actions/executors/cpa.ts';
+import { LocalFileExecutor } from '../actions/executors/local-file.ts';
+import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
+import type { Fleet } from '../core/fleet.ts';
+import { probeViaCpa } from '../cpa/probe.ts';
+import { CpaServers } from '../cpa/servers.ts';
+import { type CpaAccount, loadCpaAccounts } from '../cpa/source.ts';
+import type { Account } from '../domain/account.ts';
+import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
+import type { ProbeResult } from '../domain/quota.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from './inspection.ts';
+import { type InspectionRun, RunsRepo, type RunTrigger } from './runs-repo.ts';
+import { tokenStateOf } from './status.ts';
+
+export const THRESHOLDS_SETTING = 'inspection.thresholds';
+export const POLICY_SETTING = 'actions.policy';
+/** Holder id of this process: runs it leaves `running` are failed on the next start. */
+export const PROCESS_HOLDER = `${hostname()}:${process.pid}`;
+
+export interface InspectionOptions {
+  trigger: RunTrigger;
+  /** 'local' (auth files), 'cpa:<server>', or 'all' (default). */
+  source?: string;
+  /** Who acts: `schedule:<id>` for scheduled runs, `person:<name>` / `cli` for a person. */
+  actor: string;
+  /** Execute the queued actions now as the actor (`inspect --apply`): a person's explicit approval. */
+  apply?: boolean;
+  onProgress?: (p: { done: number; total: number; current: string | null }) => void;
+}
+
+export interface InspectionOutcome {
+  run: InspectionRun;
+  results: InspectionResult[];
+  queued: QueuedAction[];
+  executed: QueuedAction[];
+}
+
+export async function loadInspectionSettings(
+  fleet: Fleet,
+): Promise<{ thresholds: InspectionThresholds; policy: PolicySettings }> {
+  const thresholds =
+    (await fleet.repos.settings.get<InspectionThresholds>(THRESHOLDS_SETTING)) ?? DEFAULT_INSPECTION_THRESHOLDS;
+  const policy = {
+    ...DEFAULT_POLICY_SETTINGS,
+    ...((await fleet.repos.settings.get<Partial<PolicySettings>>(POLICY_SETTING)) ?? {}),
+  };
+  return { thresholds: { ...DEFAULT_INSPECTION_THRESHOLDS, ...thresholds }, policy };
+}
+
+export function actionContext(fleet: Fleet, thresholds?: InspectionThresholds): ActionContext {
+  const servers = new CpaServers(fleet.repos.settings);
+  const local = new LocalFileExecutor(fleet.clock);
+  const cpa = new CpaExecutor(servers);
+  return {
+    repos: fleet.repos,
+    actions: new ActionsRepo(fleet.repos.db, fleet.clock),
+    executorFor: (account: Account) => (account.sourceKind === 'cpa' ? cpa : local),
+    clock: fleet.clock,
+    thresholds,
+  };
+}
+
+interface Probed {
+  account: Account;
+  probe: ProbeResult | null;
+}
+
+async function probeLocal(fleet: Fleet, options: InspectionOptions, log: (line: string) => void): Promise<Probed[]> {
+  const checked = await fleet.checkQuota({ force: true, tokenRefresh: 'allowed', onProgress: options.onProgress });
+  for (const e of checked.errors) log(`skipped: ${e.message}`);
+  return checked.checks.map((c) => ({ account: c.account, probe: c.result }));
+}
+
+async function probeCpa(
+  fleet: Fleet,
+  only: string | null,
+  options: InspectionOptions,
+  log: (line: string) => void,
+): Promise<Probed[]> {
+  const servers = new CpaServers(fleet.repos.settings);
+  const out: Probed[] = [];
+  for (const view of await servers.list()) {
+    if (only && view.name !== only) continue;
+    const client = await servers.client(view.name);
+    if (!client.ok) {
+      log(`CPA ${view.name}: ${client.error.message}`);
+      continue;
+    }
+    const loaded = await loadCpaAccounts(client.value, { withDetails: true });
+    if (!loaded.ok) {
+      log(`CPA ${view.name}: ${loaded.error.message}`);
+      continue;
+    }
+    const accounts = loaded.value as CpaAccount[];
+    await fleet.repos.accounts.upsertMany(accounts);
+    log(`CPA ${view.name}: ${accounts.length} codex account(s)`);
+    const limit = pLimit(fleet.config.concurrency);
+    let done = 0;
+    const probes = await Promise.all(
+      accounts.map((account) =>
+        limit(async (): Promise<Probed> => {
+          const probe = account.cpa.authIndex
+            ? await probeViaCpa(
+                client.value,
+                { authIndex: account.cpa.authIndex, accountId: account.accountId },
+                {
+                  chatgptUrl: fleet.config.chatgptUrl,
+                  retries: fleet.config.retries,
+                  retryDelayMs: fleet.config.retryDelayMs,
+                  timeoutMs: fleet.config.timeoutMs,
+                },
+              )
+            : null;
+          if (probe) await fleet.repos.snapshots.insertProbe(account.id, stripRaw(probe));
+          options.onProgress?.({ done: ++done, total: accounts.length, current: account.name });
+          return { account, probe };
+        }),
+      ),
+    );
+    out.push(...probes);
+  }
+  return out;
+}
+
+function stripRaw(p: ProbeResult & { raw?: unknown }): ProbeResult {
+  const { raw: _, ...rest } = p;
+  return rest;
+}
+
+export async function runInspection(fleet: Fleet, options: InspectionOptions): Promise<InspectionOutcome> {
+  const runs = new RunsRepo(fleet.repos.db, fleet.clock);
+  const source = options.source ?? 'all';
+  const run = await runs.start(options.trigger, source, PROCESS_HOLDER);
+  const log: string[] = [];
+  const say = (line: string) => log.push(`${new Date(fleet.clock()).toISOString()} ${line}`);
+  try {
+    const { thresholds, policy } = await loadInspectionSettings(fleet);
+    const ctx = actionContext(fleet, thresholds);
+    say(`inspection started (${options.trigger}, source ${source}, by ${options.actor})`);
+    const probed: Probed[] = [];
+    if (source === 'all' || source === 'local') probed.push(...(await probeLocal(fleet, options, say)));
+    if (source === 'all' || source.startsWith('cpa')) {
+      probed.push(...(await probeCpa(fleet, source.startsWith('cpa:') ? source.slice(4) : null, options, say)));
+    }
+    const now = fleet.clock();
+    const results: InspectionResult[] = [];
+    const queued: QueuedAction[] = [];
+    const executed: QueuedAction[] = [];
+    for (const { account, probe } of probed) {
+      const tokenState = await fleet.repos.accounts.getTokenState(account.id);
+      const result = inspectAccount(
+        account,
+        { probe, token: tokenStateOf(account, tokenState?.refreshFailures ?? 0) },
+        thresholds,
+        now,
+      );
+      results.push(result);
+      const decision = decideAction({
+        inspection: result,
+        ownership: await ctx.actions.ownership(account.id),
+        history: await runs.accountHistory(account.id),
+        settings: policy,
+        now,
+      });
+      if (decision.decision === 'none' || !decision.action) {
+        // The reason for an earlier suggestion may have cleared (e.g. a window reset): withdraw it.
+        if (!result.evidence.transient) await ctx.actions.withdrawPending(account.id, null, decision.reason);
+        continue;
+      }
+      await ctx.actions.withdrawPending(account.id, decision.action, `superseded by ${decision.action}`);
+      const action = await ctx.actions.enqueue({
+        accountId: account.id,
+        accountName: account.name,
+        action: decision.action,
+        origin: decision.decision === 'auto' ? 'policy' : 'inspection',
+        reason: decision.reason,
+        evidence: flattenEvidence(result.evidence),
+        runId: run.id,
+      });
+      queued.push(action);
+      say(`${account.name}: ${decision.action} — ${decision.reason}`);
+      if (decision.decision === 'auto' || options.apply) {
+        const actor = options.actor;
+        await ctx.actions.transition(action.id, ['pending'], 'approved', actor);
+        const done = await executeAction(ctx, action, account, actor, result);
+        executed.push(done);
+        say(`${account.name}: ${done.action} ${done.status}: ${done.result ?? ''}`);
+      }
+    }
+    await runs.saveResults(run.id, results);
+    const counts: Partial<Record<SuggestedAction, number>> = {};
+    for (const r of results) counts[r.action] = (counts[r.action] ?? 0) + 1;
+    say(
+      `inspection finished: ${results.length} account(s), ${queued.length} action(s) queued, ${executed.length} executed`,
+    );
+    await runs.finish(run.id, 'done', counts, log);
+    return { run: (await runs.get(run.id))!, results, queued, executed };
+  } catch (error) {
+    say(`inspection failed: ${(error as Error).message}`);
+    await runs.finish(run.id, 'failed', {}, log, (error as Error).message);
+    throw error;
+  }
+}
