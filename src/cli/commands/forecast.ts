@@ -2,10 +2,9 @@
 // snapshot history, when each runs out vs when it resets, and when pool capacity returns.
 import type { Command } from 'commander';
 import { Fleet } from '../../core/fleet.ts';
-import { buildForecast, renderForecastText } from '../../inspect/forecast.ts';
+import { renderForecastText } from '../../inspect/forecast.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
-import { loadHealthEvidence, loadHistories } from './health-data.ts';
 
 interface ForecastOptions extends CommonOptions {
   live?: boolean;
@@ -35,19 +34,21 @@ export async function runForecast(options: ForecastOptions): Promise<number> {
     return 1;
   }
   try {
-    const data = await loadHealthEvidence(fleet, {
-      live: options.live === true,
-      onProgress: progressReporter('probing', options.live === true && !options.json),
-    });
-    for (const e of data.errors) console.error(`codex-fleet: skipped ${e}`);
-    if (!data.evidence.length) {
+    if (options.live) {
+      // One more sample per account before forecasting.
+      await fleet.checkQuota({
+        force: true,
+        tokenRefresh: 'allowed',
+        onProgress: progressReporter('probing', !options.json),
+      });
+    }
+    const forecast = await fleet.forecast();
+    if (!forecast.accounts.length) {
       console.error(
         'codex-fleet forecast: no accounts. Add auth files to the account directory (--account-dir) first.',
       );
       return 1;
     }
-    const now = fleet.clock();
-    const forecast = buildForecast(await loadHistories(fleet, data.evidence, now), { now });
     process.stdout.write(options.json ? `${JSON.stringify(forecast, null, 2)}\n` : renderForecastText(forecast));
     return 0;
   } catch (error) {

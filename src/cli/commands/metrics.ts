@@ -1,10 +1,7 @@
 // `codex-fleet metrics`: the Prometheus exposition the server serves at /metrics, from the store.
 import type { Command } from 'commander';
 import { Fleet } from '../../core/fleet.ts';
-import type { ProbeReason } from '../../domain/quota.ts';
-import { buildMetrics } from '../../inspect/metrics.ts';
 import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
-import { loadHealthEvidence } from './health-data.ts';
 
 interface MetricsOptions extends CommonOptions {
   includeEmails?: boolean;
@@ -30,17 +27,7 @@ export async function runMetrics(options: MetricsOptions): Promise<number> {
     return 1;
   }
   try {
-    const data = await loadHealthEvidence(fleet, { live: false });
-    // Failures of each account's latest attempt, by reason (the store keeps no running counter).
-    const probeErrors: Partial<Record<ProbeReason, number>> = {};
-    for (const e of data.evidence) {
-      const p = e.probe;
-      if (p && p.state !== 'ok' && p.state !== 'exhausted') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
-    }
-    const out = await buildMetrics(
-      { accounts: data.evidence, probeErrors },
-      { now: fleet.clock(), includeEmails: options.includeEmails === true },
-    );
+    const out = await fleet.metrics({ includeEmails: options.includeEmails === true });
     process.stdout.write(out.text);
     return 0;
   } catch (error) {

@@ -4,10 +4,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../accounts/atomic-write.ts';
 import { Fleet } from '../../core/fleet.ts';
-import { buildHealthReport, renderHealthReportText } from '../../inspect/report.ts';
+import { renderHealthReportText } from '../../inspect/report.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
-import { loadHealthEvidence } from './health-data.ts';
 
 export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
 
@@ -50,23 +49,18 @@ export async function runReport(options: ReportOptions): Promise<number> {
     return 1;
   }
   try {
-    const data = await loadHealthEvidence(fleet, {
+    const report = await fleet.healthReport({
       live: options.live === true,
-      model: options.live ? model : undefined,
+      model,
       onProgress: progressReporter('probing', options.live === true && !options.json && !options.out),
     });
-    for (const e of data.errors) console.error(`codex-fleet: skipped ${e}`);
-    if (!data.evidence.length) {
+    if (!report.accounts.length) {
       console.error(
-        'codex-fleet report: no accounts. Add auth files to the account directory (--account-dir) or run `codex-fleet quota` first.',
+        'codex-fleet report: no accounts. Add auth files to the account directory (--account-dir) or import some with `codex-fleet accounts import`.',
       );
       return 1;
     }
     const now = fleet.clock();
-    const report = buildHealthReport(
-      { accounts: data.evidence, currentAccountId: data.currentAccountId },
-      { mode: options.live ? 'live' : 'default', model: options.live ? model : undefined, now },
-    );
     const asJson = options.json === true || (options.out?.endsWith('.json') ?? false);
     const body = asJson ? `${JSON.stringify(report, null, 2)}\n` : renderHealthReportText(report, now);
     if (options.out) {
