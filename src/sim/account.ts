@@ -105,7 +105,7 @@ export function buildWindows(state: Pick<AccountState, 'spec' | 'account'>, now:
   const primarySeconds = def.layout === 'weekly-only' ? WEEK : FIVE_HOURS;
   const secondarySeconds = def.layout === 'monthly' ? MONTH : WEEK;
   // Spec values only override when the spec was written for this scenario (setScenario keeps the spec).
-  const own = spec.scenario === state.account.scenario || spec.scenario == null;
+  const own = (spec.scenario ?? 'healthy') === state.account.scenario;
   const pUsed = (own ? spec.primaryUsedPercent : undefined) ?? def.primaryUsedPercent;
   const sUsed = (own ? spec.secondaryUsedPercent : undefined) ?? def.secondaryUsedPercent;
   const pReset = spec.primaryResetAfterSeconds ?? (primarySeconds === FIVE_HOURS ? 7200 : 3 * 86400);

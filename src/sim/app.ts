@@ -278,5 +278,11 @@ export function buildApp(core: SimCore): Hono {
   });
   app.post('/oauth/token', (c) => tokenEndpoint(core, c));
   app.get('/', (c) => c.json({ simulator: 'codex-fleet', accounts: core.byAccessToken.size }));
+  // Like the real backend: unknown routes and our own bugs answer JSON, never a stack trace.
+  app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
+  app.onError((error, c) => {
+    process.emitWarning(`simulator route failed: ${error.message}`);
+    return c.json({ detail: 'Internal Server Error' }, 500);
+  });
   return app;
 }

@@ -257,3 +257,20 @@ test('cloudflareWithoutOriginatorRate: calls without originator get challenged, 
   });
   await assert.rejects(startSimulator({ cloudflareWithoutOriginatorRate: 2 }), /cloudflareWithoutOriginatorRate/);
 });
+
+test('setScenario ignores usage numbers the spec set for another scenario', async () => {
+  await withSim({ accounts: [{ primaryUsedPercent: 50 }] }, async (sim) => {
+    const a = sim.accounts[0];
+    assert.equal((await get(sim, a.accessToken)).json.rate_limit.primary_window.used_percent, 50);
+    sim.setScenario(a.id, 'five-hour-full');
+    assert.equal((await get(sim, a.accessToken)).json.rate_limit.primary_window.used_percent, 100);
+  });
+});
+
+test('unknown routes answer JSON 404', async () => {
+  await withSim({ accounts: [] }, async (sim) => {
+    const res = await fetch(`${sim.chatgptUrl}/nope`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { detail: 'Not Found' });
+  });
+});
