@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { Hono } from 'hono';
 import { ApiClient, startTestServer, type TestServer } from '../../test/support/fleet-server.ts';
 import { secretFor } from '../../test/support/memory-fleet.ts';
 
@@ -350,5 +352,40 @@ describe('secrets never leave through a route', () => {
       check(`${method} ${path}`, await res.text());
     }
     assert.equal(checked, gets.length + writes.length);
+  });
+});
+
+describe('monitor room mounting', () => {
+  let s: TestServer;
+  const emitter = new EventEmitter();
+  before(async () => {
+    const monitor = new Hono();
+    monitor.get('/summary', (c) => c.json({ requests: 3 }));
+    monitor.post('/prices', (c) => c.json({ saved: true }));
+    s = await startTestServer({ accounts: 2, monitor, monitorEvents: emitter });
+  });
+  after(() => s.close());
+
+  it('serves the monitor routes under /api/monitor, behind the same CSRF guard', async () => {
+    const api = await new ApiClient(s.url).start();
+    assert.deepEqual((await api.json('GET', '/api/monitor/summary')).body, { requests: 3 });
+    assert.equal((await fetch(`${s.url}/api/monitor/prices`, { method: 'POST' })).status, 403);
+    assert.equal((await api.json('POST', '/api/monitor/prices')).status, 200);
+  });
+
+  it('turns a burst of committed monitor batches into one throttled SSE notice', async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/api/events`, { signal: ctrl.signal });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    while (!buf.includes('event: hello')) buf += dec.decode((await reader.read()).value);
+    for (let i = 0; i < 50; i++) emitter.emit('events', [{ id: i }]);
+    while (!buf.includes('event: monitor')) buf += dec.decode((await reader.read()).value);
+    // A later batch makes a new notice; the 50 before made exactly one.
+    emitter.emit('events', [{ id: 51 }]);
+    while (buf.split('event: monitor').length < 3) buf += dec.decode((await reader.read()).value);
+    assert.equal(buf.split('event: monitor').length - 1, 2);
+    ctrl.abort();
   });
 });

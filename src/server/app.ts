@@ -1,4 +1,5 @@
 // Builds the HTTP app from its dependencies, so tests and `serve` make the same thing.
+import type { EventEmitter } from 'node:events';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ZodError } from 'zod';
@@ -35,6 +36,8 @@ export interface AppDeps {
   config: AppConfig;
   /** The monitor room's routes (monitorRoutes(deps)), mounted under /api/monitor. */
   monitor?: Hono;
+  /** The monitor's emitter ('events' after each committed batch): becomes throttled 'monitor' SSE notices. */
+  monitorEvents?: Pick<EventEmitter, 'on' | 'off'>;
   assets?: WebAssets;
   /** Where unexpected errors are reported (never with request bodies). */
   log?: (line: string) => void;
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): FleetApp {
   const log = deps.log ?? ((line: string) => console.error(line));
   const assets = deps.assets ?? loadWebAssets();
   const hub = new EventHub(service);
+  const stopMonitorNotices = deps.monitorEvents ? forwardMonitorEvents(deps.monitorEvents, hub, clock) : () => {};
   const gate = new RefreshGate(service, clock);
   const sessions = new SessionStore(clock);
   const routeDeps: RouteDeps = { service, gate, hub, sessions, clock, adminKey: config.adminKey };
@@ -95,6 +99,29 @@ export function createApp(deps: AppDeps): FleetApp {
     app,
     hub,
     gate,
-    close: () => hub.close(),
+    close: () => {
+      stopMonitorNotices();
+      hub.close();
+    },
+  };
+}
+
+const MONITOR_NOTICE_MS = 1000;
+
+/** At most one 'monitor' notice a second: ingest commits thousands of batches a second under load. */
+function forwardMonitorEvents(emitter: Pick<EventEmitter, 'on' | 'off'>, hub: EventHub, clock: Clock): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  const onEvents = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      hub.broadcast({ type: 'monitor', at: new Date(clock()).toISOString() });
+    }, MONITOR_NOTICE_MS);
+    timer.unref();
+  };
+  emitter.on('events', onEvents);
+  return () => {
+    emitter.off('events', onEvents);
+    if (timer) clearTimeout(timer);
   };
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type Clock, systemClock } from '../domain/time.ts';
-import { createApp, type FleetApp } from './app.ts';
+import { type AppDeps, createApp, type FleetApp } from './app.ts';
 import { isLoopbackHost, resolveAdminKey } from './middleware/admin-key.ts';
 import type { FleetService } from './service.ts';
 
@@ -20,6 +20,7 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   monitor?: Hono;
+  monitorEvents?: AppDeps['monitorEvents'];
   version?: string;
   /** Install SIGTERM / SIGINT handlers that shut down gracefully (true for the CLI). */
   handleSignals?: boolean;
@@ -73,6 +74,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     clock,
     config: { adminKey: admin.key, version: opts.version },
     monitor: opts.monitor,
+    monitorEvents: opts.monitorEvents,
     log,
   });
   const server = createAdaptorServer({ fetch: fleetApp.app.fetch, hostname: opts.host }) as Server;

@@ -195,6 +195,7 @@ export const FLEET_EVENT_TYPES = [
   'schedule',
   'settings',
   'auth-files',
+  'monitor',
 ] as const;
 export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
 

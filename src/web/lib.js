@@ -57,7 +57,17 @@ export function startLiveUpdates() {
   source.addEventListener('open', () => setConnection('live'));
   source.addEventListener('error', () => setConnection(source.readyState === 2 ? 'offline' : 'reconnecting'));
   source.addEventListener('hello', () => setConnection('live'));
-  for (const type of ['accounts', 'refresh', 'inspection', 'actions', 'audit', 'schedule', 'settings', 'auth-files']) {
+  for (const type of [
+    'accounts',
+    'refresh',
+    'inspection',
+    'actions',
+    'audit',
+    'schedule',
+    'settings',
+    'auth-files',
+    'monitor',
+  ]) {
     source.addEventListener(type, (e) => {
       let data = {};
       try {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunningServer } from '../../src/server/serve.ts';
+import type { RunningServer, ServeOptions } from '../../src/server/serve.ts';
 import { startServer } from '../../src/server/serve.ts';
 import type { FleetService } from '../../src/server/service.ts';
 import { MemoryFleet } from './memory-fleet.ts';
@@ -17,7 +17,13 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { adminKey?: string; accounts?: number; service?: FleetService } = {},
+  opts: {
+    adminKey?: string;
+    accounts?: number;
+    service?: FleetService;
+    monitor?: ServeOptions['monitor'];
+    monitorEvents?: ServeOptions['monitorEvents'];
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'codex-fleet-server-'));
   const fleet = new MemoryFleet({ clock: Date.now, accounts: opts.accounts ?? 12 });
@@ -30,6 +36,8 @@ export async function startTestServer(
     env,
     log: () => {},
     shutdownGraceMs: 2000,
+    monitor: opts.monitor,
+    monitorEvents: opts.monitorEvents,
   });
   return {
     url: server.url,

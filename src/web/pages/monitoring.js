@@ -58,6 +58,24 @@ function RowsTable({ rows, label }) {
   </table></div>`;
 }
 
+const pct = (v) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
+const ms = (v) => (v == null ? '—' : `${Math.round(v).toLocaleString()} ms`);
+
+/** The summary cards of CPA-Manager-Plus's Monitoring view, from the monitor's Totals. */
+function summaryCards(s) {
+  if (s.requests === undefined) return [];
+  return [
+    ['Requests', fmt(s.requests)],
+    ['Failures', fmt(s.failures)],
+    ['Success rate', pct(s.successRate)],
+    ['Latency p50', ms(s.latencyP50Ms)],
+    ['Latency p95', ms(s.latencyP95Ms)],
+    ['Tokens', fmt(s.tokens?.total)],
+    ['Cache hit rate', pct(s.cacheHitRate)],
+    ['Estimated cost', s.costUsd == null ? 'unpriced' : `$${s.costUsd.toFixed(2)}`],
+  ];
+}
+
 function useMonitor(path, query, tick) {
   const [state, setState] = useState({ data: null, error: null });
   useEffect(() => {
@@ -95,9 +113,7 @@ export function MonitoringPage() {
     return html`<${Empty}>Request monitoring is not enabled on this server. Start a collector with <code>codex-fleet monitor run</code>.<//>`;
   }
   const s = summary.data?.summary ?? summary.data ?? {};
-  const cards = Object.entries(s)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-    .slice(0, 8);
+  const cards = summaryCards(s);
   const apply = (e) => {
     e.preventDefault();
     setFilter({ ...draft });
@@ -105,7 +121,7 @@ export function MonitoringPage() {
   return html`
     <${ErrorNote} error=${summary.error} />
     <section class="cards" aria-label="Summary">
-      ${cards.map(([k, v]) => html`<div class="card"><span class="card-label">${humanize(k)}</span><span class="card-value small-value">${fmt(v)}</span></div>`)}
+      ${cards.map(([k, v]) => html`<div class="card"><span class="card-label">${k}</span><span class="card-value small-value">${v}</span></div>`)}
     </section>
     <details class="panel filters">
       <summary>Filters${query ? ' (active)' : ''}</summary>
