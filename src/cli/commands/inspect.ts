@@ -1,0 +1,275 @@
+// `codex-fleet inspect`, `actions`, `runs`, `schedule`: thin commands over inspect/ and actions/.
+import type { Command } from 'commander';
+import { ACTION_STATUSES, type ActionStatus, ActionsRepo, type QueuedAction } from '../../actions/actions-repo.ts';
+import { executeAction } from '../../actions/execute.ts';
+import { Fleet } from '../../core/fleet.ts';
+import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
+import { actionContext, runInspection } from '../../inspect/run.ts';
+import { RunsRepo } from '../../inspect/runs-repo.ts';
+import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
+import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+
+async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
+  const fleet = await Fleet.open(configFrom(options));
+  try {
+    return await fn(fleet);
+  } finally {
+    await fleet.close();
+  }
+}
+
+function printGrouped(results: readonly InspectionResult[]): void {
+  for (const action of SUGGESTED_ACTIONS) {
+    const group = results.filter((r) => r.action === action);
+    if (group.length === 0) continue;
+    console.log(`\n${action} (${group.length})`);
+    for (const r of group) {
+      const e = r.evidence;
+      const facts = [e.httpStatus != null ? `HTTP ${e.httpStatus}` : null, e.errorCode, e.plan]
+        .filter(Boolean)
+        .join(', ');
+      console.log(
+        `  ${r.accountName}: ${r.reason}${facts ? ` [${facts}]` : ''}${r.missing.length ? ` (unknown: ${r.missing.join(', ')})` : ''}`,
+      );
+    }
+  }
+}
+
+function printAction(a: QueuedAction): void {
+  console.log(
+    `${a.id}  ${a.status.padEnd(8)} ${a.action.padEnd(7)} ${a.accountName}: ${a.reason}${a.result ? ` → ${a.result}` : ''}`,
+  );
+}
+
+export function register(program: Command): void {
+  const inspect = program
+    .command('inspect')
+    .description(
+      'Inspect every account now: state, suggested action (Keep/Reauth/Disable/Enable/Delete), reason, evidence',
+    )
+    .option('--source <source>', 'local | cpa | cpa:<server> | all', 'all')
+    .option('--json', 'print the results as JSON')
+    .option('--apply', 'execute the suggested actions now (as you), instead of queueing them for approval');
+  addFleetOptions(inspect);
+  addProbeOptions(inspect);
+  inspect.action(async (options: CommonOptions & { source: string; apply?: boolean }) => {
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const outcome = await runInspection(fleet, {
+        trigger: 'manual',
+        source: options.source,
+        actor: 'cli',
+        apply: options.apply,
+        onProgress: progressReporter('inspecting', !options.json),
+      });
+      if (options.json) {
+        console.log(
+          JSON.stringify(
+            { run: outcome.run, results: outcome.results, queued: outcome.queued, executed: outcome.executed },
+            null,
+            2,
+          ),
+        );
+      } else {
+        printGrouped(outcome.results);
+        console.log(
+          `\nrun ${outcome.run.id}: ${outcome.queued.length} action(s) ${options.apply ? 'executed' : 'queued — see `codex-fleet actions list`'}`,
+        );
+      }
+      return outcome.run.status === 'done' ? 0 : 1;
+    });
+  });
+
+  const actions = program.command('actions').description('The action queue: list, approve, reject; and the audit log');
+  const list = actions
+    .command('list')
+    .option('--status <status>', `one of ${ACTION_STATUSES.join(', ')}`, 'pending')
+    .option('--json', 'print as JSON');
+  addFleetOptions(list);
+  list.action(async (options: CommonOptions & { status: string }) => {
+    if (!(ACTION_STATUSES as readonly string[]).includes(options.status)) {
+      console.error(`codex-fleet actions list: --status must be one of ${ACTION_STATUSES.join(', ')}`);
+      process.exitCode = 1;
+      return;
+    }
+    await withFleet(options, async (fleet) => {
+      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).list(options.status as ActionStatus);
+      if (options.json) console.log(JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) console.log(`no ${options.status} actions`);
+      else rows.forEach(printAction);
+    });
+  });
+  for (const verb of ['approve', 'reject'] as const) {
+    const cmd = actions
+      .command(`${verb} <ids...>`)
+      .description(verb === 'approve' ? 'approve and execute now' : 'reject (nothing is changed)');
+    addFleetOptions(cmd);
+    cmd.action(async (ids: string[], options: CommonOptions) => {
+      process.exitCode = await withFleet(options, async (fleet) => {
+        const ctx = actionContext(fleet);
+        const { accounts } = await fleet.accounts();
+        let failed = 0;
+        for (const id of ids) {
+          const action = await ctx.actions.get(id);
+          if (!action) {
+            console.error(`codex-fleet actions ${verb}: no action ${id}`);
+            failed++;
+            continue;
+          }
+          const moved = await ctx.actions.transition(
+            id,
+            ['pending'],
+            verb === 'approve' ? 'approved' : 'rejected',
+            'cli',
+          );
+          if (!moved) {
+            console.error(`codex-fleet actions ${verb}: ${id} is ${action.status}, not pending`);
+            failed++;
+            continue;
+          }
+          if (verb === 'reject') {
+            await ctx.actions.audit({
+              actor: 'cli',
+              action: `reject ${action.action}`,
+              accountId: action.accountId,
+              accountName: action.accountName,
+              reason: action.reason,
+              evidence: action.evidence,
+              result: 'rejected',
+            });
+            printAction(moved);
+            continue;
+          }
+          const account =
+            accounts.find((a) => a.id === action.accountId) ?? (await fleet.repos.accounts.get(action.accountId));
+          if (!account) {
+            await ctx.actions.transition(id, ['approved'], 'failed', 'cli', 'account no longer exists');
+            failed++;
+            continue;
+          }
+          const done = await executeAction(
+            ctx,
+            moved,
+            'credentials' in account
+              ? account
+              : {
+                  ...account,
+                  credentials: {
+                    accessToken: null,
+                    refreshToken: null,
+                    idToken: null,
+                    accountId: null,
+                    expiresAt: null,
+                    lastRefresh: null,
+                  },
+                },
+            'cli',
+          );
+          printAction(done);
+          if (done.status === 'failed') failed++;
+        }
+        return failed > 0 ? 1 : 0;
+      });
+    });
+  }
+  const audit = actions.command('audit').option('--limit <n>', 'rows', '50').option('--json', 'print as JSON');
+  addFleetOptions(audit);
+  audit.action(async (options: CommonOptions & { limit: string }) => {
+    await withFleet(options, async (fleet) => {
+      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).auditLog(Number(options.limit) || 50);
+      if (options.json) console.log(JSON.stringify(rows, null, 2));
+      else
+        for (const r of rows)
+          console.log(
+            `${new Date(r.at).toISOString()}  ${r.actor.padEnd(14)} ${r.action.padEnd(8)} ${r.accountName ?? '-'}: ${r.reason} → ${r.result}`,
+          );
+    });
+  });
+
+  const runs = program.command('runs').description('Stored inspection runs');
+  const runsList = runs.command('list').option('--limit <n>', 'rows', '20').option('--json', 'print as JSON');
+  addFleetOptions(runsList);
+  runsList.action(async (options: CommonOptions & { limit: string }) => {
+    await withFleet(options, async (fleet) => {
+      const rows = await new RunsRepo(fleet.repos.db, fleet.clock).list(Number(options.limit) || 20);
+      if (options.json) console.log(JSON.stringify(rows, null, 2));
+      else
+        for (const r of rows)
+          console.log(
+            `${r.id}  ${new Date(r.startedAt).toISOString()}  ${r.trigger.padEnd(8)} ${r.status.padEnd(7)} ${JSON.stringify(r.counts)}`,
+          );
+    });
+  });
+  const runsShow = runs.command('show <id>').option('--json', 'print as JSON');
+  addFleetOptions(runsShow);
+  runsShow.action(async (id: string, options: CommonOptions) => {
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const repo = new RunsRepo(fleet.repos.db, fleet.clock);
+      const run = await repo.get(id);
+      if (!run) {
+        console.error(`codex-fleet runs show: no run ${id}`);
+        return 1;
+      }
+      const results = await repo.results(id);
+      if (options.json) console.log(JSON.stringify({ run, results }, null, 2));
+      else {
+        console.log(`run ${run.id}: ${run.status}, ${run.trigger}, started ${new Date(run.startedAt).toISOString()}`);
+        printGrouped(results);
+        console.log(`\nlog:\n${run.log.map((l) => `  ${l}`).join('\n')}`);
+      }
+      return 0;
+    });
+  });
+
+  const schedule = program.command('schedule').description('Server inspection schedule');
+  const show = schedule.command('show').option('--json', 'print as JSON');
+  addFleetOptions(show);
+  show.action(async (options: CommonOptions) => {
+    await withFleet(options, async (fleet) => {
+      const s = await readSchedule(fleet);
+      const next = nextSlot(s, fleet.clock());
+      if (options.json)
+        console.log(JSON.stringify({ ...s, nextRunAt: next ? new Date(next).toISOString() : null }, null, 2));
+      else
+        console.log(
+          `schedule: ${describeSchedule(s)}${next ? `; next run ${new Date(next).toISOString()}` : ''}; runs kept ${s.retentionDays} days`,
+        );
+    });
+  });
+  const set = schedule
+    .command('set')
+    .option('--off', 'no scheduled inspections')
+    .option('--every <minutes>', 'run every N minutes')
+    .option('--daily <times>', 'comma-separated HH:MM points, e.g. 06:00,18:00')
+    .option('--tz <zone>', 'IANA time zone for --daily', 'UTC')
+    .option('--retention-days <n>', 'keep runs this long', '30');
+  addFleetOptions(set);
+  set.action(
+    async (
+      options: CommonOptions & { off?: boolean; every?: string; daily?: string; tz: string; retentionDays: string },
+    ) => {
+      const input = options.off
+        ? { mode: 'off' }
+        : options.every
+          ? { mode: 'interval', intervalMinutes: Number(options.every) }
+          : options.daily
+            ? { mode: 'daily', dailyTimes: options.daily.split(',').map((t) => t.trim()), timeZone: options.tz }
+            : null;
+      if (!input) {
+        console.error('codex-fleet schedule set: give --off, --every <minutes> or --daily <HH:MM,...>');
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = await withFleet(options, async (fleet) => {
+        try {
+          const s = await saveSchedule(fleet, { ...input, retentionDays: Number(options.retentionDays) });
+          console.log(`schedule: ${describeSchedule(s)}`);
+          return 0;
+        } catch (error) {
+          console.error(`codex-fleet schedule set: ${(error as Error).message}`);
+          return 1;
+        }
+      });
+    },
+  );
+}
