@@ -200,8 +200,10 @@ export function renderHealthReportText(report: HealthReport, now: number): strin
   if (report.summary.currentAccountEmail) out.push(`  Current account:  ${report.summary.currentAccountEmail}`);
   out.push('');
 
-  const flaggedIds = new Set(report.flagged.map((f) => f.accountId ?? f.email));
-  const active = report.accounts.filter((a) => !flaggedIds.has(a.accountId ?? a.email));
+  const flaggedIds = new Set(report.flagged.flatMap((f) => [f.accountId, f.email].filter((x) => x != null)));
+  const isFlagged = (a: HealthReportAccount) =>
+    (a.accountId != null && flaggedIds.has(a.accountId)) || (a.email != null && flaggedIds.has(a.email));
+  const active = report.accounts.filter((a) => !isFlagged(a));
   out.push('Active Accounts');
   if (!active.length) out.push('  (none)');
   const width = Math.max(0, ...active.map((a) => label(a).length));
