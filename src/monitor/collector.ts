@@ -1,0 +1,253 @@
+// Runs one usage source: holds the queue's lease (exactly one consumer per queue), pops in batches,
+// spools before processing, commits, then empties the spool. Counters are plain numbers for /metrics.
+import { hostname } from 'node:os';
+import type { Clock } from '../domain/time.ts';
+import type { LeaseStore } from '../store/lease.ts';
+import { SourceError, type UsageSource } from './collectors/types.ts';
+import type { MonitorIngest } from './ingest.ts';
+import { Spool } from './spool.ts';
+
+export const COLLECTOR_STATES = ['idle', 'running', 'refused', 'lost_lease', 'auth_failed', 'stopped'] as const;
+export type CollectorState = (typeof COLLECTOR_STATES)[number];
+
+export interface CollectorStats {
+  state: CollectorState;
+  queue: string;
+  holder: string;
+  /** Who holds the lease when we were refused (or lost it). */
+  leaseHolder: string | null;
+  popped: number;
+  inserted: number;
+  duplicates: number;
+  quarantined: number;
+  replayed: number;
+  tornSpoolLines: number;
+  errors: number;
+  consecutiveErrors: number;
+  lastError: string | null;
+  lastCommitAt: number | null;
+  /** Time from the oldest record of the last batch to its commit: how far behind the collector runs. */
+  lagMs: number | null;
+  spoolPending: number;
+  droppedFromBuffer: number;
+}
+
+export interface CollectorOptions {
+  source: UsageSource;
+  ingest: MonitorIngest;
+  leases: LeaseStore;
+  spoolPath: string;
+  holder?: string;
+  /** Records asked per pop (LPOP count). */
+  popSize?: number;
+  /** Records gathered (several pops) into one commit. */
+  maxBatch?: number;
+  /** Wait when the queue is empty. */
+  idleMs?: number;
+  leaseTtlMs?: number;
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type StartResult = { ok: true; replayed: number } | { ok: false; holder: string; message: string };
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+export function leaseNameFor(queueId: string): string {
+  return `monitor.collector:${queueId}`;
+}
+
+export class Collector {
+  readonly stats: CollectorStats;
+  private readonly o: Required<Omit<CollectorOptions, 'holder'>> & { holder: string };
+  private readonly spool: Spool;
+  private token: number | null = null;
+  private renewedAt = 0;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(options: CollectorOptions) {
+    this.o = {
+      holder: options.holder ?? `${hostname()}:${process.pid}`,
+      popSize: 1000,
+      maxBatch: 5000,
+      idleMs: 250,
+      leaseTtlMs: 15_000,
+      clock: Date.now,
+      sleep: defaultSleep,
+      ...options,
+    } as Collector['o'];
+    this.spool = new Spool(options.spoolPath);
+    this.stats = {
+      state: 'idle',
+      queue: options.source.queueId,
+      holder: this.o.holder,
+      leaseHolder: null,
+      popped: 0,
+      inserted: 0,
+      duplicates: 0,
+      quarantined: 0,
+      replayed: 0,
+      tornSpoolLines: 0,
+      errors: 0,
+      consecutiveErrors: 0,
+      lastError: null,
+      lastCommitAt: null,
+      lagMs: null,
+      spoolPending: 0,
+      droppedFromBuffer: 0,
+    };
+  }
+
+  get leaseName(): string {
+    return leaseNameFor(this.o.source.queueId);
+  }
+
+  /** Takes the lease (or says who holds it), then replays what a crashed run left in the spool. */
+  async start(): Promise<StartResult> {
+    const lease = await this.o.leases.acquire(this.leaseName, this.o.holder, this.o.leaseTtlMs);
+    if (!lease) {
+      const cur = await this.o.leases.current(this.leaseName);
+      const holder = cur?.holder ?? 'unknown';
+      this.stats.state = 'refused';
+      this.stats.leaseHolder = holder;
+      return {
+        ok: false,
+        holder,
+        message: `another collector (${holder}) consumes ${this.o.source.queueId}; only one consumer per queue: stop it first or wait until its lease expires`,
+      };
+    }
+    this.token = lease.token;
+    this.renewedAt = this.o.clock();
+    this.stats.leaseHolder = this.o.holder;
+    const replay = this.spool.open();
+    this.stats.tornSpoolLines += replay.torn;
+    if (replay.records.length > 0) {
+      await this.commit(replay.records);
+      this.stats.replayed += replay.records.length;
+    } else if (replay.torn > 0) {
+      this.spool.clear();
+    }
+    this.stats.state = 'running';
+    return { ok: true, replayed: replay.records.length };
+  }
+
+  /** One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records handled. */
+  async runOnce(): Promise<number> {
+    if (this.stats.state !== 'running') return 0;
+    if (!(await this.keepLease())) return 0;
+    const batch: string[] = [];
+    try {
+      while (batch.length < this.o.maxBatch) {
+        const got = await this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+        if (got.length === 0) break;
+        this.spool.append(got);
+        this.stats.popped += got.length;
+        for (const r of got) batch.push(r);
+        if (got.length < this.o.popSize) break;
+      }
+    } catch (error) {
+      this.fail(error);
+      // Whatever was popped before the error is already spooled: commit it now.
+      if (batch.length > 0) await this.commit(batch);
+      return batch.length;
+    }
+    if (batch.length > 0) await this.commit(batch);
+    this.stats.consecutiveErrors = 0;
+    return batch.length;
+  }
+
+  /** Loops until stop(): backs off when idle or failing. */
+  run(): Promise<void> {
+    this.loop ??= (async () => {
+      while (!this.stopping && this.stats.state === 'running') {
+        let n = 0;
+        try {
+          n = await this.runOnce();
+        } catch (error) {
+          // A failed commit leaves the records in the spool; they are retried on the next cycle's replay.
+          this.fail(error);
+          await this.replaySpool();
+        }
+        if (this.stopping) break;
+        if (this.stats.consecutiveErrors > 0)
+          await this.o.sleep(Math.min(200 * 2 ** Math.min(this.stats.consecutiveErrors, 6), 10_000));
+        else if (n === 0) await this.o.sleep(this.o.idleMs);
+      }
+    })();
+    return this.loop;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop?.catch(() => {});
+    if (this.token !== null) await this.o.leases.release(this.leaseName, this.o.holder, this.token).catch(() => false);
+    this.token = null;
+    this.spool.close();
+    await this.o.source.close();
+    if (this.stats.state === 'running') this.stats.state = 'stopped';
+  }
+
+  private async replaySpool(): Promise<void> {
+    try {
+      this.spool.close();
+      const replay = this.spool.open();
+      if (replay.records.length > 0) await this.commit(replay.records);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async commit(records: string[]): Promise<void> {
+    const oldest = oldestTimestamp(records);
+    const r = await this.o.ingest.ingestRaw(records);
+    this.spool.clear();
+    const now = this.o.clock();
+    this.stats.inserted += r.inserted;
+    this.stats.duplicates += r.duplicates;
+    this.stats.quarantined += r.quarantined;
+    this.stats.lastCommitAt = now;
+    this.stats.lagMs = oldest === null ? null : Math.max(0, now - oldest);
+    this.stats.spoolPending = this.spool.size;
+    const dropped = (this.o.source as { dropped?: number }).dropped;
+    if (typeof dropped === 'number') this.stats.droppedFromBuffer = dropped;
+  }
+
+  private async keepLease(): Promise<boolean> {
+    const now = this.o.clock();
+    if (this.token !== null && now - this.renewedAt < this.o.leaseTtlMs / 3) return true;
+    const lease =
+      this.token === null
+        ? null
+        : await this.o.leases.renew(this.leaseName, this.o.holder, this.token, this.o.leaseTtlMs);
+    if (!lease) {
+      const cur = await this.o.leases.current(this.leaseName);
+      this.stats.state = 'lost_lease';
+      this.stats.leaseHolder = cur?.holder ?? null;
+      this.stats.lastError = `lost the lease on ${this.o.source.queueId}${cur ? ` to ${cur.holder}` : ''}; stopped popping`;
+      return false;
+    }
+    this.renewedAt = now;
+    return true;
+  }
+
+  private fail(error: unknown): void {
+    this.stats.errors++;
+    this.stats.consecutiveErrors++;
+    this.stats.lastError = (error as Error).message ?? String(error);
+    if (error instanceof SourceError && (error.kind === 'auth' || error.kind === 'config'))
+      this.stats.state = 'auth_failed';
+  }
+}
+
+// Cheap scan for "timestamp" without parsing every record twice.
+function oldestTimestamp(records: readonly string[]): number | null {
+  let oldest: number | null = null;
+  for (const r of records) {
+    const m = /"timestamp"\s*:\s*"([^"]+)"/.exec(r);
+    if (!m) continue;
+    const t = Date.parse(m[1]);
+    if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t;
+  }
+  return oldest;
+}

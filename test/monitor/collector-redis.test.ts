@@ -1,0 +1,238 @@
+// The collector against a real redis-server standing in for CPA's queue: crash mid-batch (a real
+// SIGKILL of the collector process), two collectors on one queue, duplicates, malformed records,
+// and exactly which commands go over the wire.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Collector } from '../../src/monitor/collector.ts';
+import { RespSource } from '../../src/monitor/collectors/resp.ts';
+import { SourceError } from '../../src/monitor/collectors/types.ts';
+import { createMonitorService } from '../../src/monitor/service.ts';
+import type { Db } from '../../src/store/db.ts';
+import { LeaseStore } from '../../src/store/lease.ts';
+import { openStore } from '../../src/store/open.ts';
+import { generateRecords } from '../support/monitor-events.ts';
+import { type RedisServer, tryStartRedis } from '../support/redis.ts';
+
+const started = await tryStartRedis();
+const redis: RedisServer | null = 'skip' in started ? null : started;
+const skip = 'skip' in started ? started.skip : undefined;
+const CHILD = join(import.meta.dirname, '../support/monitor-collector-child.ts');
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cf-coll-'));
+});
+after(async () => {
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runChild(args: string[]): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CHILD, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number; signal?: string }) | null;
+      resolve({
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        signal: e?.signal ?? null,
+        out: stdout + stderr,
+      });
+    });
+  });
+}
+
+async function pushRecords(queue: string, records: unknown[]): Promise<void> {
+  const c = redis!.client();
+  for (let i = 0; i < records.length; i += 1000) {
+    await c.rpush(queue, ...records.slice(i, i + 1000).map((r) => (typeof r === 'string' ? r : JSON.stringify(r))));
+  }
+}
+
+async function counts(db: Db): Promise<{ events: number; distinct: number }> {
+  const r = await db.get<{ n: number; d: number }>(
+    'SELECT COUNT(*) AS n, COUNT(DISTINCT request_id) AS d FROM mon_event',
+  );
+  return { events: Number(r?.n), distinct: Number(r?.d) };
+}
+
+describe('collector over RESP (real redis-server)', () => {
+  for (const crashAt of ['after-spool', 'after-commit']) {
+    test(`SIGKILL ${crashAt} in the middle of the run: 0 lost, 0 doubled`, { skip }, async () => {
+      const N = 12_000;
+      const dbPath = join(dir, `crash-${crashAt}.db`);
+      const spool = join(dir, `crash-${crashAt}.spool`);
+      await pushRecords('usage', [
+        ...generateRecords(N, { start: Date.UTC(2026, 10, 1), stepMs: 50, seed: crashAt.length }),
+      ]);
+      const first = await runChild([dbPath, String(redis!.port), spool, 'collector-a', crashAt, '3']);
+      assert.equal(first.signal, 'SIGKILL', first.out);
+      // A restarted collector is a new process (new holder): it waits for the dead one's lease to expire.
+      let second = await runChild([dbPath, String(redis!.port), spool, 'collector-b']);
+      for (let i = 0; i < 20 && second.code === 3; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        second = await runChild([dbPath, String(redis!.port), spool, 'collector-b']);
+      }
+      assert.equal(second.code, 0, second.out);
+      const stats = JSON.parse(second.out.trim().split('\n').at(-1) as string);
+      assert.ok(stats.replayed > 0, 'the spool was replayed');
+      const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
+      try {
+        assert.deepEqual(await counts(db), { events: N, distinct: N });
+        const rollup = await db.get<{ n: number }>(
+          'SELECT SUM(requests) AS n FROM mon_rollup WHERE grain = 3600000 AND dim = 0',
+        );
+        assert.equal(Number(rollup?.n), N, 'rollups count each event once');
+      } finally {
+        await db.close();
+      }
+      assert.equal(await redis!.client().llen('usage'), 0);
+    });
+  }
+
+  test('two collectors on one queue: the second refuses and names the holder', { skip }, async () => {
+    const db = await openStore({ databaseUrl: `sqlite:${join(dir, 'two.db')}` });
+    const mon = await createMonitorService({ db });
+    const mk = (holder: string) =>
+      new Collector({
+        source: new RespSource({ host: '127.0.0.1', port: redis!.port }),
+        ingest: mon.ingest,
+        leases: new LeaseStore(db),
+        spoolPath: join(dir, `two-${holder}.spool`),
+        holder,
+      });
+    const a = mk('host-a:111');
+    const b = mk('host-b:222');
+    try {
+      assert.deepEqual(await a.start(), { ok: true, replayed: 0 });
+      const refused = await b.start();
+      assert.equal(refused.ok, false);
+      assert.ok(!refused.ok && refused.holder === 'host-a:111' && refused.message.includes('host-a:111'));
+      await pushRecords('usage', [...generateRecords(10, { start: Date.UTC(2026, 10, 2), stepMs: 1000, seed: 99 })]);
+      assert.equal(await b.runOnce(), 0, 'the refused collector never pops');
+      assert.equal(await redis!.client().llen('usage'), 10);
+      assert.equal(await a.runOnce(), 10);
+      await a.stop();
+      // Released: now the other one may take over.
+      assert.equal((await b.start()).ok, true);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await db.close();
+    }
+  });
+
+  test('duplicate request ids and malformed records: stored once, quarantined, never a crash', { skip }, async () => {
+    const db = await openStore({ databaseUrl: `sqlite:${join(dir, 'dup.db')}` });
+    const mon = await createMonitorService({ db });
+    const c = new Collector({
+      source: new RespSource({ host: '127.0.0.1', port: redis!.port, queue: 'dupq' }),
+      ingest: mon.ingest,
+      leases: new LeaseStore(db),
+      spoolPath: join(dir, 'dup.spool'),
+    });
+    try {
+      const recs = [...generateRecords(5, { start: Date.UTC(2026, 10, 3), stepMs: 1000, seed: 5 })];
+      const short = [
+        ...generateRecords(2, { start: Date.UTC(2026, 10, 3), stepMs: 1000, seed: 6, style: 'short' }, 100),
+      ];
+      await pushRecords('dupq', [
+        ...recs,
+        { ...recs[0], latency_ms: 1 }, // same request_id, different body
+        ...short,
+        'not json at all',
+        '{"timestamp":"2026-11-03T00:00:00Z","model":"x","tokens":{"input_tokens":"many"}}',
+        '["an","array"]',
+      ]);
+      assert.equal((await c.start()).ok, true);
+      assert.equal(await c.runOnce(), 11);
+      assert.equal(c.stats.inserted, 7);
+      assert.equal(c.stats.duplicates, 1);
+      assert.equal(c.stats.quarantined, 3);
+      assert.equal(c.stats.state, 'running');
+      const q = await db.query<{ reason: string }>('SELECT reason FROM mon_quarantine ORDER BY id');
+      assert.equal(q.length, 3);
+      const shortRow = await mon.queries.list({ requestId: short[0].request_id as string });
+      assert.equal(shortRow.rows[0].tokens.input, (short[0].tokens as { input: number }).input);
+    } finally {
+      await c.stop();
+      await db.close();
+    }
+  });
+});
+
+// A recording RESP server: proves the client sends AUTH then LPOP and nothing else (CPA rejects
+// PING/SELECT/INFO/HELLO/CLIENT), and that a rejected key is tried exactly once.
+function recordingServer(acceptKey: string): Promise<{ server: Server; port: number; commands: string[][] }> {
+  const commands: string[][] = [];
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString();
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buf);
+        if (!m) return;
+        let pos = m[0].length;
+        const args: string[] = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const len = /^\$(\d+)\r\n/.exec(buf.slice(pos));
+          if (!len) return;
+          pos += len[0].length;
+          if (buf.length < pos + Number(len[1]) + 2) return;
+          args.push(buf.slice(pos, pos + Number(len[1])));
+          pos += Number(len[1]) + 2;
+        }
+        buf = buf.slice(pos);
+        commands.push(args);
+        const cmd = args[0].toUpperCase();
+        if (cmd === 'AUTH') sock.write(args[1] === acceptKey ? '+OK\r\n' : '-ERR invalid management key\r\n');
+        else if (cmd === 'LPOP') sock.write('*1\r\n$2\r\n{}\r\n');
+        else sock.write(`-ERR unknown command '${cmd}'\r\n`);
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as { port: number }).port, commands }),
+    ),
+  );
+}
+
+describe('RESP client wire behaviour', () => {
+  test('sends only AUTH and LPOP', async () => {
+    const { server, port, commands } = await recordingServer('right-key');
+    const src = new RespSource({ host: '127.0.0.1', port, key: 'right-key' });
+    try {
+      assert.deepEqual(await src.pop(10), ['{}']);
+      assert.deepEqual(await src.pop(10), ['{}']);
+      assert.deepEqual(
+        commands.map((c) => c[0].toUpperCase()),
+        ['AUTH', 'LPOP', 'LPOP'],
+      );
+      assert.deepEqual(commands[1], ['lpop', 'usage', '10']);
+    } finally {
+      await src.close();
+      server.close();
+    }
+  });
+
+  test('a rejected key is an auth error, sent once, never retried', async () => {
+    const { server, port, commands } = await recordingServer('right-key');
+    const src = new RespSource({ host: '127.0.0.1', port, key: 'wrong-key' });
+    try {
+      await assert.rejects(
+        src.pop(10),
+        (e: unknown) => e instanceof SourceError && e.kind === 'auth' && !e.message.includes('wrong-key'),
+      );
+      await assert.rejects(src.pop(10), (e: unknown) => e instanceof SourceError && e.kind === 'auth');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(commands.filter((c) => c[0].toUpperCase() === 'AUTH').length, 1);
+    } finally {
+      await src.close();
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+// A collector in its own process, so tests can SIGKILL it at an exact point of a batch:
+//   node monitor-collector-child.ts <sqlitePath> <redisPort> <spoolPath> <holder> [crashAt] [crashBatch]
+// crashAt: "after-spool" (popped and spooled, not committed) or "after-commit" (committed, spool not
+// yet emptied). Without crashAt it drains the queue and prints its stats as JSON.
+import { Collector } from '../../src/monitor/collector.ts';
+import { RespSource } from '../../src/monitor/collectors/resp.ts';
+import { createMonitorService } from '../../src/monitor/service.ts';
+import { LeaseStore } from '../../src/store/lease.ts';
+import { openStore } from '../../src/store/open.ts';
+
+const [dbPath, port, spoolPath, holder, crashAt, crashBatchText] = process.argv.slice(2);
+const crashBatch = Number(crashBatchText ?? 1);
+const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
+const mon = await createMonitorService({ db });
+let batches = 0;
+const ingestRaw = mon.ingest.ingestRaw.bind(mon.ingest);
+mon.ingest.ingestRaw = async (records) => {
+  batches++;
+  if (crashAt === 'after-spool' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
+  const r = await ingestRaw(records);
+  if (crashAt === 'after-commit' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
+  return r;
+};
+const collector = new Collector({
+  source: new RespSource({ host: '127.0.0.1', port: Number(port) }),
+  ingest: mon.ingest,
+  leases: new LeaseStore(db),
+  spoolPath,
+  holder,
+  popSize: 500,
+  maxBatch: 2000,
+  // Short lease: a killed child's lease expires quickly for the restarted one.
+  leaseTtlMs: 1500,
+});
+const started = await collector.start();
+if (!started.ok) {
+  console.log(JSON.stringify({ refused: started.holder, message: started.message }));
+  await db.close();
+  process.exit(3);
+}
+while ((await collector.runOnce()) > 0) {
+  // drain
+}
+await collector.stop();
+console.log(JSON.stringify(collector.stats));
+await db.close();
