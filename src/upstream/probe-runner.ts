@@ -8,7 +8,7 @@ import { realSleep, type Sleep } from './retry.ts';
 export const DEFAULT_CONCURRENCY = 5;
 export const MAX_CONCURRENCY = 20;
 /** Upper bound of the random gap between two probe starts. Small next to a probe's latency. */
-export const DEFAULT_START_JITTER_MS = 30;
+export const DEFAULT_START_JITTER_MS = 20;
 
 export interface SweepTarget extends ProbeTarget {
   /** Shown in progress; never a secret. */
