@@ -1,6 +1,6 @@
 // Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given
 // (flag or CODEX_FLEET_DATABASE_URL). Creates the directory (0700) and brings the schema up to date.
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Db, Migration } from './db.ts';
 import { migrate } from './migrate.ts';
@@ -67,7 +67,16 @@ export async function openDatabase(target: DatabaseTarget, options: { mustExist?
   if (options.mustExist && target.path !== ':memory:' && !existsSync(target.path)) {
     throw new Error(`SQLite database ${target.path} does not exist`);
   }
-  if (target.path !== ':memory:') ensureDataDir(resolve(target.path, '..'));
+  if (target.path !== ':memory:') {
+    ensureDataDir(resolve(target.path, '..'));
+    // Other rooms keep management keys here: the file (and the -wal/-shm files SQLite derives from it) is 0600.
+    try {
+      closeSync(openSync(target.path, 'a', 0o600));
+      chmodSync(target.path, 0o600);
+    } catch (error) {
+      throw new Error(`cannot create SQLite database ${target.path}: ${(error as Error).message}`);
+    }
+  }
   try {
     return openSqlite(target.path);
   } catch (error) {

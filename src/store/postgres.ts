@@ -1,5 +1,7 @@
 // PostgreSQL implementation of Db on pg's Pool. SQL is written with `?` placeholders and rewritten to
-// $1, $2, … once per distinct statement. A transaction holds one pooled client for its whole life.
+// $1, $2, … once per distinct statement. A transaction holds one pooled client for its whole life;
+// calls made through the outer Db from inside the transaction's callback run on that client too.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { Db, RunResult, SqlValue } from './db.ts';
 
@@ -171,10 +173,23 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   };
 
   let closed = false;
+  // The open transaction of the current async context; `done` stops late fire-and-forget calls from
+  // using a client that has gone back to the pool.
+  const context = new AsyncLocalStorage<{ tx: Db; done: boolean }>();
+  const poolOps = makeOps(pool, rewrite);
+  const current = (): Pick<Db, 'query' | 'get' | 'run' | 'exec'> => {
+    const open = context.getStore();
+    return open && !open.done ? open.tx : poolOps;
+  };
   const db: Db = {
     dialect: 'postgres',
-    ...makeOps(pool, rewrite),
+    query: (sql, params) => current().query(sql, params),
+    get: (sql, params) => current().get(sql, params),
+    run: (sql, params) => current().run(sql, params),
+    exec: (sql) => current().exec(sql),
     async transaction(fn) {
+      const open = context.getStore();
+      if (open && !open.done) return fn(open.tx);
       const client = await pool.connect();
       const tx: Db = {
         dialect: 'postgres',
@@ -185,10 +200,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
           throw new Error('cannot close the database from inside a transaction');
         },
       };
+      const scope = { tx, done: false };
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        const result = await fn(tx);
+        const result = await context.run(scope, () => fn(tx));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -199,6 +215,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         }
         throw error;
       } finally {
+        scope.done = true;
         client.release(broken);
       }
     },

@@ -1,6 +1,9 @@
 // SQLite implementation of Db on node:sqlite (DatabaseSync). Calls are synchronous underneath; the
 // async surface only exists so the same code runs on PostgreSQL. One connection per Db: while a
 // transaction is open, calls from outside it wait, so they never land inside someone else's transaction.
+// Calls made through the outer Db from inside the transaction's callback (e.g. a repository built on
+// the outer Db) join that transaction instead of waiting for it forever.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Db, RunResult, SqlValue } from './db.ts';
 
@@ -44,6 +47,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
 
   let closed = false;
   let busy: Promise<void> | null = null; // settled when the open transaction ends
+  const context = new AsyncLocalStorage<Promise<void>>(); // which transaction a call runs inside
+  const blocked = (): boolean => closed || (busy !== null && context.getStore() !== busy);
   const idle = async (): Promise<void> => {
     while (busy !== null) await busy;
     if (closed) throw new Error('database is closed');
@@ -65,34 +70,36 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
   const db: Db = {
     dialect: 'sqlite',
     async query(sql, params) {
-      if (busy !== null || closed) await idle();
+      if (blocked()) await idle();
       return all(sql, params);
     },
     async get(sql, params) {
-      if (busy !== null || closed) await idle();
+      if (blocked()) await idle();
       return one(sql, params);
     },
     async run(sql, params) {
-      if (busy !== null || closed) await idle();
+      if (blocked()) await idle();
       return write(sql, params);
     },
     async exec(sql) {
-      if (busy !== null || closed) await idle();
+      if (blocked()) await idle();
       conn.exec(sql);
     },
     async transaction(fn) {
+      if (busy !== null && context.getStore() === busy) return fn(tx);
       // Inline wait: no await may sit between seeing `busy` empty and claiming it.
       while (busy !== null) await busy;
       if (closed) throw new Error('database is closed');
       let release!: () => void;
-      busy = new Promise((resolve) => {
+      const mine = new Promise<void>((resolve) => {
         release = resolve;
       });
+      busy = mine;
       try {
         // IMMEDIATE takes the write lock now, so two processes never deadlock upgrading read locks.
         conn.exec('BEGIN IMMEDIATE');
         try {
-          const result = await fn(tx);
+          const result = await context.run(mine, () => fn(tx));
           conn.exec('COMMIT');
           return result;
         } catch (error) {

@@ -206,6 +206,23 @@ for (const backend of backends) {
         assert.deepEqual(ids, [2]);
       });
 
+      test('calls through the outer Db inside a transaction join it (no deadlock, rolled back together)', async () => {
+        await db.exec('CREATE TABLE t_join (id INTEGER PRIMARY KEY)');
+        const repoStyle = (id: number) => db.run('INSERT INTO t_join (id) VALUES (?)', [id]);
+        await assert.rejects(
+          db.transaction(async () => {
+            await repoStyle(1);
+            await db.transaction(async () => repoStyle(2));
+            assert.equal((await db.query('SELECT id FROM t_join')).length, 2, 'visible inside');
+            throw new Error('undo');
+          }),
+          /undo/,
+        );
+        assert.equal((await db.query('SELECT id FROM t_join')).length, 0);
+        await db.transaction(async () => repoStyle(3));
+        assert.equal((await db.query('SELECT id FROM t_join')).length, 1);
+      });
+
       test('a bad statement is a clear error, not a crash', async () => {
         await assert.rejects(db.query('SELECT * FROM no_such_table'), /no_such_table/);
         assert.equal((await db.get<{ one: number }>('SELECT 1 AS one'))?.one, 1);
@@ -488,6 +505,33 @@ for (const backend of backends) {
           Array.from({ length: 12 }, (_, i) => leases.acquire('race', `holder-${i}`, 60_000)),
         );
         assert.equal(results.filter((r) => r !== null).length, 1);
+      });
+
+      test('leader elector steps down when the database is gone and its lease has run out', async () => {
+        const own = await backend.open('leader_down');
+        const elector = new LeaderElector({
+          leases: new LeaseStore(own, clock),
+          name: 'down',
+          holder: 'A',
+          ttlMs: 3000,
+          clock,
+          timers: { setTimeout: () => 0, clearTimeout: () => {} },
+        });
+        const lost: string[] = [];
+        const errors: string[] = [];
+        elector.on('lost', (why) => lost.push(why));
+        elector.on('error', (e) => errors.push(e.message));
+        await elector.tick();
+        assert.ok(elector.isLeader);
+        await own.close();
+        now += 1000;
+        await elector.tick();
+        assert.ok(elector.isLeader, 'still within its lease: keeps leading');
+        now += 2000;
+        await elector.tick();
+        assert.ok(!elector.isLeader);
+        assert.deepEqual(lost, ['error']);
+        assert.equal(errors.length, 2);
       });
 
       test('leader elector: gained, renews, loses to a takeover after expiry', async () => {
