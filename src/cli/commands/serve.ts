@@ -34,7 +34,7 @@ type ServiceFactory = (opts: FleetServiceOptions) => Promise<FleetService>;
 const flags = z.object({
   host: z.string().min(1, '--host cannot be empty'),
   port: z.coerce
-    .number()
+    .number({ message: '--port must be a number' })
     .int('--port must be a whole number')
     .min(0, '--port is 0-65535')
     .max(65535, '--port is 0-65535'),
