@@ -1,0 +1,158 @@
+// `codex-fleet cpa list|add|remove|accounts|check`: the configured CPA servers. Thin: the work is in
+// src/cpa (servers.ts, source.ts, doctor.ts). A management key is never taken from argv (other users
+// can read it in `ps`): it comes from an environment variable or stdin, and output masks it.
+import type { Command } from 'commander';
+import { checkCpaServer } from '../../cpa/doctor.ts';
+import { CpaServers } from '../../cpa/servers.ts';
+import { loadCpaAccounts } from '../../cpa/source.ts';
+import type { Db } from '../../store/db.ts';
+import { openStore } from '../../store/open.ts';
+import { SettingsRepo } from '../../store/settings-repo.ts';
+
+interface StoreFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  json?: boolean;
+}
+
+interface AddFlags extends StoreFlags {
+  keyEnv: string;
+  keyStdin?: boolean;
+}
+
+interface CheckFlags extends StoreFlags {
+  pollInterval: string;
+}
+
+const AUTH_INDEX_SETTING = (server: string) => `cpa.authIndexes.${server}`;
+
+async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, settings: SettingsRepo) => Promise<T>) {
+  const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
+  try {
+    const settings = new SettingsRepo(db);
+    return await fn(new CpaServers(settings), settings);
+  } finally {
+    await db.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+function fail(message: string): void {
+  console.error(`codex-fleet cpa: ${message}`);
+  process.exitCode = 1;
+}
+
+export function register(program: Command): void {
+  const cpa = program.command('cpa').description('CLIProxyAPI (CPA) servers: configure, list accounts, check');
+  const store = (cmd: Command) =>
+    cmd
+      .option('--data-dir <dir>', 'directory of the SQLite database (default ./data, env CODEX_FLEET_DATA_DIR)')
+      .option('--database-url <url>', 'postgres://… instead of SQLite (env CODEX_FLEET_DATABASE_URL)')
+      .option('--json', 'machine-readable output');
+
+  store(cpa.command('list').description('configured CPA servers (keys masked)')).action(async (flags: StoreFlags) => {
+    const list = await withServers(flags, (s) => s.list());
+    if (flags.json) console.log(JSON.stringify(list));
+    else if (list.length === 0)
+      console.log('no CPA servers configured (add one with: codex-fleet cpa add <name> <url>)');
+    else for (const s of list) console.log(`${s.name.padEnd(16)} ${s.url.padEnd(36)} key ${s.managementKey}`);
+  });
+
+  store(
+    cpa
+      .command('add <name> <url>')
+      .description('add or update a CPA server; the key comes from $CODEX_FLEET_CPA_KEY (or --key-env / --key-stdin)')
+      .option('--key-env <var>', 'environment variable that holds the management key', 'CODEX_FLEET_CPA_KEY')
+      .option('--key-stdin', 'read the management key from stdin'),
+  ).action(async (name: string, url: string, flags: AddFlags) => {
+    const key = flags.keyStdin ? await readStdin() : process.env[flags.keyEnv];
+    const res = await withServers(flags, async (s) => {
+      const known = (await s.config(name)) !== null;
+      if (!key && !known) return null;
+      return s.upsert({ name, url, ...(key ? { managementKey: key } : {}) });
+    });
+    if (res === null) return fail(`no management key: set ${flags.keyEnv} or pass --key-stdin`);
+    if (!res.ok) return fail(res.error.message);
+    if (flags.json) console.log(JSON.stringify(res.value));
+    else console.log(`saved CPA server ${res.value.name} (${res.value.url}, key ${res.value.managementKey})`);
+  });
+
+  store(cpa.command('remove <name>').description('forget a CPA server')).action(
+    async (name: string, flags: StoreFlags) => {
+      const removed = await withServers(flags, (s) => s.remove(name));
+      if (!removed) return fail(`no CPA server named "${name}"`);
+      if (flags.json) console.log(JSON.stringify({ removed: name }));
+      else console.log(`removed CPA server ${name}`);
+    },
+  );
+
+  store(cpa.command('accounts <name>').description("the codex accounts on a CPA server, with CPA's status")).action(
+    async (name: string, flags: StoreFlags) => {
+      const res = await withServers(flags, async (s) => {
+        const client = await s.client(name);
+        return client.ok ? loadCpaAccounts(client.value) : client;
+      });
+      if (!res.ok) return fail(res.error.message);
+      const rows = res.value.map((a) => ({
+        name: a.cpa.fileName,
+        email: a.email,
+        authIndex: a.cpa.authIndex,
+        disabled: a.disabled,
+        status: a.cpa.status,
+        statusMessage: a.cpa.statusMessage,
+      }));
+      if (flags.json) console.log(JSON.stringify(rows));
+      else if (rows.length === 0) console.log(`no codex auth files on ${name}`);
+      else
+        for (const r of rows) {
+          const state = r.disabled ? 'disabled' : (r.status ?? 'unknown');
+          console.log(
+            `${state.padEnd(10)} ${r.authIndex ?? '-'.padEnd(16)}  ${r.name}${r.statusMessage ? `  (${r.statusMessage})` : ''}`,
+          );
+        }
+    },
+  );
+
+  store(
+    cpa
+      .command('check [name]')
+      .description('doctor checks per CPA server: key, usage publishing, retention, metadata, auth_index stability')
+      .option('--poll-interval <seconds>', "the usage collector's poll interval", '10'),
+  ).action(async (name: string | undefined, flags: CheckFlags) => {
+    const poll = Number(flags.pollInterval);
+    if (!Number.isFinite(poll) || poll <= 0)
+      return fail(`--poll-interval must be a positive number, got "${flags.pollInterval}"`);
+    const reports = await withServers(flags, async (s, settings) => {
+      const clients = name ? [await s.client(name)] : (await s.clients()).map((c) => ({ ok: true as const, value: c }));
+      const out = [];
+      for (const c of clients) {
+        if (!c.ok) return c.error;
+        const previous = await settings.get<Record<string, string>>(AUTH_INDEX_SETTING(c.value.name));
+        const report = await checkCpaServer(c.value, {
+          pollIntervalSeconds: poll,
+          previousAuthIndexes: previous ?? null,
+        });
+        if (Object.keys(report.authIndexes).length > 0) {
+          await settings.set(AUTH_INDEX_SETTING(c.value.name), report.authIndexes);
+        }
+        out.push(...report.checks);
+      }
+      return out;
+    });
+    if (!Array.isArray(reports)) return fail(reports.message);
+    if (flags.json) console.log(JSON.stringify(reports));
+    else if (reports.length === 0) console.log('no CPA servers configured');
+    else
+      for (const c of reports) {
+        console.log(
+          `${c.status.padEnd(8)} ${c.server}: ${c.id}: ${c.message}${c.fix ? `\n         fix: ${c.fix}` : ''}`,
+        );
+      }
+    if (reports.some((c) => c.status === 'failed')) process.exitCode = 1;
+  });
+}
