@@ -2,7 +2,7 @@
 // a few auth problems, one Cloudflare challenge; varied plans, emails and burn rates.
 import type { SimAccountSpec } from './account.ts';
 import { createRng } from './rng.ts';
-import type { ScenarioName } from './scenarios.ts';
+import { SCENARIOS, type ScenarioName } from './scenarios.ts';
 
 const MIX: Array<[ScenarioName, number]> = [
   ['healthy', 8],
@@ -51,12 +51,15 @@ export function demoAccounts(n: number, seed = 1): SimAccountSpec[] {
     const first = FIRST[Math.floor(rng() * FIRST.length)];
     const last = LAST[Math.floor(rng() * LAST.length)];
     const domain = DOMAINS[Math.floor(rng() * DOMAINS.length)];
+    const fiveHourReset = 600 + Math.floor(rng() * 17_000);
+    const longReset = 3600 + Math.floor(rng() * 6 * 86_400);
     const spec: SimAccountSpec = {
       scenario,
       email: `${first}.${last}${i + 1}@${domain}`,
       burnRatePerHour: Math.round((0.5 + rng() * 9.5) * 10) / 10,
-      primaryResetAfterSeconds: 600 + Math.floor(rng() * 17_000),
-      secondaryResetAfterSeconds: 3600 + Math.floor(rng() * 6 * 86_400),
+      // Weekly-only plans carry the weekly window in primary: give it a weekly-scale reset.
+      primaryResetAfterSeconds: SCENARIOS[scenario].layout === 'weekly-only' ? longReset : fiveHourReset,
+      secondaryResetAfterSeconds: longReset,
     };
     if (!FIXED_USAGE.has(scenario)) {
       spec.primaryUsedPercent = Math.floor(rng() * 85);
