@@ -64,12 +64,24 @@ export interface Simulator {
   now(): number;
   setScenario(accountId: string, scenario: ScenarioName): void;
   stats(): SimStats;
+  resetStats(): void;
+  /** Retires usage paths from now on (replaces the list; [] brings them all back). */
+  setRetiredPaths(paths: RetiredPath[]): void;
+  /** Global latency from now on (per-account latency still wins). */
+  setLatency(latency: LatencySpec | undefined): void;
   writeAuthFiles(dir: string, format: AuthFileWriteFormat, opts?: WriteAuthFilesOptions): Promise<string[]>;
   close(): Promise<void>;
 }
 
+function badRetiredPath(paths: RetiredPath[]): string | null {
+  const bad = paths.find((p) => !['/wham', '/codex'].includes(p?.path) || ![403, 404].includes(p?.status));
+  return bad === undefined ? null : `${JSON.stringify(bad)} is not {path:'/wham'|'/codex', status:403|404}`;
+}
+
 function validateOptions(opts: SimulatorOptions): void {
   const problems: string[] = [];
+  const retired = badRetiredPath(opts.retiredPaths ?? []);
+  if (retired) problems.push(`retiredPaths: ${retired}`);
   if (opts.accounts) {
     opts.accounts.forEach((spec, i) => {
       const r = simAccountSpecSchema.safeParse(spec);
@@ -157,6 +169,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (def.tokenExpired) state.accessExpired = true;
     },
     stats: () => core.stats.snapshot(),
+    resetStats: () => core.stats.reset(),
+    setRetiredPaths(paths: RetiredPath[]) {
+      const bad = badRetiredPath(paths);
+      if (bad) throw new Error(`setRetiredPaths: ${bad}`);
+      core.retiredPaths = [...paths];
+    },
+    setLatency(latency: LatencySpec | undefined) {
+      if (latency != null && !latencySpecSchema.safeParse(latency).success) {
+        throw new Error(`setLatency: ${JSON.stringify(latency)} is not a latency spec`);
+      }
+      core.latency = latency;
+    },
     writeAuthFiles: (dir, format, writeOpts) =>
       writeAuthFiles(
         states.map((s) => s.account),

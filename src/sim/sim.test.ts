@@ -274,3 +274,41 @@ test('unknown routes answer JSON 404', async () => {
     assert.deepEqual(await res.json(), { detail: 'Not Found' });
   });
 });
+
+test('retired paths and latency can change while running; resetStats zeroes the counters', async () => {
+  await withSim({ accounts: [{}] }, async (sim) => {
+    const t = sim.accounts[0].accessToken;
+    assert.equal((await get(sim, t, '/wham/usage')).status, 200);
+    sim.setRetiredPaths([{ path: '/wham', status: 403 }]);
+    assert.equal((await get(sim, t, '/wham/usage')).status, 403);
+    sim.setRetiredPaths([]);
+    assert.equal((await get(sim, t, '/wham/usage')).status, 200);
+    assert.throws(() => sim.setRetiredPaths([{ path: '/x' as never, status: 404 }]), /not \{path/);
+    sim.setLatency({ kind: 'uniform', minMs: 1, maxMs: 2 });
+    assert.equal((await get(sim, t)).status, 200);
+    assert.throws(() => sim.setLatency({ kind: 'normal' } as never), /not a latency spec/);
+    assert.equal(sim.stats().totalRequests, 4);
+    sim.resetStats();
+    const s = sim.stats();
+    assert.equal(s.totalRequests, 0);
+    assert.deepEqual(s.requests, {});
+    assert.equal(s.headers.accountIdMissing, 0);
+  });
+  await assert.rejects(startSimulator({ retiredPaths: [{ path: '/wham', status: 500 as never }] }), /retiredPaths/);
+});
+
+test('two refreshes racing with one token: exactly one wins, the other is told it was reused', async () => {
+  await withSim({ accounts: [{}] }, async (sim) => {
+    const token = sim.accounts[0].refreshToken;
+    const refresh = () =>
+      fetch(sim.authUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: token }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const results = await Promise.all([refresh(), refresh()]);
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 401]);
+    assert.equal(results.find((r) => r.status === 401)!.body.error.code, 'refresh_token_reused');
+    assert.equal(sim.stats().reusedRefreshTokens, 1);
+  });
+});

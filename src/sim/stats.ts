@@ -26,8 +26,8 @@ export interface SimStats {
 
 const MAX_USER_AGENTS = 20;
 
-export function createStats() {
-  const stats: SimStats = {
+function emptyStats(): SimStats {
+  return {
     requests: {},
     totalRequests: 0,
     inFlight: 0,
@@ -39,6 +39,10 @@ export function createStats() {
     cloudflareChallenges: 0,
     headers: { withOriginator: 0, accountIdMatch: 0, accountIdMismatch: 0, accountIdMissing: 0, userAgents: {} },
   };
+}
+
+export function createStats() {
+  const stats = emptyStats();
   const perIp = new Map<string, number>();
   return {
     stats,
@@ -79,6 +83,11 @@ export function createStats() {
       if (ua in h.userAgents || Object.keys(h.userAgents).length < MAX_USER_AGENTS) {
         h.userAgents[ua] = (h.userAgents[ua] ?? 0) + 1;
       }
+    },
+    /** Zeroes the counters (requests still in flight stay counted), e.g. after a benchmark's warm-up. */
+    reset(): void {
+      const inFlight = stats.inFlight;
+      Object.assign(stats, emptyStats(), { inFlight, peakInFlight: inFlight });
     },
     /** A deep copy, so callers can compare before/after. */
     snapshot(): SimStats {
