@@ -11,6 +11,8 @@ import { CpaClient, normalizeCpaUrl } from './client.ts';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let handler: Handler = (_req, res) => res.end();
 const server = createServer((req, res) => handler(req, res));
+let connections = 0;
+server.on('connection', () => connections++);
 await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 after(() => {
@@ -163,6 +165,15 @@ describe('CpaClient error values', () => {
     const r3 = await slow.listAuthFiles();
     assert.ok(r3.ok, JSON.stringify(r3));
     assert.equal(slow.generation, 'v0');
+  });
+
+  test('connections are reused across calls (each new one would cost a TCP setup on top of the key check)', async () => {
+    v0((_req, res) => json(res, 200, { files: [] }));
+    const client = new CpaClient({ name: 'x', url, managementKey: KEY });
+    assert.ok((await client.listAuthFiles()).ok);
+    const after = connections;
+    for (let i = 0; i < 5; i++) assert.ok((await client.listAuthFiles()).ok);
+    assert.equal(connections, after, 'five more calls, no new connection');
   });
 
   test('the key goes in the Authorization header and nowhere else', async () => {

@@ -36,6 +36,10 @@ export interface CpaClientOptions {
   apiCallTimeoutMs?: number;
   /** Skip detection when the generation is already known (e.g. stored from an earlier run). */
   generation?: CpaGeneration;
+  /** Start with the breaker open (a 401 seen by an earlier process with this same key). */
+  openBreaker?: string | null;
+  /** Called once when the breaker opens, so the reason can be persisted across runs. */
+  onBreakerOpen?: (reason: string) => void;
 }
 
 /** A name no auth file has: detection lists with it so the probe answer is tiny. */
@@ -86,6 +90,7 @@ export class CpaClient {
   #generation: CpaGeneration | null = null;
   #detecting: Promise<CpaResult<CpaGeneration>> | null = null;
   #breaker: string | null = null;
+  #onBreakerOpen: ((reason: string) => void) | null;
 
   constructor(server: CpaServerConfig, options: CpaClientOptions = {}) {
     this.#name = server.name;
@@ -95,6 +100,8 @@ export class CpaClient {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#apiCallTimeoutMs = options.apiCallTimeoutMs ?? 70_000;
     this.#fixedGeneration = options.generation ?? null;
+    this.#breaker = options.openBreaker ?? null;
+    this.#onBreakerOpen = options.onBreakerOpen ?? null;
   }
 
   get name(): string {
@@ -321,7 +328,7 @@ export class CpaClient {
       return this.#error('network', null, `cannot reach ${url.origin} (${cause}); check the URL and that CPA runs`);
     }
     if (response.status === 401) {
-      this.#breaker = `the management key was rejected (401: ${cpaErrorText(text) ?? 'unauthorized'})`;
+      this.#openBreaker(`the management key was rejected (401: ${cpaErrorText(text) ?? 'unauthorized'})`);
       return this.#error(
         'unauthorized',
         401,
@@ -331,7 +338,7 @@ export class CpaClient {
     if (response.status === 403) {
       const reason = cpaErrorText(text) ?? 'forbidden';
       // A ban answer means any further call only prolongs the ban.
-      if (/ban|too many/i.test(reason)) this.#breaker = `the server banned this IP (403: ${reason})`;
+      if (/ban|too many/i.test(reason)) this.#openBreaker(`the server banned this IP (403: ${reason})`);
       return this.#error(
         'forbidden',
         403,
@@ -366,6 +373,16 @@ export class CpaClient {
     const kind: CpaErrorKind =
       answer.status === 404 ? 'not_found' : answer.status === 400 ? 'bad_request' : 'http_error';
     return this.#error(kind, answer.status, `${what} failed (${answer.status}: ${reason})`);
+  }
+
+  #openBreaker(reason: string): void {
+    if (this.#breaker) return;
+    this.#breaker = reason;
+    try {
+      this.#onBreakerOpen?.(reason);
+    } catch {
+      // persisting the reason is best effort; the breaker is open either way
+    }
   }
 
   #breakerError(): CpaResult<never> {

@@ -94,4 +94,37 @@ describe('CpaServers', () => {
       ['main'],
     );
   });
+
+  test('a 401 is remembered across processes: the next registry does not send that key again', async () => {
+    const first = new CpaServers(settings);
+    assert.ok((await first.upsert({ name: 'cron', url: sim.baseUrl, managementKey: 'bad-key-for-cron-0001' })).ok);
+    const before = state.stats.failedAuth;
+    const c1 = await first.client('cron');
+    assert.ok(c1.ok);
+    assert.equal((await c1.value.listAuthFiles()).ok, false);
+    await first.settled();
+    assert.equal(state.stats.failedAuth, before + 1);
+
+    // A new registry over the same store, as the next cron run would build.
+    const second = new CpaServers(settings);
+    const view = (await second.list()).find((s) => s.name === 'cron');
+    assert.equal(view?.breaker.open, true);
+    assert.match(view?.breaker.reason ?? '', /401/);
+    const c2 = await second.client('cron');
+    assert.ok(c2.ok);
+    const blocked = await c2.value.listAuthFiles();
+    assert.ok(!blocked.ok);
+    assert.equal(blocked.error.kind, 'breaker_open');
+    assert.equal(state.stats.failedAuth, before + 1, 'no second bad key from the second run');
+    const stored = JSON.stringify(await settings.get(CPA_SERVERS_SETTING));
+    assert.ok(!stored.includes('"reason":"bad-key'), 'only a fingerprint of the key is stored with the breaker');
+
+    // Entering the right key closes it.
+    assert.ok((await second.upsert({ name: 'cron', url: sim.baseUrl, managementKey: KEY })).ok);
+    const c3 = await second.client('cron');
+    assert.ok(c3.ok);
+    assert.ok((await c3.value.listAuthFiles()).ok);
+    assert.equal((await new CpaServers(settings).list()).find((s) => s.name === 'cron')?.breaker.open, false);
+    assert.ok(await second.remove('cron'));
+  });
 });

@@ -2,6 +2,7 @@
 // stored (the database is 0600 / access-controlled) but every listing masks them. One CpaClient per
 // server is kept, so a detected route generation and an open 401 breaker survive between calls; a
 // changed URL or key reconfigures the client, which is what closes the breaker.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { maskSecret } from '../domain/account.ts';
 import { CpaClient, type CpaClientOptions, normalizeCpaUrl, ok } from './client.ts';
@@ -34,7 +35,17 @@ export const cpaServerInputSchema = z.strictObject({
 });
 export type CpaServerInput = z.input<typeof cpaServerInputSchema>;
 
-const storedSchema = z.array(z.object({ name: z.string(), url: z.string(), managementKey: z.string() }));
+/** A 401 seen with a key, kept so that the next process (a cron run) does not try that key again. */
+const breakerSchema = z.object({ keyFingerprint: z.string(), reason: z.string(), at: z.string() });
+const storedSchema = z.array(
+  z.object({ name: z.string(), url: z.string(), managementKey: z.string(), breaker: breakerSchema.nullish() }),
+);
+type StoredServer = z.infer<typeof storedSchema>[number];
+
+/** Identifies a key without revealing it. */
+function fingerprint(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
 
 /** A server as shown to people and machines: the key masked. */
 export interface CpaServerView {
@@ -49,6 +60,7 @@ export class CpaServers {
   #settings: SettingsStore;
   #clientOptions: CpaClientOptions;
   #clients = new Map<string, { client: CpaClient; url: string; key: string }>();
+  #pending = new Set<Promise<void>>();
 
   constructor(settings: SettingsStore, clientOptions: CpaClientOptions = {}) {
     this.#settings = settings;
@@ -59,9 +71,15 @@ export class CpaServers {
     return (await this.#load()).map((s) => this.#view(s));
   }
 
+  /** Waits for breaker states still being written; call before closing the store. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+
   /** The full config, key included: for building clients, never for output. */
   async config(name: string): Promise<CpaServerConfig | null> {
-    return (await this.#load()).find((s) => s.name === name) ?? null;
+    const s = (await this.#load()).find((x) => x.name === name);
+    return s ? { name: s.name, url: s.url, managementKey: s.managementKey } : null;
   }
 
   /** Adds or edits a server. Input errors come back as a value saying what to fix. */
@@ -77,10 +95,12 @@ export class CpaServers {
     const key = parsed.data.managementKey ?? existing?.managementKey;
     if (!key) return invalid(parsed.data.name, 'managementKey: required for a new server');
     const url = normalizeCpaUrl(parsed.data.url) ?? parsed.data.url;
-    const next: CpaServerConfig = { name: parsed.data.name, url, managementKey: key };
+    // Entering a key (even the same one, e.g. after fixing CPA's config) is the reconfiguration that closes the breaker.
+    const breaker = parsed.data.managementKey === undefined ? (existing?.breaker ?? null) : null;
+    const next: StoredServer = { name: parsed.data.name, url, managementKey: key, breaker };
     const updated = existing ? servers.map((s) => (s.name === next.name ? next : s)) : [...servers, next];
     await this.#settings.set(CPA_SERVERS_SETTING, updated);
-    this.#sync(next);
+    this.#sync(next, parsed.data.managementKey !== undefined);
     return ok(this.#view(next));
   }
 
@@ -95,7 +115,7 @@ export class CpaServers {
 
   /** The client for one server, reused across calls. */
   async client(name: string): Promise<CpaResult<CpaClient>> {
-    const config = await this.config(name);
+    const config = (await this.#load()).find((s) => s.name === name);
     if (!config) {
       const known = (await this.#load()).map((s) => s.name);
       return invalid(name, `no CPA server named "${name}" (configured: ${known.join(', ') || 'none'})`);
@@ -107,31 +127,63 @@ export class CpaServers {
     return (await this.#load()).map((s) => this.#sync(s));
   }
 
-  #sync(config: CpaServerConfig): CpaClient {
+  /** The client for a stored server. `reset`: a key was entered, so close the breaker even if URL and key are unchanged. */
+  #sync(stored: StoredServer, reset = false): CpaClient {
+    const config: CpaServerConfig = { name: stored.name, url: stored.url, managementKey: stored.managementKey };
     const held = this.#clients.get(config.name);
-    if (held && held.url === config.url && held.key === config.managementKey) return held.client;
-    if (held) {
+    // Same config: this process's client (and its breaker) is the authority.
+    if (held && !reset && held.url === config.url && held.key === config.managementKey) return held.client;
+    const persisted =
+      stored.breaker && stored.breaker.keyFingerprint === fingerprint(stored.managementKey) ? stored.breaker : null;
+    if (held && !persisted) {
       held.client.reconfigure(config);
       this.#clients.set(config.name, { client: held.client, url: config.url, key: config.managementKey });
       return held.client;
     }
-    const client = new CpaClient(config, this.#clientOptions);
+    const client = new CpaClient(config, {
+      ...this.#clientOptions,
+      openBreaker: persisted ? `${persisted.reason} (seen ${persisted.at})` : null,
+      onBreakerOpen: (reason) => {
+        const p = this.#persistBreaker(config.name, config.managementKey, reason);
+        this.#pending.add(p);
+        void p.finally(() => this.#pending.delete(p));
+      },
+    });
     this.#clients.set(config.name, { client, url: config.url, key: config.managementKey });
     return client;
   }
 
-  #view(config: CpaServerConfig): CpaServerView {
+  async #persistBreaker(name: string, key: string, reason: string): Promise<void> {
+    try {
+      const servers = await this.#load();
+      const updated = servers.map((s) =>
+        s.name === name && s.managementKey === key
+          ? { ...s, breaker: { keyFingerprint: fingerprint(key), reason, at: new Date().toISOString() } }
+          : s,
+      );
+      await this.#settings.set(CPA_SERVERS_SETTING, updated);
+    } catch {
+      // The in-memory breaker still protects this process.
+    }
+  }
+
+  #view(config: StoredServer): CpaServerView {
     const client = this.#clients.get(config.name)?.client;
+    const persisted = config.breaker && config.breaker.keyFingerprint === fingerprint(config.managementKey);
     return {
       name: config.name,
       url: config.url,
       managementKey: maskSecret(config.managementKey),
       generation: client?.generation ?? null,
-      breaker: client?.breaker() ?? { open: false, reason: null },
+      breaker: client?.breaker().open
+        ? client.breaker()
+        : persisted && config.breaker
+          ? { open: true, reason: config.breaker.reason }
+          : { open: false, reason: null },
     };
   }
 
-  async #load(): Promise<CpaServerConfig[]> {
+  async #load(): Promise<StoredServer[]> {
     const raw = await this.#settings.get(CPA_SERVERS_SETTING);
     if (raw === undefined) return [];
     const parsed = storedSchema.safeParse(raw);

@@ -30,7 +30,13 @@ async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, setti
   const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
   try {
     const settings = new SettingsRepo(db);
-    return await fn(new CpaServers(settings), settings);
+    const servers = new CpaServers(settings);
+    try {
+      return await fn(servers, settings);
+    } finally {
+      // A 401 seen in this run is stored, so the next run does not send that key again.
+      await servers.settled();
+    }
   } finally {
     await db.close();
   }
