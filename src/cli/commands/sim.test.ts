@@ -2,6 +2,7 @@
 // serves them, and stops cleanly on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,24 @@ test('sim --json: files, URLs, live tokens, clean exit on SIGTERM', async () => 
   } finally {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('sim without --dir writes to a temporary directory and removes it on exit', async () => {
+  const child = spawn(process.execPath, [MAIN, 'sim', '--json', '--scenarios', 'healthy'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const out = JSON.parse(
+      await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
+    );
+    assert.ok(existsSync(out.files[0]));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.equal(existsSync(out.dir), false);
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 

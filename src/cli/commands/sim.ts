@@ -1,7 +1,7 @@
 // `codex-fleet sim`: runs the upstream simulator on loopback, writes matching auth files and prints
 // the URLs to point the other commands at. Serves until SIGINT/SIGTERM.
 
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -130,6 +130,8 @@ export function register(program: Command): void {
         throw new Error(`--format "${flags.format}" is unknown: use one of ${AUTH_FILE_WRITE_FORMATS.join(', ')}`);
       }
       const opts = await simOptionsFromFlags(flags);
+      // A directory we made ourselves is removed on exit; one the user named is left for them.
+      const ownDir = flags.dir == null;
       const dir = resolve(flags.dir ?? (await mkdtemp(resolve(tmpdir(), 'codex-fleet-sim-'))));
       const sim = await startSimulator(opts);
       const files = await sim.writeAuthFiles(dir, format, { farExpiry: flags.farExpiry === true });
@@ -155,7 +157,7 @@ export function register(program: Command): void {
         console.log(`codex-fleet simulator: ${sim.accounts.length} accounts`);
         console.log(`  chatgpt URL  ${sim.chatgptUrl}`);
         console.log(`  auth URL     ${sim.authUrl}`);
-        console.log(`  auth files   ${files.length} ${format} file(s) in ${dir}`);
+        console.log(`  auth files   ${files.length} ${format} file(s) in ${dir}${ownDir ? ' (removed on exit)' : ''}`);
         console.log('');
         console.log(`  export CODEX_FLEET_CHATGPT_URL=${sim.chatgptUrl}`);
         console.log(`  export CODEX_FLEET_AUTH_URL=${sim.authUrl}`);
@@ -170,7 +172,10 @@ export function register(program: Command): void {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          sim.close().then(done, done);
+          sim
+            .close()
+            .then(() => (ownDir ? rm(dir, { recursive: true, force: true }) : undefined))
+            .then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
