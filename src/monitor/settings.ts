@@ -58,7 +58,7 @@ export async function saveRetention(
 ): Promise<RetentionSettings> {
   const next = { ...(await loadRetention(settings)), ...value };
   for (const [k, v] of Object.entries(next)) {
-    if (!Number.isInteger(v) || v < 1 || v > 3650)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 3650)
       throw new Error(`retention ${k} must be a whole number of days from 1 to 3650, got ${v}`);
   }
   if (next.hourRollupDays < next.rawDays) throw new Error('retention hourRollupDays must be at least rawDays');
