@@ -15,6 +15,8 @@ export interface CpaProbeTarget {
   authIndex: string;
   /** ChatGPT account id, sent as ChatGPT-Account-Id when known. */
   accountId: string | null;
+  /** Expiry (ms) of the token CPA holds, from its auth file's "expired"; decides what a 401 means. */
+  tokenExpiresAt?: number | null;
 }
 
 export type CpaProbeOptions = Omit<ProbeOptions, 'fetch' | 'onUnauthorized'>;
@@ -79,7 +81,9 @@ export function cpaFetch(client: CpaClient, authIndex: string, onFatal?: (e: Cpa
 
 /**
  * Probes one CPA account's quota through api-call. Never throws. The result's source is 'cpa'.
- * A 401 from upstream is classified as usual (CPA refreshes tokens itself, so no refresh is tried here).
+ * CPA refreshes tokens itself, so no refresh is tried here. A 401 while CPA's token is not yet
+ * expired means the token is rejected (auth_invalid, Reauth); with an expired or unknown expiry it
+ * stays auth_expired (CPA's next refresh may fix it).
  */
 export async function probeViaCpa(
   client: CpaClient,
@@ -99,6 +103,13 @@ export async function probeViaCpa(
       }),
       // Once CPA refused us, retries fail at once without the network: do not wait between them.
       sleep: (ms) => (fatal ? Promise.resolve() : sleep(ms)),
+      onUnauthorized: async () => {
+        const now = (options.clock ?? Date.now)();
+        if (target.tokenExpiresAt != null && target.tokenExpiresAt > now) {
+          return { errorCode: null, httpStatus: 401, message: "rejected although CPA's token has not expired" };
+        }
+        return null;
+      },
     },
   );
   const result: ProbeOutcome = { ...outcome, source: 'cpa' };

@@ -18,6 +18,7 @@ async function simWithCpa(generations: Array<'v0' | 'v8'>) {
       { id: 'acct-ok', email: 'ok@example.com', scenario: 'healthy', plan: 'plus' },
       { id: 'acct-full', email: 'full@example.com', scenario: 'exhausted' },
       { id: 'acct-gone', email: 'gone@example.com', scenario: 'deactivated-workspace' },
+      { id: 'acct-revoked', email: 'revoked@example.com', scenario: 'auth-revoked' },
     ],
     extraRoutes: (app) => mountCpaEmulation(app, state),
   });
@@ -40,7 +41,7 @@ describe('CPA emulation: route generations', () => {
 
     const list = await client.listAuthFiles();
     assert.ok(list.ok);
-    assert.equal(list.value.length, 3);
+    assert.equal(list.value.length, 4);
     const ok = list.value.find((f) => f.email === 'ok@example.com');
     assert.equal(ok?.authIndex, v8.indexByEmail.get('ok@example.com'));
 
@@ -178,6 +179,24 @@ describe('probeViaCpa through the emulation', () => {
     const gone = await probe('gone@example.com');
     assert.equal(gone.state, 'workspace_deactivated');
     assert.equal(gone.httpStatus, 402);
+  });
+
+  test('a 401: auth_invalid when CPA says its token is unexpired, auth_expired when expiry is unknown', async () => {
+    const client = new CpaClient({ name: 'v8', url: v8.sim.baseUrl, managementKey: KEY });
+    const authIndex = v8.indexByEmail.get('revoked@example.com') ?? '';
+    const known = await probeViaCpa(
+      client,
+      { authIndex, accountId: 'acct-revoked', tokenExpiresAt: Date.now() + 3_600_000 },
+      { chatgptUrl: v8.sim.chatgptUrl, retries: 0 },
+    );
+    assert.equal(known.httpStatus, 401);
+    assert.equal(known.state, 'auth_invalid', JSON.stringify(known));
+    const unknown = await probeViaCpa(
+      client,
+      { authIndex, accountId: 'acct-revoked' },
+      { chatgptUrl: v8.sim.chatgptUrl, retries: 0 },
+    );
+    assert.equal(unknown.state, 'auth_expired');
   });
 
   test('an unknown auth_index sends the literal $TOKEN$ upstream, which the usage API rejects', async () => {
