@@ -258,6 +258,14 @@ describe('TokenManager failure handling', () => {
     assert.equal(sim.stats().reusedRefreshTokens, 0);
   });
 
+  it('accounts whose tokens live on a CPA server or nowhere are never refreshed here', async () => {
+    const [account] = await loadOne(dir, file('one'));
+    const manager = new TokenManager({ refresh: 'allowed', authUrl: sim.authUrl });
+    const cpa = await manager.refreshNow({ ...account, sourceKind: 'cpa' });
+    const none = await manager.refreshNow({ ...account, sourcePath: null });
+    assert.ok(!cpa.ok && cpa.state === 'unsupported' && !none.ok && none.state === 'unsupported');
+  });
+
   it('an expired token without a refresh token asks for a new sign-in', async () => {
     const path = join(dir, 'norefresh.auth.json');
     await writeFile(path, JSON.stringify({ access_token: sim.accounts[0].accessToken, account_id: 'acc-x' }));

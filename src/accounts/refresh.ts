@@ -109,7 +109,8 @@ export class TokenManager {
         this.#fail(account, 'read_only', 'read_only', null, 'token refresh is off for read-only commands'),
       );
     }
-    if (!account.sourcePath) {
+    // CPA refreshes its own accounts (api-call substitutes $TOKEN$); their path is on the CPA host.
+    if (!account.sourcePath || account.sourceKind === 'cpa') {
       return Promise.resolve(
         this.#fail(account, 'unsupported', 'no_source_file', null, `${account.name}: tokens are managed elsewhere`),
       );

@@ -54,7 +54,7 @@ async function modify(
   change: (entry: LocatedEntry) => void,
   options: LockOptions,
 ): Promise<WriteBackResult> {
-  if (!account.sourcePath) {
+  if (!account.sourcePath || account.sourceKind === 'cpa') {
     return { ok: false, code: 'no_source_file', message: `${account.name}: not kept in a file codex-fleet manages` };
   }
   try {
