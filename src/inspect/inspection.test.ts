@@ -111,7 +111,7 @@ const rows: Row[] = [
     probe: PROBES.usageLimit(1800),
     state: 'exhausted',
     action: 'Keep',
-    reason: /resets in 30m/,
+    reason: /^usage limit reached, resets in 30m/,
   },
   {
     name: 'already disabled and still exhausted: Keep',

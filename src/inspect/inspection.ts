@@ -100,7 +100,9 @@ export function inspectAccount(
   if (probe.state === 'exhausted' || probe.snapshot?.limitReached === true) {
     const reset = exhaustedReset(probe);
     const when = reset != null ? `resets in ${formatDuration((reset - now) / 1000)}` : 'reset unknown';
-    return result('exhausted', 'Keep', `5h window exhausted, ${when}; below the disable thresholds`);
+    const full = mainWindows(probe.snapshot).find((w) => (usedOf(w) ?? 0) >= 100);
+    const what = full ? `${full.kind} window exhausted` : 'usage limit reached';
+    return result('exhausted', 'Keep', `${what}, ${when}; below the disable thresholds`);
   }
   if (account.disabled) {
     if (!known.length) return result('ok', 'Keep', 'disabled; the probe succeeded but reported no quota windows');
