@@ -3,10 +3,9 @@
 // server-inspection sweep of N accounts via api-call at 300 ms upstream latency, concurrency 5.
 // Smaller runs: BENCH_CPA_ACCOUNTS=50 npm run bench -- cpa
 import { basename } from 'node:path';
-import pLimit from 'p-limit';
 import { CpaClient } from '../src/cpa/client.ts';
-import { probeViaCpa } from '../src/cpa/probe.ts';
 import { loadCpaAccounts } from '../src/cpa/source.ts';
+import { probeCpaAccounts } from '../src/cpa/sweep.ts';
 import { startSimulator } from '../src/sim/index.ts';
 import { startCpa, waitForAuthFiles } from '../test/support/cpa.ts';
 import type { BenchRow } from './types.ts';
@@ -40,15 +39,11 @@ export default async function cpaBench(): Promise<BenchRow[]> {
     const listMs = performance.now() - t;
     if (!accounts.ok || accounts.value.length !== N) throw new Error('listing incomplete');
 
-    const limit = pLimit(CONCURRENCY);
     t = performance.now();
-    const results = await Promise.all(
-      accounts.value.map((a) =>
-        limit(() =>
-          probeViaCpa(client, { authIndex: a.cpa.authIndex ?? '', accountId: null }, { chatgptUrl: sim.chatgptUrl }),
-        ),
-      ),
-    );
+    const results = await probeCpaAccounts(client, accounts.value, {
+      chatgptUrl: sim.chatgptUrl,
+      concurrency: CONCURRENCY,
+    });
     const sweepMs = performance.now() - t;
     const idealMs = (N * LATENCY_MS) / CONCURRENCY;
     const answered = results.filter((r) => r.state === 'ok' || r.state === 'exhausted').length;

@@ -5,6 +5,8 @@ import { after, describe, test } from 'node:test';
 import { CpaClient } from '../cpa/client.ts';
 import { probeViaCpa } from '../cpa/probe.ts';
 import { CPA_ROUTES } from '../cpa/routes.ts';
+import { loadCpaAccounts } from '../cpa/source.ts';
+import { probeCpaAccounts } from '../cpa/sweep.ts';
 import { cpaFile } from './auth-files.ts';
 import { createCpaEmulationState, mountCpaEmulation } from './cpa.ts';
 import { startSimulator } from './index.ts';
@@ -222,5 +224,40 @@ describe('probeViaCpa through the emulation', () => {
     assert.equal(res.errorCode, 'cpa_unauthorized');
     assert.ok(!res.message?.includes('wrong-key-for-breaker'));
     assert.equal(client.breaker().open, true);
+  });
+});
+
+describe('probeCpaAccounts (sweep) through the emulation', () => {
+  test('every account in input order with progress; details give account id and expiry', async () => {
+    const client = new CpaClient({ name: 'both', url: both.sim.baseUrl, managementKey: KEY });
+    const accounts = await loadCpaAccounts(client, { withDetails: true });
+    assert.ok(accounts.ok);
+    const noIndex = { ...accounts.value[0], name: 'broken', cpa: { ...accounts.value[0].cpa, authIndex: null } };
+    const list = [...accounts.value, noIndex];
+    const progress: number[] = [];
+    const results = await probeCpaAccounts(
+      client,
+      list,
+      { chatgptUrl: both.sim.chatgptUrl, retries: 0, concurrency: 3 },
+      (p) => progress.push(p.done),
+    );
+    assert.deepEqual(
+      results.map((r) => r.state),
+      [
+        ...accounts.value.map((a) =>
+          a.email === 'ok@example.com'
+            ? 'ok'
+            : a.email === 'full@example.com'
+              ? 'exhausted'
+              : a.email === 'gone@example.com'
+                ? 'workspace_deactivated'
+                : 'auth_invalid',
+        ),
+        'unknown',
+      ],
+    );
+    assert.equal(results.at(-1)?.errorCode, 'cpa_no_auth_index');
+    assert.deepEqual(progress, [1, 2, 3, 4, 5]);
+    assert.ok(results.every((r) => r.source === 'cpa'));
   });
 });
