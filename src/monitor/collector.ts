@@ -68,15 +68,18 @@ export class Collector {
 
   constructor(options: CollectorOptions) {
     this.o = {
+      source: options.source,
+      ingest: options.ingest,
+      leases: options.leases,
+      spoolPath: options.spoolPath,
       holder: options.holder ?? `${hostname()}:${process.pid}`,
-      popSize: 1000,
-      maxBatch: 5000,
-      idleMs: 250,
-      leaseTtlMs: 15_000,
-      clock: Date.now,
-      sleep: defaultSleep,
-      ...options,
-    } as Collector['o'];
+      popSize: options.popSize ?? 1000,
+      maxBatch: options.maxBatch ?? 5000,
+      idleMs: options.idleMs ?? 250,
+      leaseTtlMs: options.leaseTtlMs ?? 15_000,
+      clock: options.clock ?? Date.now,
+      sleep: options.sleep ?? defaultSleep,
+    };
     this.spool = new Spool(options.spoolPath);
     this.stats = {
       state: 'idle',

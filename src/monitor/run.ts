@@ -1,0 +1,103 @@
+// Starts the collector for a configured source: used by `codex-fleet monitor run` and by `serve` when
+// monitoring is configured. Picks the source, the spool file in the data directory, the lease, and
+// runs retention once an hour.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { CpaClient } from '../cpa/client.ts';
+import type { CpaServerConfig } from '../cpa/types.ts';
+import type { Clock } from '../domain/time.ts';
+import type { Db } from '../store/db.ts';
+import { LeaseStore } from '../store/lease.ts';
+import { Collector, type StartResult } from './collector.ts';
+import { HttpQueueSource } from './collectors/http-queue.ts';
+import { RespSource } from './collectors/resp.ts';
+import type { UsageSource } from './collectors/types.ts';
+import { applyRetention, type RetentionResult } from './retention.ts';
+import type { MonitorService } from './service.ts';
+import { loadRetention } from './settings.ts';
+
+export const COLLECTOR_VIAS = ['resp', 'subscribe', 'http'] as const;
+export type CollectorVia = (typeof COLLECTOR_VIAS)[number];
+
+export type CollectorTarget =
+  | { kind: 'cpa'; server: CpaServerConfig; via: CollectorVia }
+  /** A plain Redis list (load tests, or a relay in front of CPA). */
+  | { kind: 'redis'; host: string; port: number; key?: string; queue?: string };
+
+export function sourceFor(target: CollectorTarget): UsageSource {
+  if (target.kind === 'redis')
+    return new RespSource({ host: target.host, port: target.port, key: target.key, queue: target.queue });
+  const u = new URL(target.server.url);
+  if (target.via === 'http') return new HttpQueueSource(new CpaClient(target.server), target.server.url);
+  return new RespSource({
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+    key: target.server.managementKey,
+    mode: target.via === 'subscribe' ? 'subscribe' : 'lpop',
+  });
+}
+
+export function spoolPathFor(dataDir: string, queueId: string): string {
+  return join(dataDir, `monitor-spool-${createHash('sha256').update(queueId).digest('hex').slice(0, 12)}.jsonl`);
+}
+
+export interface RunningCollector {
+  collector: Collector;
+  started: StartResult;
+  /** Resolves when the loop ends (stop(), lost lease or a rejected key). */
+  done: Promise<void>;
+  lastRetention: () => RetentionResult | null;
+  stop(): Promise<void>;
+}
+
+export async function startCollector(o: {
+  db: Db;
+  monitor: MonitorService;
+  dataDir: string;
+  target: CollectorTarget;
+  holder?: string;
+  clock?: Clock;
+  retentionEveryMs?: number;
+  /** false: do not start the loop (the caller drives runOnce, e.g. `monitor run --once`). */
+  loop?: boolean;
+}): Promise<RunningCollector> {
+  const clock = o.clock ?? Date.now;
+  // The spool is emptied after each commit: the commit must survive a power cut, not only a crash.
+  if (o.db.dialect === 'sqlite') await o.db.exec('PRAGMA synchronous = FULL');
+  const source = sourceFor(o.target);
+  const collector = new Collector({
+    source,
+    ingest: o.monitor.ingest,
+    leases: new LeaseStore(o.db, clock),
+    spoolPath: spoolPathFor(o.dataDir, source.queueId),
+    holder: o.holder,
+    clock,
+  });
+  const started = await collector.start();
+  if (!started.ok) {
+    await source.close();
+    return { collector, started, done: Promise.resolve(), lastRetention: () => null, stop: async () => {} };
+  }
+  let retention: RetentionResult | null = null;
+  const runRetention = async () => {
+    try {
+      retention = await applyRetention(o.db, await loadRetention(o.monitor.settings), clock());
+    } catch (error) {
+      collector.stats.errors++;
+      collector.stats.lastError = `retention: ${(error as Error).message}`;
+    }
+  };
+  const timer = setInterval(runRetention, o.retentionEveryMs ?? 3_600_000);
+  timer.unref();
+  const done = o.loop === false ? Promise.resolve() : collector.run();
+  return {
+    collector,
+    started,
+    done,
+    lastRetention: () => retention,
+    stop: async () => {
+      clearInterval(timer);
+      await collector.stop();
+    },
+  };
+}
