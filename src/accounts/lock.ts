@@ -121,7 +121,9 @@ async function acquireLockfile(authPath: string, timeoutMs: number): Promise<Rel
         await release().catch(() => {});
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw error; // the caller says "not writable"
+      if (code !== 'ELOCKED') {
         throw new LockError(`${authPath}: cannot create lock ${lockfilePath} (${(error as Error).message})`);
       }
       if (Date.now() >= deadline) {

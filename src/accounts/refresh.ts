@@ -125,8 +125,19 @@ export class TokenManager {
         timeoutMs: this.#opts.lockTimeoutMs,
       });
     } catch (error) {
-      const code = error instanceof LockError ? 'lock_timeout' : 'refresh_error';
-      return this.#fail(account, 'transient', code, null, (error as Error).message);
+      if (error instanceof LockError) return this.#fail(account, 'transient', 'lock_timeout', null, error.message);
+      const errno = (error as NodeJS.ErrnoException).code;
+      if (errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS') {
+        // Found before any token was sent (the journal is written first): nothing is spent.
+        return this.#fail(
+          account,
+          'transient',
+          'not_writable',
+          null,
+          `${account.sourcePath}: its directory is not writable, so a refreshed pair could not be saved; not refreshing (fix the permissions)`,
+        );
+      }
+      return this.#fail(account, 'transient', 'refresh_error', null, (error as Error).message);
     }
   }
 

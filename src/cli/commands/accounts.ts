@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import pc from 'picocolors';
 import { AddAccountError, addAccountFile, deleteAccountFile, readImportPath } from '../../accounts/manage.ts';
 import { setAccountDisabled } from '../../accounts/write-back.ts';
 import { Fleet } from '../../core/fleet.ts';
@@ -106,6 +107,8 @@ export function register(program: Command): void {
             'access token',
             'last refresh error',
           ],
+          // Same as the quota table: colour only on a terminal that supports it.
+          style: pc.isColorSupported && process.stdout.isTTY === true ? { head: ['cyan'] } : { head: [], border: [] },
         });
         for (const r of rows) {
           table.push([
