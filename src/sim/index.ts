@@ -138,7 +138,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s as Server));
-    s.once('error', reject);
+    s.once('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'EADDRINUSE' ? 'the port is in use; pick another port, or 0 for any free one' : error.message;
+      reject(new Error(`simulator cannot listen on 127.0.0.1:${opts.port ?? 0}: ${why}`));
+    });
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -13,6 +13,7 @@ import {
   SCENARIO_NAMES,
   SCENARIOS,
   sampleLatency,
+  startSimulator,
 } from './index.ts';
 
 test('every scenario name has a definition with a description, and a row in the README', async () => {
@@ -92,5 +93,23 @@ test('scenario files: array or object form, count expands, errors name the field
     await assert.rejects(readScenarioFile(join(dir, 'missing.json')), /cannot read scenario file/);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the example scenario file is valid and starts a simulator', async () => {
+  const setup = await readScenarioFile(join(import.meta.dirname, 'examples', 'fleet.json'));
+  assert.equal(setup.accounts.length, 17);
+  assert.deepEqual(setup.retiredPaths, [{ path: '/codex', status: 404 }]);
+  const sim = await startSimulator({ ...setup, latency: 0 });
+  try {
+    assert.equal(sim.accounts.filter((a) => a.email.startsWith('ops+')).length, 5);
+    const res = await fetch(`${sim.chatgptUrl}/codex/usage`, {
+      headers: { authorization: `Bearer ${sim.accounts[0].accessToken}` },
+    });
+    assert.equal(res.status, 404, 'retired by the file');
+    await res.body?.cancel();
+    await assert.rejects(startSimulator({ accounts: [], port: Number(new URL(sim.baseUrl).port) }), /port is in use/);
+  } finally {
+    await sim.close();
   }
 });
