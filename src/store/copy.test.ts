@@ -165,6 +165,8 @@ describe('db copy', { skip }, () => {
     assert.equal(report.ok, true);
     assert.equal(report.rows, 40 + 40 + 1200 + 40 + 7 + 1 + 1);
 
+    r = cli('db', 'status', '--database-url', url, '--json');
+    assert.equal(JSON.parse(r.stdout).tables.quota_snapshots, 1200);
     r = cli('db', 'copy', '--from', `sqlite:${join(dir, 'codex-fleet.db')}`, '--to', url);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /not empty/);

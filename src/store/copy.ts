@@ -1,6 +1,6 @@
 // Copies every table of one store into another (SQLite ⇄ PostgreSQL) in keyset-paginated batches,
 // then verifies each table by row count and an order-independent checksum computed on both sides.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Db, SqlValue } from './db.ts';
 import { appliedVersions } from './migrate.ts';
 
@@ -43,7 +43,8 @@ interface TableInfo {
 const SKIP = new Set(['schema_migrations']);
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 
-async function listTables(db: Db): Promise<string[]> {
+/** User tables of the store (without schema_migrations), by name. */
+export async function listTables(db: Db): Promise<string[]> {
   const rows =
     db.dialect === 'sqlite'
       ? await db.query<{ name: string }>(
@@ -139,7 +140,7 @@ class Checksum {
   add(row: Record<string, unknown>, columns: string[]): void {
     let text = '';
     for (const c of columns) text += `${canon(row[c])}\u001f`;
-    this.sum = (this.sum + createHash('sha256').update(text).digest().readBigUInt64BE(0)) & MASK64;
+    this.sum = (this.sum + hash('sha256', text, 'buffer').readBigUInt64BE(0)) & MASK64;
     this.rows++;
   }
   hex(): string {
@@ -247,7 +248,7 @@ async function resetSequences(db: Db, table: string): Promise<void> {
   }
 }
 
-async function countRows(db: Db, table: string): Promise<number> {
+export async function countRows(db: Db, table: string): Promise<number> {
   const row = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${q(table)}`);
   return Number(row?.n ?? 0);
 }

@@ -1,7 +1,7 @@
 // `codex-fleet db migrate|status|copy`: schema upgrades and moving an installation between SQLite and
 // PostgreSQL. Thin: the work is in src/store (migrate.ts, copy.ts).
 import type { Command } from 'commander';
-import { type CopyProgress, copyDatabase } from '../../store/copy.ts';
+import { type CopyProgress, copyDatabase, countRows, listTables } from '../../store/copy.ts';
 import type { Db } from '../../store/db.ts';
 import { appliedVersions, migrate } from '../../store/migrate.ts';
 import { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from '../../store/open.ts';
@@ -71,10 +71,16 @@ export function register(program: Command): void {
       const store = await openStore({ ...flags, migrate: false });
       const status = await withDb(store, async (d) => {
         const versions = await appliedVersions(d).catch(() => [] as number[]);
-        return { database: describeTarget(flags), dialect: d.dialect, versions };
+        const tables: Record<string, number> = {};
+        for (const t of await listTables(d)) tables[t] = await countRows(d, t);
+        return { database: describeTarget(flags), dialect: d.dialect, versions, tables };
       });
       if (flags.json) console.log(JSON.stringify(status));
-      else console.log(`${status.database} (${status.dialect}): migrations ${status.versions.join(', ') || 'none'}`);
+      else {
+        console.log(`${status.database} (${status.dialect}): migrations ${status.versions.join(', ') || 'none'}`);
+        for (const [t, n] of Object.entries(status.tables))
+          console.log(`  ${t.padEnd(28)} ${String(n).padStart(10)} rows`);
+      }
     },
   );
 
