@@ -27,8 +27,12 @@ async function get(sim: Simulator, token: string, path = '/wham/usage', signal?:
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/** Polls until `check` holds; the bound only keeps a broken build from hanging the suite. */
 async function until(check: () => boolean) {
-  while (!check()) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; !check(); i++) {
+    if (i > 2000) assert.fail('condition never became true');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 test('advance(): windows reset at their reset time and used % grows with the burn rate', async () => {
