@@ -47,7 +47,7 @@ describe('HTTP API', () => {
       audit.map((e: J) => e.action),
       ['enable', 'disable'],
     );
-    assert.equal(audit[0].actor, 'local');
+    assert.equal(audit[0].actor, 'person:local');
   });
 
   it('joins a refresh in progress, and one slow account never blocks reading the page data', async () => {
@@ -85,7 +85,7 @@ describe('HTTP API', () => {
     assert.equal(full.results.length, 14);
     assert.ok(full.log.length > 1);
     const pending = (await api.json<J>('GET', '/api/actions?status=pending')).body.actions;
-    const disable = pending.find((a: J) => a.action === 'disable');
+    const disable = pending.find((a: J) => a.action === 'Disable');
     assert.ok(disable, 'a rate-limited account gets a disable suggestion');
     const approved = await api.json<J>('POST', `/api/actions/${disable.id}/approve`);
     assert.equal(approved.body.action.status, 'done');
@@ -101,53 +101,75 @@ describe('HTTP API', () => {
   });
 
   it('validates the schedule and settings with clear messages', async () => {
-    const bad = await api.json<J>('PUT', '/api/schedule', {
-      mode: 'daily',
-      intervalMinutes: null,
-      dailyTimes: ['25:00'],
-      timeZone: 'UTC',
-    });
+    const bad = await api.json<J>('PUT', '/api/schedule', { mode: 'daily', dailyTimes: ['25:00'], timeZone: 'UTC' });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /HH:MM/);
     const tz = await api.json<J>('PUT', '/api/schedule', {
       mode: 'daily',
-      intervalMinutes: null,
       dailyTimes: ['08:00'],
       timeZone: 'Mars/Base',
     });
-    assert.match(tz.body.error, /IANA time zone/);
+    assert.match(tz.body.error, /time zone/);
+    const none = await api.json<J>('PUT', '/api/schedule', { mode: 'interval', timeZone: 'UTC' });
+    assert.match(none.body.error, /intervalMinutes/);
     const ok = await api.json<J>('PUT', '/api/schedule', {
       mode: 'daily',
-      intervalMinutes: null,
       dailyTimes: ['08:00', '20:30'],
       timeZone: 'Europe/Berlin',
     });
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body.schedule.dailyTimes, ['08:00', '20:30']);
+    assert.ok(ok.body.schedule.nextRunAt > Date.now() - 1000);
 
     const notJson = await api.request('PUT', '/api/settings', '{', { 'content-type': 'application/json' });
     assert.equal(notJson.status, 400);
     assert.match(((await notJson.json()) as J).error, /not valid JSON/);
-    const wrong = await api.json<J>('PUT', '/api/settings', { thresholds: { '5h': 140 }, extra: 1 });
+    const wrong = await api.json<J>('PUT', '/api/settings', { thresholds: { '5h': { disableAtUsedPercent: 140 } } });
     assert.equal(wrong.status, 400);
-    assert.match(wrong.body.error, /thresholds are 0-100|Unrecognized key/);
+    assert.match(wrong.body.error, /thresholds\.5h\.disableAtUsedPercent: disableAtUsedPercent is 1-100/);
+    const extra = await api.json<J>('PUT', '/api/settings', { webhookUrl: 'http://x' });
+    assert.equal(extra.status, 400);
+    const hook = await api.json<J>('PUT', '/api/settings', {
+      notifications: { webhooks: [{ url: 'ftp://x', format: 'json' }] },
+    });
+    assert.match(hook.body.error, /http\(s\)/);
+    const before = (await api.json<J>('GET', '/api/settings')).body.settings;
+    const saved = await api.json<J>('PUT', '/api/settings', {
+      thresholds: { weekly: { disableAtUsedPercent: 90 } },
+      policy: { autoDisable: true },
+      notifications: { webhooks: [{ url: 'http://127.0.0.1:9/hook', format: 'slack' }] },
+    });
+    assert.equal(saved.status, 200);
+    assert.equal(saved.body.settings.thresholds.weekly.disableAtUsedPercent, 90);
+    assert.deepEqual(saved.body.settings.thresholds['5h'], before.thresholds['5h'], 'other windows kept');
+    assert.equal(saved.body.settings.thresholds.weekly.enabled, before.thresholds.weekly.enabled, 'other fields kept');
+    assert.equal(saved.body.settings.policy.autoDisable, true);
+    assert.equal(saved.body.settings.policy.autoDelete, false);
   });
 
   it('keeps a CPA management key unless it is replaced on purpose, and never returns it', async () => {
-    const before = (await api.json<J>('GET', '/api/settings')).body.settings;
-    assert.equal(before.cpaServers[0].managementKey, 'mgmt…wxyz');
-    const kept = await api.json<J>('PUT', '/api/settings', {
-      cpaServers: [{ name: 'cpa-main', baseUrl: 'http://127.0.0.1:8318' }],
-      webhookUrl: 'http://127.0.0.1:9/hook',
+    const servers = (await api.json<J>('GET', '/api/cpa-servers')).body.servers;
+    assert.equal(servers[0].name, 'cpa-main');
+    assert.equal(servers[0].managementKey, 'mgmt…wxyz');
+    const kept = await api.json<J>('PUT', '/api/cpa-servers/cpa-main', { url: 'http://127.0.0.1:8318' });
+    assert.equal(kept.status, 200);
+    assert.equal(kept.body.server.managementKey, 'mgmt…wxyz');
+    assert.equal(kept.body.server.url, 'http://127.0.0.1:8318');
+    const replaced = await api.json<J>('PUT', '/api/cpa-servers/cpa-main', {
+      url: 'http://127.0.0.1:8318',
+      managementKey: 'brand-new-management-key-0000',
     });
-    assert.equal(kept.body.settings.cpaServers[0].managementKey, 'mgmt…wxyz');
-    const replaced = await api.json<J>('PUT', '/api/settings', {
-      cpaServers: [
-        { name: 'cpa-main', baseUrl: 'http://127.0.0.1:8318', managementKey: 'brand-new-management-key-0000' },
-      ],
-    });
-    assert.equal(replaced.body.settings.cpaServers[0].managementKey, 'bran…0000');
+    assert.equal(replaced.body.server.managementKey, 'bran…0000');
     assert.doesNotMatch(JSON.stringify(replaced.body), /brand-new-management-key/);
+    const noKey = await api.json<J>('PUT', '/api/cpa-servers/second', { url: 'http://127.0.0.1:8319' });
+    assert.equal(noKey.status, 400);
+    assert.match(noKey.body.error, /managementKey/);
+    const badUrl = await api.json<J>('PUT', '/api/cpa-servers/second', {
+      url: 'not a url',
+      managementKey: 'k-123456789',
+    });
+    assert.equal(badUrl.status, 400);
+    assert.equal((await api.json<J>('DELETE', '/api/cpa-servers/nope')).status, 404);
   });
 
   it('manages auth files: create, read masked, update keeping or replacing tokens, delete', async () => {
@@ -319,6 +341,7 @@ describe('secrets never leave through a route', () => {
       '/api/audit',
       '/api/schedule',
       '/api/settings',
+      '/api/cpa-servers',
       '/api/auth-files',
       '/api/auth-files/acct-01',
     ];
@@ -327,7 +350,8 @@ describe('secrets never leave through a route', () => {
       ['POST', '/api/accounts/acc-0001/disable'],
       ['POST', '/api/accounts/acc-0001/enable'],
       ['POST', `/api/actions/${action}/reject`],
-      ['PUT', '/api/settings', { thresholds: { '5h': 15 } }],
+      ['PUT', '/api/settings', { thresholds: { '5h': { disableAtUsedPercent: 95 } } }],
+      ['PUT', '/api/cpa-servers/cpa-main', { url: 'http://127.0.0.1:8320' }],
       ['PUT', '/api/auth-files/acct-02', { email: 'x@example.test' }],
       ['POST', '/auth/save', { name: 'acct-03', email: 'y@example.test' }],
     ];
@@ -343,7 +367,9 @@ describe('secrets never leave through a route', () => {
       });
       assert.equal(res.status, 200, path);
       const headers: string[] = [];
-      res.headers.forEach((v, k) => headers.push(`${k}: ${v}`));
+      res.headers.forEach((v, k) => {
+        headers.push(`${k}: ${v}`);
+      });
       check(`GET ${path}`, `${await res.text()}\n${headers.join('\n')}`);
     }
     for (const [method, path, body] of writes) {

@@ -2,9 +2,12 @@
 // the one in progress instead of probing upstream again (refresh tokens are single use, and
 // Cloudflare counts requests per IP).
 import type { Clock } from '../domain/time.ts';
-import type { AccountView, FleetService, RefreshOutcome, RefreshStatus } from './service.ts';
+import type { AccountView, FleetService, RefreshOutcome } from './service.ts';
 
-export interface RefreshTicket extends RefreshStatus {
+export interface RefreshTicket {
+  /** 'started' when this call began a refresh, 'joined' when one was already running. */
+  status: 'started' | 'joined';
+  startedAt: string;
   done: Promise<RefreshOutcome>;
 }
 
@@ -31,8 +34,9 @@ export class RefreshGate {
     });
     // The caller may not await it (202 answers); a failure is reported through done, never unhandled.
     done.catch(() => {});
-    this.all = { status: 'started', startedAt, done };
-    return this.all;
+    const ticket: RefreshTicket = { status: 'started', startedAt, done };
+    this.all = ticket;
+    return ticket;
   }
 
   refreshAccount(id: string): Promise<AccountView> {

@@ -1,20 +1,24 @@
 // What the HTTP server and the dashboard need from the programmatic core. The integrator's
-// `src/core/fleet.ts` implements it; the server never talks to upstream, store or files directly.
+// `src/core/fleet-service.ts` implements it; the server never talks to upstream, store or files directly.
 // Every value here is safe to serve: secrets are already masked by the implementation.
+// Types are the rooms' own (domain, inspect, actions, cpa, notify); only the views are defined here.
+import type { AuditRecord, QueuedAction } from '../actions/actions-repo.ts';
+import type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
+import type { InspectionResult, InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { AccountState, Credits, ProbeReason, QuotaWindow, SnapshotSource, WindowKind } from '../domain/quota.ts';
+import { ACCOUNT_STATUSES, type HealthReport } from '../domain/report.ts';
+import type { Forecast } from '../inspect/forecast.ts';
+import type { InspectionRun } from '../inspect/runs-repo.ts';
+import type { Schedule } from '../inspect/schedule.ts';
+import type { WebhookTarget } from '../notify/webhook.ts';
 
-export const HEALTH_STATUSES = ['healthy', 'warning', 'rate-limited', 'disabled', 'error', 'unknown'] as const;
+export type { ActionStatus } from '../actions/actions-repo.ts';
+export type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
+
+/** The report's statuses, plus `unknown` for an account never checked successfully. */
+export const HEALTH_STATUSES = [...ACCOUNT_STATUSES, 'unknown'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
-
-export const SUGGESTED_ACTIONS = ['keep', 'reauth', 'disable', 'enable', 'delete'] as const;
-export type SuggestedAction = (typeof SUGGESTED_ACTIONS)[number];
-
-export const ACTION_STATUSES = ['pending', 'approved', 'rejected', 'done', 'failed'] as const;
-export type ActionStatus = (typeof ACTION_STATUSES)[number];
-
-/** JSON-safe evidence: the upstream status and the fields a decision was made from. */
-export type Evidence = Record<string, string | number | boolean | null>;
 
 export interface AccountView {
   id: string;
@@ -33,7 +37,10 @@ export interface AccountView {
   windows: QuotaWindow[];
   credits: Credits | null;
   source: SnapshotSource | null;
+  /** ISO time of the last probe. */
   lastCheckedAt: string | null;
+  /** True when the windows shown come from an older probe (the latest failed transiently). */
+  stale: boolean;
   /** When capacity returns for an exhausted account (ISO), when known. */
   capacityReturnsAt: string | null;
   /** True while a probe of this account is in flight. */
@@ -51,12 +58,6 @@ export interface PoolSummary {
   refreshing: boolean;
 }
 
-export interface RefreshStatus {
-  /** 'started' when this call began a refresh, 'joined' when one was already running. */
-  status: 'started' | 'joined';
-  startedAt: string;
-}
-
 export interface RefreshOutcome {
   startedAt: string;
   finishedAt: string;
@@ -64,100 +65,23 @@ export interface RefreshOutcome {
   failed: number;
 }
 
-/** Forecast of when accounts and the pool run out at the current burn rate, and when capacity returns. */
-export interface ForecastView {
-  generatedAt: string;
-  pool: { exhaustsAt: string | null; capacityReturnsAt: string | null; summary: string };
-  accounts: Array<{
-    accountId: string;
-    name: string;
-    window: WindowKind | null;
-    exhaustsAt: string | null;
-    capacityReturnsAt: string | null;
-  }>;
-}
+/** A run as listed (no results); GET /api/inspections/:id adds its results. Times in ms. */
+export type InspectionRunView = Omit<InspectionRun, 'holder'> & { results?: InspectionResult[] };
 
-export interface InspectionResultView {
-  accountId: string;
-  accountName: string;
-  plan: string | null;
-  status: HealthStatus;
-  action: SuggestedAction;
-  reason: string;
-  evidence: Evidence;
-}
-
-export interface InspectionRunView {
-  id: string;
-  trigger: 'manual' | 'schedule';
-  status: 'running' | 'done' | 'failed';
-  startedAt: string;
-  finishedAt: string | null;
-  counts: Partial<Record<SuggestedAction, number>>;
-  /** Only present on a single run (GET /api/inspections/:id). */
-  results?: InspectionResultView[];
-  log?: string[];
-}
-
-export interface ActionView {
-  id: string;
-  accountId: string;
-  accountName: string;
-  action: SuggestedAction;
-  status: ActionStatus;
-  origin: 'inspection' | 'policy' | 'manual';
-  reason: string;
-  evidence: Evidence;
-  createdAt: string;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  result: string | null;
-}
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  accountId: string | null;
-  accountName: string | null;
-  reason: string;
-  evidence: Evidence;
-  result: string;
-}
-
-export interface ScheduleView {
-  mode: 'off' | 'interval' | 'daily';
-  intervalMinutes: number | null;
-  /** Daily HH:MM points, in timeZone. */
-  dailyTimes: string[];
-  timeZone: string;
-  nextRunAt: string | null;
-}
-export type ScheduleInput = Omit<ScheduleView, 'nextRunAt'>;
-
-export interface CpaServerView {
-  name: string;
-  baseUrl: string;
-  /** Masked; never the key itself. */
-  managementKey: string | null;
-}
+export type ScheduleView = Schedule & { nextRunAt: number | null };
 
 export interface SettingsView {
-  cpaServers: CpaServerView[];
-  /** Remaining % below which an account is flagged, per window. */
-  thresholds: Record<'5h' | 'weekly' | 'monthly', number>;
-  policy: { autoDisable: boolean; autoEnable: boolean; autoDelete: boolean };
-  webhookUrl: string | null;
+  thresholds: InspectionThresholds;
+  policy: PolicySettings;
+  notifications: { webhooks: WebhookTarget[]; poolLowFraction: number };
   probeConcurrency: number;
 }
 
-/** A settings change. A CPA server's managementKey: omitted keeps the stored key, a string replaces it. */
+/** A settings change: each part optional, merged over the stored settings. */
 export interface SettingsInput {
-  cpaServers?: Array<{ name: string; baseUrl: string; managementKey?: string }>;
-  thresholds?: Partial<SettingsView['thresholds']>;
-  policy?: Partial<SettingsView['policy']>;
-  webhookUrl?: string | null;
+  thresholds?: Partial<{ [K in keyof InspectionThresholds]: Partial<InspectionThresholds[K]> }>;
+  policy?: Partial<PolicySettings>;
+  notifications?: Partial<SettingsView['notifications']>;
   probeConcurrency?: number;
 }
 
@@ -217,31 +141,39 @@ export class FleetError extends Error {
   }
 }
 
+/**
+ * `actor` arguments name who acts, for the audit log: `person:admin-key` (key header),
+ * `person:dashboard` (logged-in session) or `person:local` (loopback without a key).
+ */
 export interface FleetService {
   listAccounts(): Promise<AccountView[]>;
   getAccount(id: string): Promise<AccountView | null>;
   pool(): Promise<PoolSummary>;
-  /** Starts a refresh of every account, or joins the one in progress. Resolves when it is done. */
+  /** Refreshes every account. The server never calls it twice at once (it joins the one running). */
   refreshAll(): Promise<RefreshOutcome>;
   refreshAccount(id: string): Promise<AccountView>;
   setAccountDisabled(id: string, disabled: boolean, actor: string): Promise<AccountView>;
 
-  /** The `codex auth report` HealthReport JSON, from the last stored check. */
-  healthReport(): Promise<Record<string, unknown>>;
-  forecast(): Promise<ForecastView>;
+  /** The `codex-fleet report --json` HealthReport, from the last stored check. */
+  healthReport(): Promise<HealthReport>;
+  forecast(): Promise<Forecast>;
 
-  runInspection(trigger: 'manual' | 'schedule'): Promise<InspectionRunView>;
+  runInspection(actor: string): Promise<InspectionRunView>;
   listInspections(limit: number): Promise<InspectionRunView[]>;
   getInspection(id: string): Promise<InspectionRunView | null>;
 
-  listActions(status?: ActionStatus): Promise<ActionView[]>;
-  decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<ActionView>;
-  listAudit(limit: number): Promise<AuditEntry[]>;
+  listActions(status?: QueuedAction['status']): Promise<QueuedAction[]>;
+  decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction>;
+  listAudit(limit: number): Promise<AuditRecord[]>;
 
   getSchedule(): Promise<ScheduleView>;
-  setSchedule(input: ScheduleInput): Promise<ScheduleView>;
+  setSchedule(schedule: Schedule): Promise<ScheduleView>;
   getSettings(): Promise<SettingsView>;
   setSettings(input: SettingsInput): Promise<SettingsView>;
+  listCpaServers(): Promise<CpaServerView[]>;
+  /** Adds or edits a server; managementKey omitted keeps the stored key. */
+  saveCpaServer(input: CpaServerInput): Promise<CpaServerView>;
+  removeCpaServer(name: string): Promise<void>;
 
   listAuthFiles(): Promise<AuthFileView[]>;
   getAuthFile(name: string): Promise<AuthFileView | null>;

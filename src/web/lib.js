@@ -169,16 +169,17 @@ export function formatCountdown(seconds) {
   return `${formatDuration(s)} ${String(s % 60).padStart(2, '0')}s`;
 }
 
-export function timeAgo(iso, now = Date.now()) {
-  if (!iso) return 'never';
-  const s = Math.round((now - Date.parse(iso)) / 1000);
+export function timeAgo(t, now = Date.now()) {
+  if (t == null) return 'never';
+  const s = Math.round((now - new Date(t).getTime()) / 1000);
   if (s < 5) return 'just now';
   return `${formatDuration(s)} ago`;
 }
 
-export function formatTime(iso) {
-  if (!iso) return '—';
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** A time as the reader's locale shows it; takes ISO strings and epoch milliseconds. */
+export function formatTime(t) {
+  if (t == null || t === '') return '—';
+  return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export const STATUS_LABELS = {
@@ -197,8 +198,8 @@ export function StatusBadge({ status }) {
 /** Live countdown to an ISO time; "now" once it has passed. */
 export function Countdown({ to, prefix = '' }) {
   const now = useNow();
-  if (!to) return html`<span class="muted">unknown</span>`;
-  const left = (Date.parse(to) - now) / 1000;
+  if (to == null) return html`<span class="muted">unknown</span>`;
+  const left = (new Date(to).getTime() - now) / 1000;
   return html`<span class="countdown" data-countdown=${to} title=${formatTime(to)}
     >${prefix}${left <= 0 ? 'now' : formatCountdown(left)}</span
   >`;

@@ -82,7 +82,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const groups = page.locator('.run-results section.group');
     await groups.first().waitFor();
     const actions = await groups.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
-    assert.ok(actions.includes('keep'));
+    assert.ok(actions.includes('Keep'));
     assert.ok(actions.length >= 2, `several action groups, got ${actions.join(',')}`);
     assert.ok((await page.locator('.evidence li').count()) > 0, 'evidence is shown');
     assert.equal(await page.locator('.history-item').count(), 1);

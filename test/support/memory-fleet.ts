@@ -2,30 +2,35 @@
 // (src/core/fleet.ts) can be wired with the simulator. It keeps real secrets in memory so tests can
 // assert that none of them ever leaves through a route. Probes can be held open to prove that one
 // slow account never blocks the page.
+import type { AuditRecord, QueuedAction } from '../../src/actions/actions-repo.ts';
+import { DEFAULT_POLICY_SETTINGS } from '../../src/actions/policy.ts';
+import { CpaServers, type SettingsStore } from '../../src/cpa/servers.ts';
 import { maskSecret } from '../../src/domain/account.ts';
+import type { InspectionResult, SuggestedAction } from '../../src/domain/inspection.ts';
 import type { QuotaWindow } from '../../src/domain/quota.ts';
+import type { HealthReport } from '../../src/domain/report.ts';
 import type { Clock } from '../../src/domain/time.ts';
+import type { Forecast } from '../../src/inspect/forecast.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../../src/inspect/inspection.ts';
+import { DEFAULT_SCHEDULE, nextSlot, type Schedule } from '../../src/inspect/schedule.ts';
 import {
   type AccountView,
   type ActionStatus,
-  type ActionView,
-  type AuditEntry,
   type AuthFileInput,
   type AuthFileView,
+  type CpaServerInput,
+  type CpaServerView,
   FleetError,
   type FleetEvent,
   type FleetService,
   HEALTH_STATUSES,
   type HealthStatus,
-  type InspectionResultView,
   type InspectionRunView,
   type PoolSummary,
   type RefreshOutcome,
-  type ScheduleInput,
   type ScheduleView,
   type SettingsInput,
   type SettingsView,
-  type SuggestedAction,
 } from '../../src/server/service.ts';
 
 interface StoredAuthFile {
@@ -40,10 +45,15 @@ interface StoredAuthFile {
   modifiedAt: string;
 }
 
-interface StoredCpa {
-  name: string;
-  baseUrl: string;
-  managementKey: string | null;
+/** The settings store CpaServers keeps its list in, in memory. */
+class MemorySettings implements SettingsStore {
+  private readonly values = new Map<string, unknown>();
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    return structuredClone(this.values.get(key)) as T | undefined;
+  }
+  async set(key: string, value: unknown): Promise<void> {
+    this.values.set(key, structuredClone(value));
+  }
 }
 
 const PLANS = ['plus', 'pro', 'team', 'free', 'business'];
@@ -77,21 +87,21 @@ export class MemoryFleet implements FleetService {
   private readonly authFiles = new Map<string, StoredAuthFile>();
   private readonly listeners = new Set<(e: FleetEvent) => void>();
   private readonly holds = new Map<string, Promise<void>>();
-  private inspections: InspectionRunView[] = [];
-  private actions: ActionView[] = [];
-  private audit: AuditEntry[] = [];
+  private inspections: Array<InspectionRunView & { results: InspectionResult[] }> = [];
+  private actions: QueuedAction[] = [];
+  private audit: AuditRecord[] = [];
   private seq = 0;
   private lastRefreshAt: string | null = null;
-  private cpa: StoredCpa[] = [
-    { name: 'cpa-main', baseUrl: 'http://127.0.0.1:8317', managementKey: secretFor('mgmt', 1) },
-  ];
-  private settings: Omit<SettingsView, 'cpaServers'> = {
-    thresholds: { '5h': 10, weekly: 10, monthly: 10 },
-    policy: { autoDisable: false, autoEnable: false, autoDelete: false },
-    webhookUrl: null,
+  /** The real CPA servers registry (validation, masking) over an in-memory settings store. */
+  private readonly cpa = new CpaServers(new MemorySettings());
+  private readonly cpaReady: Promise<unknown>;
+  private settings: SettingsView = {
+    thresholds: structuredClone(DEFAULT_INSPECTION_THRESHOLDS),
+    policy: { ...DEFAULT_POLICY_SETTINGS },
+    notifications: { webhooks: [], poolLowFraction: 0.2 },
     probeConcurrency: 5,
   };
-  private schedule: ScheduleInput = { mode: 'interval', intervalMinutes: 60, dailyTimes: [], timeZone: 'UTC' };
+  private schedule: Schedule = { ...DEFAULT_SCHEDULE, mode: 'interval', intervalMinutes: 60 };
   /** How often refreshAll was called: the server must join a refresh in progress, not start another. */
   refreshAllCalls = 0;
   closed = false;
@@ -101,6 +111,11 @@ export class MemoryFleet implements FleetService {
     this.probeMs = opts.probeMs ?? 5;
     const n = opts.accounts ?? 12;
     for (let i = 1; i <= n; i++) this.addAccount(i);
+    this.cpaReady = this.cpa.upsert({
+      name: 'cpa-main',
+      url: 'http://127.0.0.1:8317',
+      managementKey: secretFor('mgmt', 1),
+    });
   }
 
   private iso(offsetSeconds = 0): string {
@@ -145,6 +160,7 @@ export class MemoryFleet implements FleetService {
       credits: { hasCredits: false, unlimited: false, balance: '0' },
       source: 'network',
       lastCheckedAt: this.iso(-120),
+      stale: false,
       capacityReturnsAt: s.status === 'rate-limited' ? (windows[0]?.resetsAt ?? null) : null,
       refreshing: false,
     });
@@ -265,75 +281,112 @@ export class MemoryFleet implements FleetService {
     return structuredClone(a);
   }
 
-  async healthReport(): Promise<Record<string, unknown>> {
-    const pool = await this.pool();
+  /** A HealthReport with this fleet's numbers (the real builder is tested in inspect/). */
+  async healthReport(): Promise<HealthReport> {
+    const all = [...this.accounts.values()];
     return {
-      generatedAt: this.iso(),
-      accounts: [...this.accounts.values()].map((a) => ({
-        name: a.name,
-        status: a.status,
-        healthScore: a.healthScore,
-      })),
-      summary: pool.counts,
-    };
-  }
-
-  async forecast() {
-    const pool = await this.pool();
-    return {
-      generatedAt: this.iso(),
-      pool: {
-        exhaustsAt: null,
-        capacityReturnsAt: pool.nextCapacityAt,
-        summary: 'the pool does not run out at the current burn rate',
-      },
-      accounts: [...this.accounts.values()].map((a) => ({
+      generatedAt: this.clock(),
+      mode: 'default',
+      summary: { totalAccounts: all.length, activeAccounts: all.filter((a) => !a.disabled).length, flaggedAccounts: 0 },
+      accounts: all.map((a, index) => ({
+        index,
         accountId: a.id,
-        name: a.name,
-        window: a.windows[0]?.kind ?? null,
-        exhaustsAt: null,
-        capacityReturnsAt: a.capacityReturnsAt,
+        email: a.email ?? undefined,
+        status: a.status === 'unknown' ? 'warning' : a.status,
+        healthScore: a.healthScore ?? 0,
+        rateLimited: a.status === 'rate-limited',
+        disabled: a.disabled,
       })),
+      flagged: [],
+      recommendation: { index: 0, email: all[0]?.email ?? undefined, reasoning: 'most quota left' },
     };
   }
 
-  private suggest(a: AccountView): InspectionResultView {
-    const base = { accountId: a.id, accountName: a.name, plan: a.plan, status: a.status };
-    const evidence = { httpStatus: a.state === 'auth_invalid' ? 401 : 200, state: a.state, reason: a.reason };
-    let action: SuggestedAction = 'keep';
+  async forecast(): Promise<Forecast> {
+    const pool = await this.pool();
+    const returns = pool.nextCapacityAt ? Date.parse(pool.nextCapacityAt) : null;
+    return {
+      generatedAt: this.clock(),
+      accounts: [],
+      pool: {
+        accounts: pool.total,
+        withoutData: 0,
+        usableNow: pool.counts.healthy + pool.counts.warning,
+        exhaustedNow: pool.counts['rate-limited'],
+        runsOutAt: null,
+        capacityReturnsAt: returns,
+        alarm: false,
+        note: 'the pool does not run out at the current burn rate',
+      },
+    };
+  }
+
+  private suggest(a: AccountView): InspectionResult {
+    let action: SuggestedAction = 'Keep';
     let reason = 'quota available';
     if (a.status === 'rate-limited') {
-      action = 'disable';
+      action = 'Disable';
       reason = 'usage limit reached; disable until reset';
     } else if (a.state === 'auth_invalid') {
-      action = 'reauth';
+      action = 'Reauth';
       reason = 'token rejected after refresh';
     } else if (a.status === 'disabled' && a.state === 'ok') {
-      action = 'enable';
+      action = 'Enable';
       reason = 'quota recovered';
     }
-    return { ...base, action, reason, evidence };
+    return {
+      accountId: a.id,
+      accountName: a.name,
+      disabled: a.disabled,
+      state: a.state ?? 'unknown',
+      action,
+      reason,
+      evidence: {
+        httpStatus: a.state === 'auth_invalid' ? 401 : 200,
+        probeReason: a.reason,
+        errorCode: a.status === 'rate-limited' ? 'usage_limit_reached' : null,
+        message: a.message,
+        plan: a.plan,
+        windows: a.windows.map((w) => ({
+          kind: w.kind,
+          scope: w.scope,
+          limitName: w.limitName,
+          usedPercent: w.usedPercent,
+          resetsAt: w.resetsAt,
+        })),
+        limitReached: a.status === 'rate-limited',
+        resetsAt: a.capacityReturnsAt,
+        tokenExpiresAt: null,
+        source: a.source,
+        probedAt: a.lastCheckedAt,
+        transient: false,
+      },
+      missing: a.windows.length === 0 ? ['windows'] : [],
+      inspectedAt: this.clock(),
+    };
   }
 
-  async runInspection(trigger: 'manual' | 'schedule'): Promise<InspectionRunView> {
-    const run: InspectionRunView = {
+  async runInspection(actor: string): Promise<InspectionRunView> {
+    const run: InspectionRunView & { results: InspectionResult[] } = {
       id: this.nextId('run'),
-      trigger,
+      trigger: actor.startsWith('schedule:') ? 'schedule' : 'manual',
+      source: 'all',
       status: 'running',
-      startedAt: this.iso(),
+      startedAt: this.clock(),
       finishedAt: null,
       counts: {},
+      log: [`inspection started by ${actor}`],
+      error: null,
       results: [],
-      log: [`inspection started (${trigger})`],
     };
     this.inspections.unshift(run);
     this.emit('inspection', run.id);
     for (const a of this.accounts.values()) {
       const r = this.suggest(a);
-      run.results!.push(r);
+      run.results.push(r);
       run.counts[r.action] = (run.counts[r.action] ?? 0) + 1;
-      run.log!.push(`${a.name}: ${r.action} (${r.reason})`);
-      if (r.action !== 'keep' && !this.actions.some((x) => x.accountId === a.id && x.status === 'pending')) {
+      run.log.push(`${a.name}: ${r.action} (${r.reason})`);
+      if (r.action !== 'Keep' && !this.actions.some((x) => x.accountId === a.id && x.status === 'pending')) {
         this.actions.unshift({
           id: this.nextId('act'),
           accountId: a.id,
@@ -342,8 +395,9 @@ export class MemoryFleet implements FleetService {
           status: 'pending',
           origin: 'inspection',
           reason: r.reason,
-          evidence: r.evidence,
-          createdAt: this.iso(),
+          evidence: { httpStatus: r.evidence.httpStatus, state: r.state, probeReason: r.evidence.probeReason },
+          runId: run.id,
+          createdAt: this.clock(),
           decidedAt: null,
           decidedBy: null,
           result: null,
@@ -351,15 +405,15 @@ export class MemoryFleet implements FleetService {
       }
     }
     run.status = 'done';
-    run.finishedAt = this.iso();
-    run.log!.push(`inspection finished: ${run.results!.length} accounts`);
+    run.finishedAt = this.clock();
+    run.log.push(`inspection finished: ${run.results.length} accounts`);
     this.emit('inspection', run.id);
     this.emit('actions');
     return structuredClone(run);
   }
 
   async listInspections(limit: number): Promise<InspectionRunView[]> {
-    return this.inspections.slice(0, limit).map(({ results: _r, log: _l, ...rest }) => structuredClone(rest));
+    return this.inspections.slice(0, limit).map(({ results: _r, ...rest }) => structuredClone(rest));
   }
 
   async getInspection(id: string): Promise<InspectionRunView | null> {
@@ -367,7 +421,7 @@ export class MemoryFleet implements FleetService {
     return run ? structuredClone(run) : null;
   }
 
-  async listActions(status?: ActionStatus): Promise<ActionView[]> {
+  async listActions(status?: ActionStatus): Promise<QueuedAction[]> {
     return this.actions.filter((a) => !status || a.status === status).map((a) => structuredClone(a));
   }
 
@@ -376,12 +430,12 @@ export class MemoryFleet implements FleetService {
     action: string,
     a: AccountView | null,
     reason: string,
-    evidence: AuditEntry['evidence'],
+    evidence: AuditRecord['evidence'],
     result: string,
   ): void {
     this.audit.unshift({
       id: this.nextId('audit'),
-      at: this.iso(),
+      at: this.clock(),
       actor,
       action,
       accountId: a?.id ?? null,
@@ -393,71 +447,81 @@ export class MemoryFleet implements FleetService {
     this.emit('audit');
   }
 
-  async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<ActionView> {
+  async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const action = this.actions.find((a) => a.id === id);
     if (!action) throw new FleetError('not_found', `no action with id ${id}`);
     if (action.status !== 'pending') throw new FleetError('conflict', `action ${id} is already ${action.status}`);
-    action.decidedAt = this.iso();
+    action.decidedAt = this.clock();
     action.decidedBy = actor;
     const account = this.accounts.get(action.accountId) ?? null;
     if (decision === 'reject') {
       action.status = 'rejected';
       action.result = 'rejected';
     } else {
-      if (account && (action.action === 'disable' || action.action === 'enable')) {
-        account.disabled = action.action === 'disable';
+      if (account && (action.action === 'Disable' || action.action === 'Enable')) {
+        account.disabled = action.action === 'Disable';
         account.status = account.disabled ? 'disabled' : 'healthy';
       }
       action.status = 'done';
       action.result = `${action.action} applied`;
       this.emit('accounts', action.accountId);
     }
-    this.addAudit(actor, `${decision} ${action.action}`, account, action.reason, action.evidence, action.result);
+    this.addAudit(
+      actor,
+      `${decision} ${action.action.toLowerCase()}`,
+      account,
+      action.reason,
+      action.evidence,
+      action.result,
+    );
     this.emit('actions', id);
     return structuredClone(action);
   }
 
-  async listAudit(limit: number): Promise<AuditEntry[]> {
+  async listAudit(limit: number): Promise<AuditRecord[]> {
     return this.audit.slice(0, limit).map((a) => structuredClone(a));
   }
 
   async getSchedule(): Promise<ScheduleView> {
-    const s = this.schedule;
-    const nextRunAt = s.mode === 'interval' && s.intervalMinutes ? this.iso(s.intervalMinutes * 60) : null;
-    return { ...structuredClone(s), nextRunAt };
+    return { ...structuredClone(this.schedule), nextRunAt: nextSlot(this.schedule, this.clock()) };
   }
 
-  async setSchedule(input: ScheduleInput): Promise<ScheduleView> {
-    this.schedule = structuredClone(input);
+  async setSchedule(schedule: Schedule): Promise<ScheduleView> {
+    this.schedule = structuredClone(schedule);
     this.emit('schedule');
     return this.getSchedule();
   }
 
   async getSettings(): Promise<SettingsView> {
-    return {
-      ...structuredClone(this.settings),
-      cpaServers: this.cpa.map((c) => ({
-        name: c.name,
-        baseUrl: c.baseUrl,
-        managementKey: maskSecret(c.managementKey),
-      })),
-    };
+    return structuredClone(this.settings);
   }
 
   async setSettings(input: SettingsInput): Promise<SettingsView> {
-    if (input.cpaServers) {
-      this.cpa = input.cpaServers.map((c) => ({
-        name: c.name,
-        baseUrl: c.baseUrl,
-        managementKey: c.managementKey ?? this.cpa.find((old) => old.name === c.name)?.managementKey ?? null,
-      }));
+    for (const [w, t] of Object.entries(input.thresholds ?? {})) {
+      Object.assign(this.settings.thresholds[w as keyof SettingsView['thresholds']], t);
     }
-    if (input.thresholds) Object.assign(this.settings.thresholds, input.thresholds);
     if (input.policy) Object.assign(this.settings.policy, input.policy);
-    if (input.webhookUrl !== undefined) this.settings.webhookUrl = input.webhookUrl;
+    if (input.notifications) Object.assign(this.settings.notifications, input.notifications);
     if (input.probeConcurrency !== undefined) this.settings.probeConcurrency = input.probeConcurrency;
     this.emit('settings');
     return this.getSettings();
+  }
+
+  async listCpaServers(): Promise<CpaServerView[]> {
+    await this.cpaReady;
+    return this.cpa.list();
+  }
+
+  async saveCpaServer(input: CpaServerInput): Promise<CpaServerView> {
+    const r = await this.cpa.upsert(input);
+    if (!r.ok) throw new FleetError('invalid', r.error.message);
+    this.emit('settings');
+    return r.value;
+  }
+
+  async removeCpaServer(name: string): Promise<void> {
+    if (!(await this.cpa.remove(name))) throw new FleetError('not_found', `no CPA server named ${name}`);
+    this.emit('settings');
   }
 
   private view(f: StoredAuthFile): AuthFileView {

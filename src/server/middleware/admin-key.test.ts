@@ -99,7 +99,7 @@ describe('admin key guard (server with a key)', () => {
     assert.equal(res.status, 200);
     const audit = await fetch(`${s.url}/api/audit`, { headers: { 'x-admin-key': KEY } });
     const entries = ((await audit.json()) as { entries: Array<{ actor: string }> }).entries;
-    assert.equal(entries[0].actor, 'admin-key');
+    assert.equal(entries[0].actor, 'person:admin-key');
   });
 
   it('sends a browser to the login page, and a session from it can write only with the CSRF token', async () => {

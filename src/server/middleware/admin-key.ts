@@ -161,7 +161,7 @@ export function adminGuard(opts: { adminKey: string | null; sessions: SessionSto
       if (adminKey === null || !safeEqual(key, adminKey)) {
         return c.json({ error: 'the admin key presented is not valid' }, 401);
       }
-      c.set('actor', 'admin-key');
+      c.set('actor', 'person:admin-key');
       c.set('authVia', 'key');
       return next(); // a header cannot be sent by another site's page: no CSRF needed
     }
@@ -173,7 +173,7 @@ export function adminGuard(opts: { adminKey: string | null; sessions: SessionSto
         401,
       );
     }
-    c.set('actor', adminKey === null ? 'local' : 'dashboard');
+    c.set('actor', adminKey === null ? 'person:local' : 'person:dashboard');
     c.set('authVia', adminKey === null ? 'local' : 'session');
 
     if (MUTATING.has(c.req.method)) {

@@ -1,7 +1,7 @@
 // The action queue (approve / reject) and the audit log.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ACTION_STATUSES } from '../service.ts';
+import { ACTION_STATUSES } from '../../actions/actions-repo.ts';
 import { type AppEnv, limitQuery, parseWith, type RouteDeps } from './context.ts';
 
 const listQuery = z.object({ status: z.enum(ACTION_STATUSES).optional() });

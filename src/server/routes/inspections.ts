@@ -10,7 +10,7 @@ export function inspectionRoutes({ service }: RouteDeps): Hono<AppEnv> {
     const { limit } = parseWith(limitQuery, c.req.query(), 'query');
     return c.json({ runs: await service.listInspections(limit) });
   });
-  app.post('/api/inspections', async (c) => c.json({ run: await service.runInspection('manual') }, 201));
+  app.post('/api/inspections', async (c) => c.json({ run: await service.runInspection(c.get('actor')) }, 201));
   app.get('/api/inspections/:id', async (c) => {
     const { id } = parseWith(z.object({ id: z.string().min(1).max(200) }), c.req.param(), 'run id');
     const run = await service.getInspection(id);

@@ -1,67 +1,51 @@
-// Inspection schedule and settings (CPA servers, thresholds, policy, webhook).
+// Inspection schedule, settings (thresholds, policy, notifications, probe concurrency) and CPA servers.
+// Schedules and CPA servers are validated by their own rooms' schemas: one definition of what is valid.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { cpaServerInputSchema } from '../../cpa/servers.ts';
+import { THRESHOLD_WINDOWS } from '../../domain/inspection.ts';
+import { scheduleSchema } from '../../inspect/schedule.ts';
+import { WEBHOOK_FORMATS } from '../../notify/webhook.ts';
+import type { SettingsInput } from '../service.ts';
 import { type AppEnv, jsonBody, parseWith, type RouteDeps } from './context.ts';
-
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'daily times are HH:MM, 00:00 to 23:59');
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'timeZone must be an IANA time zone such as UTC or Europe/Berlin' },
-);
-
-export const scheduleSchema = z
-  .object({
-    mode: z.enum(['off', 'interval', 'daily']),
-    intervalMinutes: z.number().int().min(5, 'intervalMinutes must be at least 5').max(10_080).nullable(),
-    dailyTimes: z.array(hhmm).max(24, 'at most 24 daily times'),
-    timeZone,
-  })
-  .strict()
-  .refine((s) => s.mode !== 'interval' || s.intervalMinutes != null, {
-    message: 'mode interval needs intervalMinutes',
-  })
-  .refine((s) => s.mode !== 'daily' || s.dailyTimes.length > 0, {
-    message: 'mode daily needs at least one daily time',
-  });
 
 const httpUrl = z
   .string()
-  .url('must be a URL')
-  .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL');
-const percent = z.number().min(0, 'thresholds are 0-100').max(100, 'thresholds are 0-100');
+  .url('a webhook url must be a URL')
+  .refine((u) => /^https?:\/\//i.test(u), 'a webhook url must be http(s)');
+
+const windowThreshold = z
+  .object({
+    enabled: z.boolean(),
+    disableAtUsedPercent: z.number().min(1, 'disableAtUsedPercent is 1-100').max(100, 'disableAtUsedPercent is 1-100'),
+  })
+  .partial()
+  .strict();
 
 export const settingsSchema = z
   .object({
-    cpaServers: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1, 'a CPA server needs a name').max(64),
-            baseUrl: httpUrl,
-            // Omitted: keep the stored key. Present: replace it (on purpose).
-            managementKey: z
-              .string()
-              .min(1, 'managementKey cannot be empty; omit it to keep the stored key')
-              .optional(),
-          })
-          .strict(),
-      )
-      .max(50)
+    thresholds: z
+      .object(Object.fromEntries(THRESHOLD_WINDOWS.map((w) => [w, windowThreshold.optional()])))
+      .strict()
       .optional(),
-    thresholds: z.object({ '5h': percent, weekly: percent, monthly: percent }).partial().strict().optional(),
     policy: z
-      .object({ autoDisable: z.boolean(), autoEnable: z.boolean(), autoDelete: z.boolean() })
+      .object({
+        autoDisable: z.boolean(),
+        autoEnable: z.boolean(),
+        autoDelete: z.boolean(),
+        deleteConfirmMinutes: z.number().int().min(0).max(43_200, 'deleteConfirmMinutes is at most 30 days'),
+      })
       .partial()
       .strict()
       .optional(),
-    webhookUrl: httpUrl.nullable().optional(),
+    notifications: z
+      .object({
+        webhooks: z.array(z.object({ url: httpUrl, format: z.enum(WEBHOOK_FORMATS) }).strict()).max(20),
+        poolLowFraction: z.number().min(0, 'poolLowFraction is 0-1').max(1, 'poolLowFraction is 0-1'),
+      })
+      .partial()
+      .strict()
+      .optional(),
     probeConcurrency: z
       .number()
       .int()
@@ -71,17 +55,34 @@ export const settingsSchema = z
   })
   .strict();
 
+const cpaName = z.object({ name: z.string().min(1).max(64) });
+
 export function settingsRoutes({ service }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/api/schedule', async (c) => c.json({ schedule: await service.getSchedule() }));
   app.put('/api/schedule', async (c) => {
-    const input = parseWith(scheduleSchema, await jsonBody(c), 'schedule');
-    return c.json({ schedule: await service.setSchedule(input) });
+    const schedule = parseWith(scheduleSchema, await jsonBody(c), 'schedule');
+    return c.json({ schedule: await service.setSchedule(schedule) });
   });
+
   app.get('/api/settings', async (c) => c.json({ settings: await service.getSettings() }));
   app.put('/api/settings', async (c) => {
-    const input = parseWith(settingsSchema, await jsonBody(c), 'settings');
+    const input = parseWith(settingsSchema, await jsonBody(c), 'settings') as SettingsInput;
     return c.json({ settings: await service.setSettings(input) });
+  });
+
+  app.get('/api/cpa-servers', async (c) => c.json({ servers: await service.listCpaServers() }));
+  // PUT adds or edits; a managementKey left out keeps the stored key (replaced only on purpose).
+  app.put('/api/cpa-servers/:name', async (c) => {
+    const { name } = parseWith(cpaName, c.req.param(), 'CPA server name');
+    const body = await jsonBody(c);
+    const input = parseWith(cpaServerInputSchema, { ...(body as object), name }, 'CPA server');
+    return c.json({ server: await service.saveCpaServer(input) });
+  });
+  app.delete('/api/cpa-servers/:name', async (c) => {
+    const { name } = parseWith(cpaName, c.req.param(), 'CPA server name');
+    await service.removeCpaServer(name);
+    return c.json({ deleted: name });
   });
   return app;
 }

@@ -31,7 +31,7 @@ export function ActionsPage() {
                 ${actions.map(
                   (a) => html`<tr data-action-id=${a.id}>
                     <td data-label="Account"><strong>${a.accountName}</strong></td>
-                    <td data-label="Action"><span class=${`pill action-${a.action}`}>${a.action}</span></td>
+                    <td data-label="Action"><span class=${`pill action-${a.action.toLowerCase()}`}>${a.action}</span></td>
                     <td data-label="Reason">${a.reason}</td>
                     <td data-label="Evidence"><${EvidenceLine} evidence=${a.evidence} /></td>
                     <td data-label="Suggested">${formatTime(a.createdAt)} <span class="muted small">(${a.origin})</span></td>

@@ -1,22 +1,35 @@
 // Inspection: run now, results grouped by suggested action with reason and evidence, run history
 // with logs, and the schedule editor.
 import { useEffect, useState } from 'preact/hooks';
-import { api, Empty, ErrorNote, formatTime, html, StatusBadge, useResource } from '../lib.js';
+import { api, Empty, ErrorNote, formatTime, html, useResource } from '../lib.js';
 
-const ACTION_ORDER = ['delete', 'reauth', 'disable', 'enable', 'keep'];
-const ACTION_LABELS = { delete: 'Delete', reauth: 'Reauth', disable: 'Disable', enable: 'Enable', keep: 'Keep' };
+const ACTION_ORDER = ['Delete', 'Reauth', 'Disable', 'Enable', 'Keep'];
+const cls = (action) => `pill action-${action.toLowerCase()}`;
 
-function Evidence({ evidence }) {
-  const entries = Object.entries(evidence ?? {});
-  if (entries.length === 0) return html`<span class="muted">no evidence recorded</span>`;
+/** The fields a decision was taken from (InspectionEvidence); unknown stays visibly unknown. */
+function Evidence({ result }) {
+  const e = result.evidence ?? {};
+  const chips = [
+    ['HTTP', e.httpStatus],
+    ['reason', e.probeReason],
+    ['code', e.errorCode],
+    ['limit reached', e.limitReached],
+    ...(e.windows ?? []).map((w) => [w.limitName ?? w.kind, w.usedPercent == null ? null : `${w.usedPercent}% used`]),
+    ['resets', e.resetsAt ? formatTime(e.resetsAt) : null],
+    ['token expires', e.tokenExpiresAt ? formatTime(e.tokenExpiresAt) : null],
+    ['source', e.source],
+  ].filter(([, v]) => v !== null && v !== undefined);
   return html`<ul class="evidence">
-    ${entries.map(([k, v]) => html`<li><span class="ev-key">${k}</span><span class="ev-val">${v === null ? 'unknown' : String(v)}</span></li>`)}
-  </ul>`;
+      ${chips.map(([k, v]) => html`<li><span class="ev-key">${k}</span><span class="ev-val">${String(v)}</span></li>`)}
+      ${e.transient ? html`<li><span class="ev-key">transient</span><span class="ev-val">says nothing about the account</span></li>` : null}
+    </ul>
+    ${e.message ? html`<div class="muted small">${e.message}</div>` : null}
+    ${result.missing?.length ? html`<div class="muted small">unknown: ${result.missing.join(', ')}</div>` : null}`;
 }
 
 function Counts({ counts }) {
   return html`<span class="counts">
-    ${ACTION_ORDER.filter((a) => counts?.[a]).map((a) => html`<span class=${`pill action-${a}`}>${ACTION_LABELS[a]} ${counts[a]}</span>`)}
+    ${ACTION_ORDER.filter((a) => counts?.[a]).map((a) => html`<span class=${cls(a)}>${a} ${counts[a]}</span>`)}
   </span>`;
 }
 
@@ -27,21 +40,19 @@ function RunResults({ run }) {
   })).filter((g) => g.results.length > 0);
   return html`<div class="run-results">
     ${groups.map(
-      (
-        g,
-      ) => html`<section class="group" data-action=${g.action} aria-label=${`${ACTION_LABELS[g.action]} (${g.results.length})`}>
-        <details open=${g.action !== 'keep'}>
-        <summary><h3><span class=${`pill action-${g.action}`}>${ACTION_LABELS[g.action]}</span> ${g.results.length} account${g.results.length === 1 ? '' : 's'}${g.action === 'keep' ? html` <span class="muted small">(nothing to do)</span>` : null}</h3></summary>
+      (g) => html`<section class="group" data-action=${g.action} aria-label=${`${g.action} (${g.results.length})`}>
+        <details open=${g.action !== 'Keep'}>
+        <summary><h3><span class=${cls(g.action)}>${g.action}</span> ${g.results.length} account${g.results.length === 1 ? '' : 's'}${g.action === 'Keep' ? html` <span class="muted small">(nothing to do)</span>` : null}</h3></summary>
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">Account</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Evidence</th></tr></thead>
+            <thead><tr><th scope="col">Account</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Evidence</th></tr></thead>
             <tbody>
               ${g.results.map(
                 (r) => html`<tr>
-                  <td data-label="Account"><strong>${r.accountName}</strong><div class="muted small">${r.plan ?? 'plan unknown'}</div></td>
-                  <td data-label="Status"><${StatusBadge} status=${r.status} /></td>
+                  <td data-label="Account"><strong>${r.accountName}</strong><div class="muted small">${r.evidence?.plan ?? 'plan unknown'}${r.disabled ? ' · disabled' : ''}</div></td>
+                  <td data-label="State"><span class=${`badge state-${r.state}`}>${r.state.replace(/_/g, ' ')}</span></td>
                   <td data-label="Reason">${r.reason}</td>
-                  <td data-label="Evidence"><${Evidence} evidence=${r.evidence} /></td>
+                  <td data-label="Evidence"><${Evidence} result=${r} /></td>
                 </tr>`,
               )}
             </tbody>
@@ -63,6 +74,8 @@ function ScheduleEditor() {
     if (res.data && !form) {
       const s = res.data.schedule;
       setForm({
+        retentionDays: s.retentionDays,
+        spreadSeconds: s.spreadSeconds,
         mode: s.mode,
         intervalMinutes: s.intervalMinutes ?? 60,
         dailyTimes: s.dailyTimes.join(', '),
@@ -85,6 +98,8 @@ function ScheduleEditor() {
           intervalMinutes: form.mode === 'interval' ? Number(form.intervalMinutes) : null,
           dailyTimes: form.mode === 'daily' ? times : [],
           timeZone: form.timeZone,
+          retentionDays: Number(form.retentionDays),
+          spreadSeconds: Number(form.spreadSeconds),
         },
       });
       setMsg('Schedule saved.');
@@ -107,6 +122,10 @@ function ScheduleEditor() {
       </div>
       ${form.mode === 'interval' ? html`<label class="field"><span>Interval (minutes)</span><input type="number" min="5" max="10080" value=${form.intervalMinutes} onInput=${set('intervalMinutes')} /></label>` : null}
       ${form.mode === 'daily' ? html`<label class="field"><span>Times (HH:MM, comma separated)</span><input value=${form.dailyTimes} onInput=${set('dailyTimes')} placeholder="08:00, 20:00" /></label>` : null}
+      <div class="grid-3">
+        <label class="field"><span>Keep runs (days)</span><input type="number" min="1" max="3650" value=${form.retentionDays} onInput=${set('retentionDays')} /></label>
+        <label class="field"><span>Spread probes over (s)</span><input type="number" min="0" max="3600" value=${form.spreadSeconds} onInput=${set('spreadSeconds')} /></label>
+      </div>
       <label class="field"><span>Time zone</span><input value=${form.timeZone} onInput=${set('timeZone')} placeholder="UTC" /></label>
       <p class="muted small">Next run: ${s?.nextRunAt ? formatTime(s.nextRunAt) : 'not scheduled'}</p>
       <${ErrorNote} error=${error} />

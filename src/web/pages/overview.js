@@ -50,7 +50,7 @@ export function OverviewPage() {
           <div><dt>5-hour remaining (mean)</dt><dd>${p?.remainingPercent?.['5h'] != null ? `${p.remainingPercent['5h']}%` : '—'}</dd></div>
           <div><dt>Weekly remaining (mean)</dt><dd>${p?.remainingPercent?.weekly != null ? `${p.remainingPercent.weekly}%` : '—'}</dd></div>
           ${p?.remainingPercent?.monthly != null ? html`<div><dt>Monthly remaining (mean)</dt><dd>${p.remainingPercent.monthly}%</dd></div>` : null}
-          <div><dt>Forecast</dt><dd>${forecast.data?.pool?.summary ?? '—'}</dd></div>
+          <div><dt>Forecast</dt><dd>${forecast.data?.pool?.note ?? '—'}</dd></div>
         </dl>
       </div>
       <div class="panel">
