@@ -203,11 +203,11 @@ describe('CpaClient against the real CPA', () => {
     });
     assert.equal(res.status, 200, await res.clone().text());
     await res.text();
-    let records: Record<string, unknown>[] = [];
+    let records: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 50 && records.length === 0; i++) {
       const popped = await client.popUsageQueue(100);
       assert.ok(popped.ok, JSON.stringify(popped));
-      records = popped.value;
+      records = popped.value as Array<Record<string, unknown>>;
       if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(records.length, 1);
@@ -236,11 +236,11 @@ describe('CpaClient against the real CPA', () => {
     await res.text();
     failNext.count = 0;
     assert.ok(res.status >= 400, `CPA passes the failure on (got ${res.status})`);
-    let records: Record<string, unknown>[] = [];
+    let records: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 50 && records.length === 0; i++) {
       const popped = await client.popUsageQueue(100);
       assert.ok(popped.ok);
-      records = popped.value;
+      records = popped.value as Array<Record<string, unknown>>;
       if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(records.length >= 1);

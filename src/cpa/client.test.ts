@@ -112,6 +112,12 @@ describe('CpaClient error values', () => {
     });
   }
 
+  test('usage queue: one odd record does not cost the batch (the pop was destructive)', async () => {
+    v0((_q, r) => json(r, 200, [{ request_id: 'a' }, 'garbage', 42, { request_id: 'b' }]));
+    const res = await new CpaClient({ name: 'odd', url, managementKey: KEY }).popUsageQueue(10);
+    assert.deepEqual(res, { ok: true, value: [{ request_id: 'a' }, 'garbage', 42, { request_id: 'b' }] });
+  });
+
   test('bad input is refused before any request', async () => {
     let requests = 0;
     handler = (_q, r) => {

@@ -48,8 +48,8 @@ export const apiCallWire = z.looseObject({
   body: z.string().nullish(),
 });
 
-/** The usage queue pops records as JSON objects; their fields are the monitor room's business. */
-export const usageQueueWire = z.array(z.record(z.string(), z.unknown()));
+/** The usage queue pops a JSON array of records; each record is the monitor room's business. */
+export const usageQueueWire = z.array(z.unknown());
 
 /** CPA's error answers look like {"error":"…"}. */
 export const errorWire = z.looseObject({ error: z.string() });

@@ -79,7 +79,11 @@ export interface CpaApiCallResponse {
   body: string;
 }
 
-export type UsageQueueRecord = Record<string, unknown>;
+/**
+ * One popped usage record, as CPA sent it. Not validated here: the pop is destructive, so one odd
+ * record must not make the client drop the whole batch. The monitor room parses and sets aside bad ones.
+ */
+export type UsageQueueRecord = unknown;
 
 /** Whether CPA publishes usage records, and how long it keeps them for a collector. */
 export interface CpaUsageSettings {
