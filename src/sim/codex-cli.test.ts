@@ -50,8 +50,13 @@ async function readRateLimits(index: number): Promise<{ answer: Json; authJson: 
     } catch {}
   });
   const call = (id: number, method: string, params: unknown) =>
-    new Promise<Json>((resolve) => {
-      answers.set(id, resolve);
+    new Promise<Json>((resolve, reject) => {
+      // A bound so a CLI that never answers fails the test instead of hanging the suite.
+      const timer = setTimeout(() => reject(new Error(`codex app-server did not answer ${method}`)), 60_000);
+      answers.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
       child.stdin.write(`${JSON.stringify({ id, method, params })}\n`);
     });
   try {
