@@ -179,7 +179,7 @@ export class Fleet {
     const probeErrors: Partial<Record<ProbeReason, number>> = {};
     for (const ev of evidence) {
       const p = ev.probe;
-      if (p && p.state !== 'ok') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
+      if (p && p.state !== 'ok' && p.state !== 'exhausted') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
     }
     return buildMetrics(
       { accounts: evidence, probeErrors, collectors: options.collectors },

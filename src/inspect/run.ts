@@ -9,9 +9,16 @@ import { CpaExecutor } from '../actions/executors/cpa.ts';
 import { LocalFileExecutor } from '../actions/executors/local-file.ts';
 import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
 import type { Fleet } from '../core/fleet.ts';
+import type { CpaClient } from '../cpa/client.ts';
 import { probeViaCpa } from '../cpa/probe.ts';
 import { CpaServers } from '../cpa/servers.ts';
-import { type CpaAccount, loadCpaAccounts } from '../cpa/source.ts';
+import {
+  accountFromAuthFile,
+  type CpaAccount,
+  type CpaFileDetails,
+  detailsFromAuthFileText,
+  isCodexAuthFile,
+} from '../cpa/source.ts';
 import type { Account } from '../domain/account.ts';
 import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
@@ -93,12 +100,12 @@ async function probeCpa(
       log(`CPA ${view.name}: ${client.error.message}`);
       continue;
     }
-    const loaded = await loadCpaAccounts(client.value, { withDetails: true });
-    if (!loaded.ok) {
-      log(`CPA ${view.name}: ${loaded.error.message}`);
+    const loaded = await loadCpaAccountsCached(fleet, client.value);
+    const accounts = loaded;
+    if (!accounts) {
+      log(`CPA ${view.name}: listing failed: ${client.value.breaker().reason ?? 'see doctor'}`);
       continue;
     }
-    const accounts = loaded.value as CpaAccount[];
     await fleet.repos.accounts.upsertMany(accounts);
     log(`CPA ${view.name}: ${accounts.length} codex account(s)`);
     const limit = pLimit(fleet.config.concurrency);
@@ -127,6 +134,39 @@ async function probeCpa(
     out.push(...probes);
   }
   return out;
+}
+
+const DETAILS_SETTING = 'cpa.fileDetails';
+type DetailsCache = Record<string, { modtime: string | null; details: CpaFileDetails | null }>;
+
+/**
+ * The codex accounts of one CPA server. Each file is downloaded (for its account id and plan) only when
+ * it is new or changed: every CPA request costs a bcrypt key check (~60 ms), so 200 downloads per run
+ * would load the operator's proxy for nothing.
+ */
+async function loadCpaAccountsCached(fleet: Fleet, client: CpaClient): Promise<CpaAccount[] | null> {
+  const listed = await client.listAuthFiles();
+  if (!listed.ok) return null;
+  const key = `${DETAILS_SETTING}.${client.name}`;
+  const cache = (await fleet.repos.settings.get<DetailsCache>(key)) ?? {};
+  const next: DetailsCache = {};
+  const limit = pLimit(4);
+  const accounts = await Promise.all(
+    listed.value.filter(isCodexAuthFile).map((file) =>
+      limit(async () => {
+        const modtime = file.modtime ?? null;
+        let details = cache[file.name]?.modtime === modtime && modtime != null ? cache[file.name].details : undefined;
+        if (details === undefined) {
+          const text = await client.downloadAuthFile(file.name);
+          details = text.ok ? detailsFromAuthFileText(text.value) : null;
+        }
+        next[file.name] = { modtime, details };
+        return accountFromAuthFile(client.name, file, details);
+      }),
+    ),
+  );
+  await fleet.repos.settings.set(key, next);
+  return accounts;
 }
 
 function stripRaw(p: ProbeResult & { raw?: unknown }): ProbeResult {

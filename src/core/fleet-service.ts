@@ -1,0 +1,586 @@
+// The real FleetService: what the server and dashboard read and change, implemented over the core.
+// Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { writeFileAtomic } from '../accounts/atomic-write.ts';
+import { readAuthFile } from '../accounts/auth-file.ts';
+import { isLoadError } from '../accounts/formats/index.ts';
+import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
+import type { QueuedAction } from '../actions/actions-repo.ts';
+import { executeAction, manualSetDisabled } from '../actions/execute.ts';
+import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
+import type { CpaServerInput } from '../cpa/servers.ts';
+import { CpaServers } from '../cpa/servers.ts';
+import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
+import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
+import type { WindowKind } from '../domain/quota.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
+import {
+  actionContext,
+  loadInspectionSettings,
+  POLICY_SETTING,
+  runInspection,
+  THRESHOLDS_SETTING,
+} from '../inspect/run.ts';
+import { RunsRepo } from '../inspect/runs-repo.ts';
+import { nextSlot, type Schedule } from '../inspect/schedule.ts';
+import { InspectionScheduler, readSchedule, saveSchedule } from '../inspect/scheduler.ts';
+import { deriveStatus } from '../inspect/status.ts';
+import { mainWindows } from '../inspect/windows.ts';
+import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
+import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
+import type {
+  AccountView,
+  AuthFileInput,
+  AuthFileView,
+  FleetEvent,
+  FleetEventType,
+  FleetService,
+  HealthStatus,
+  InspectionRunView,
+  PoolSummary,
+  RefreshOutcome,
+  SettingsInput,
+  SettingsView,
+} from '../server/service.ts';
+import { FleetError, HEALTH_STATUSES } from '../server/service.ts';
+import type { FleetConfig } from './config.ts';
+import { Fleet } from './fleet.ts';
+import { toQuotaRow } from './quota-rows.ts';
+
+export const NOTIFY_SETTING = 'notify.settings';
+const NOTIFY_MEMORY = 'notify.memory';
+const CONCURRENCY_SETTING = 'probe.concurrency';
+const LAST_REFRESH_SETTING = 'quota.lastRefreshAt';
+const NEW_FILE_STYLE: JsonStyle = { indent: '  ', trailingNewline: false, escapeHtml: false };
+const AUTH_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+export interface FleetServiceOptions {
+  config: FleetConfig;
+  accountName?: string;
+  stateFile?: string;
+  refreshOnStart?: boolean;
+  /** Background schedules and webhooks (default true; tests may turn them off). */
+  background?: boolean;
+}
+
+class SettingsDeliveryLog implements DeliveryLog {
+  readonly #fleet: Fleet;
+  constructor(fleet: Fleet) {
+    this.#fleet = fleet;
+  }
+  async wasDelivered(key: string): Promise<boolean> {
+    return (await this.#fleet.repos.settings.get(`notify.sent.${key}`)) != null;
+  }
+  async markDelivered(key: string, at: number): Promise<void> {
+    await this.#fleet.repos.settings.set(`notify.sent.${key}`, at);
+  }
+}
+
+export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
+  const fleet = await Fleet.open(options.config);
+  return new CoreFleetService(fleet, options);
+}
+
+export class CoreFleetService implements FleetService {
+  readonly fleet: Fleet;
+  readonly #options: FleetServiceOptions;
+  readonly #events = new EventEmitter();
+  readonly #refreshing = new Set<string>();
+  readonly #servers: CpaServers;
+  readonly #scheduler: InspectionScheduler | null;
+  readonly #notifier: Notifier;
+  #notifySettings: { webhooks: WebhookTarget[]; poolLowFraction: number } = { webhooks: [], poolLowFraction: 0.2 };
+  #sweepInFlight = false;
+
+  constructor(fleet: Fleet, options: FleetServiceOptions) {
+    this.fleet = fleet;
+    this.#options = options;
+    this.#events.setMaxListeners(0);
+    this.#servers = new CpaServers(fleet.repos.settings);
+    this.#notifier = new Notifier(
+      () => ({ targets: this.#notifySettings.webhooks, poolLowFraction: this.#notifySettings.poolLowFraction }),
+      {
+        load: async () => (await fleet.repos.settings.get<NotifierMemory>(NOTIFY_MEMORY)) ?? null,
+        save: (m) => fleet.repos.settings.set(NOTIFY_MEMORY, m),
+      },
+      new SettingsDeliveryLog(fleet),
+    );
+    this.#scheduler =
+      options.background === false
+        ? null
+        : new InspectionScheduler(fleet, { onRun: (id) => this.#emit('inspection', id), onError: () => undefined });
+    void this.#init();
+  }
+
+  async #init(): Promise<void> {
+    this.#notifySettings = {
+      ...this.#notifySettings,
+      ...((await this.fleet.repos.settings.get(NOTIFY_SETTING)) ?? {}),
+    };
+    await this.#scheduler?.start();
+  }
+
+  #emit(type: FleetEventType, id?: string): void {
+    const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
+    this.#events.emit('event', event);
+  }
+
+  subscribe(listener: (event: FleetEvent) => void): () => void {
+    this.#events.on('event', listener);
+    return () => this.#events.off('event', listener);
+  }
+
+  async #accounts(): Promise<Account[]> {
+    const { accounts } = await this.fleet.accounts();
+    const only = this.#options.accountName;
+    return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
+  }
+
+  async #views(accounts?: Account[]): Promise<AccountView[]> {
+    const list = accounts ?? (await this.#accounts());
+    const evidence = await this.fleet.evidence(list);
+    const now = this.fleet.clock();
+    return evidence.map((ev) => {
+      const status = deriveStatus(ev, now);
+      const basis = status.basis;
+      const latest = ev.probe;
+      return {
+        id: ev.account.id,
+        name: ev.account.name,
+        email: ev.account.email,
+        plan: basis?.snapshot?.plan ?? ev.account.plan,
+        format: ev.account.format,
+        sourceKind: ev.account.sourceKind,
+        disabled: ev.account.disabled,
+        status: latest == null && basis == null ? 'unknown' : status.status,
+        state: latest?.state ?? null,
+        reason: latest?.reason ?? null,
+        message: latest?.message ?? null,
+        healthScore: latest == null && basis == null ? null : status.healthScore,
+        windows: basis?.snapshot?.windows ?? [],
+        credits: basis?.snapshot?.credits ?? null,
+        source: latest?.source ?? null,
+        lastCheckedAt: latest?.fetchedAt ?? null,
+        stale: status.stale,
+        capacityReturnsAt: status.resetsAt == null ? null : new Date(status.resetsAt).toISOString(),
+        refreshing: this.#sweepInFlight || this.#refreshing.has(ev.account.id),
+      };
+    });
+  }
+
+  listAccounts(): Promise<AccountView[]> {
+    return this.#views();
+  }
+
+  async getAccount(id: string): Promise<AccountView | null> {
+    const accounts = (await this.#accounts()).filter((a) => a.id === id);
+    if (accounts.length === 0) return null;
+    return (await this.#views(accounts))[0];
+  }
+
+  async pool(): Promise<PoolSummary> {
+    const views = await this.#views();
+    const counts = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<HealthStatus, number>;
+    for (const v of views) counts[v.status]++;
+    const returns = views
+      .map((v) => v.capacityReturnsAt)
+      .filter((t): t is string => t != null)
+      .sort();
+    const sums: Partial<Record<WindowKind, { total: number; n: number }>> = {};
+    for (const v of views) {
+      for (const w of mainWindows({ windows: v.windows } as never)) {
+        if (w.remainingPercent == null) continue;
+        const s = (sums[w.kind] ??= { total: 0, n: 0 });
+        s.total += w.remainingPercent;
+        s.n++;
+      }
+    }
+    const remainingPercent: PoolSummary['remainingPercent'] = {};
+    for (const [kind, s] of Object.entries(sums))
+      remainingPercent[kind as WindowKind] = Math.round((s.total / s.n) * 10) / 10;
+    const last = await this.fleet.repos.settings.get<number>(LAST_REFRESH_SETTING);
+    return {
+      total: views.length,
+      counts,
+      nextCapacityAt: returns[0] ?? null,
+      remainingPercent,
+      lastRefreshAt: last ? new Date(last).toISOString() : null,
+      refreshing: this.#sweepInFlight,
+    };
+  }
+
+  async refreshAll(): Promise<RefreshOutcome> {
+    const startedAt = new Date(this.fleet.clock()).toISOString();
+    this.#sweepInFlight = true;
+    this.#emit('refresh');
+    try {
+      const names = this.#options.accountName ? [this.#options.accountName] : undefined;
+      const force = this.#options.refreshOnStart === true;
+      this.#options.refreshOnStart = false;
+      const result = await this.fleet.checkQuota({ names, force, tokenRefresh: 'allowed' });
+      await this.fleet.repos.settings.set(LAST_REFRESH_SETTING, this.fleet.clock());
+      await this.#afterSweep(result.checks.map((c) => c.account));
+      return {
+        startedAt,
+        finishedAt: new Date(this.fleet.clock()).toISOString(),
+        probed: result.checks.filter((c) => !c.fromCache).length,
+        failed: result.checks.filter((c) => c.result.transient).length,
+      };
+    } finally {
+      this.#sweepInFlight = false;
+      this.#emit('accounts');
+      this.#emit('refresh');
+    }
+  }
+
+  /** State-change webhooks and the codex-quota state file follow every sweep. */
+  async #afterSweep(accounts: Account[]): Promise<void> {
+    const views = await this.#views(accounts);
+    const now = this.fleet.clock();
+    if (this.#notifySettings.webhooks.length > 0) {
+      await this.#notifier
+        .observe(
+          views
+            .filter((v) => v.state != null)
+            .map((v) => ({
+              id: v.id,
+              name: v.name,
+              state: v.state!,
+              reason: v.reason ?? '',
+              observedAt: Date.parse(v.lastCheckedAt ?? '') || now,
+            })),
+          now,
+        )
+        .catch(() => undefined);
+    }
+    if (this.#options.stateFile) await this.#writeStateFile(accounts).catch(() => undefined);
+  }
+
+  /** codex-quota's --state-file: the latest rows, for automation that read codex-quota's file. */
+  async #writeStateFile(accounts: Account[]): Promise<void> {
+    const rows = (await this.fleet.evidence(accounts)).map((ev) => {
+      const probe = ev.probe ?? ev.lastGood;
+      return probe
+        ? toQuotaRow(ev.account, probe, this.fleet.clock(), ev.probe?.transient === true && ev.lastGood != null)
+        : null;
+    });
+    const body = { updatedAt: new Date(this.fleet.clock()).toISOString(), results: rows.filter((r) => r != null) };
+    await writeFileAtomic(this.#options.stateFile!, `${JSON.stringify(body, null, 2)}\n`);
+  }
+
+  async refreshAccount(id: string): Promise<AccountView> {
+    const account = (await this.#accounts()).find((a) => a.id === id);
+    if (!account) throw new FleetError('not_found', `no account ${id}`);
+    if (this.#refreshing.has(id)) {
+      // Joined, not duplicated: wait for the one in flight.
+      await new Promise<void>((resolve) => {
+        const off = this.subscribe((e) => {
+          if (e.type === 'accounts' && e.id === id) {
+            off();
+            resolve();
+          }
+        });
+      });
+    } else {
+      this.#refreshing.add(id);
+      this.#emit('accounts', id);
+      try {
+        await this.fleet.checkQuota({ names: [id], force: true, tokenRefresh: 'allowed' });
+      } finally {
+        this.#refreshing.delete(id);
+        this.#emit('accounts', id);
+      }
+    }
+    return (await this.getAccount(id))!;
+  }
+
+  async setAccountDisabled(id: string, disabled: boolean, actor: string): Promise<AccountView> {
+    const account = (await this.#accounts()).find((a) => a.id === id);
+    if (!account) throw new FleetError('not_found', `no account ${id}`);
+    const { thresholds } = await loadInspectionSettings(this.fleet);
+    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, `person:${actor}`);
+    if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
+    this.#emit('accounts', id);
+    this.#emit('audit');
+    return (await this.getAccount(id))!;
+  }
+
+  healthReport() {
+    return this.fleet.healthReport();
+  }
+
+  forecast() {
+    return this.fleet.forecast();
+  }
+
+  async runInspection(actor: string): Promise<InspectionRunView> {
+    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: `person:${actor}` });
+    this.#emit('inspection', outcome.run.id);
+    this.#emit('actions');
+    this.#emit('accounts');
+    const { holder: _, ...run } = outcome.run;
+    return { ...run, results: outcome.results };
+  }
+
+  async listInspections(limit: number): Promise<InspectionRunView[]> {
+    const runs = await new RunsRepo(this.fleet.repos.db, this.fleet.clock).list(limit);
+    return runs.map(({ holder: _, ...run }) => run);
+  }
+
+  async getInspection(id: string): Promise<InspectionRunView | null> {
+    const repo = new RunsRepo(this.fleet.repos.db, this.fleet.clock);
+    const run = await repo.get(id);
+    if (!run) return null;
+    const { holder: _, ...rest } = run;
+    return { ...rest, results: await repo.results(id) };
+  }
+
+  listActions(status?: QueuedAction['status']): Promise<QueuedAction[]> {
+    return actionContext(this.fleet).actions.list(status);
+  }
+
+  async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
+    const { thresholds } = await loadInspectionSettings(this.fleet);
+    const ctx = actionContext(this.fleet, thresholds);
+    const action = await ctx.actions.get(id);
+    if (!action) throw new FleetError('not_found', `no action ${id}`);
+    const who = `person:${actor}`;
+    const moved = await ctx.actions.transition(id, ['pending'], decision === 'approve' ? 'approved' : 'rejected', who);
+    if (!moved) throw new FleetError('conflict', `action ${id} is ${action.status}, not pending`);
+    let result = moved;
+    if (decision === 'reject') {
+      await ctx.actions.audit({
+        actor: who,
+        action: `reject ${action.action}`,
+        accountId: action.accountId,
+        accountName: action.accountName,
+        reason: action.reason,
+        evidence: action.evidence,
+        result: 'rejected',
+      });
+    } else {
+      const account = (await this.fleet.accounts()).accounts.find((a) => a.id === action.accountId);
+      if (!account) {
+        result = (await ctx.actions.transition(id, ['approved'], 'failed', who, 'account no longer exists')) ?? moved;
+      } else {
+        result = await executeAction(ctx, moved, account, who, null);
+      }
+    }
+    this.#emit('actions', id);
+    this.#emit('audit');
+    this.#emit('accounts', action.accountId);
+    return result;
+  }
+
+  listAudit(limit: number) {
+    return actionContext(this.fleet).actions.auditLog(limit);
+  }
+
+  async getSchedule() {
+    const schedule = await readSchedule(this.fleet);
+    return { ...schedule, nextRunAt: nextSlot(schedule, this.fleet.clock()) };
+  }
+
+  async setSchedule(schedule: Schedule) {
+    try {
+      await saveSchedule(this.fleet, schedule);
+    } catch (error) {
+      throw new FleetError('invalid', (error as Error).message);
+    }
+    this.#emit('schedule');
+    return this.getSchedule();
+  }
+
+  async getSettings(): Promise<SettingsView> {
+    const { thresholds, policy } = await loadInspectionSettings(this.fleet);
+    return {
+      thresholds,
+      policy,
+      notifications: this.#notifySettings,
+      probeConcurrency:
+        (await this.fleet.repos.settings.get<number>(CONCURRENCY_SETTING)) ?? this.fleet.config.concurrency,
+    };
+  }
+
+  async setSettings(input: SettingsInput): Promise<SettingsView> {
+    const current = await this.getSettings();
+    if (input.thresholds) {
+      const next = { ...current.thresholds } as InspectionThresholds;
+      for (const [k, v] of Object.entries(input.thresholds)) {
+        const key = k as keyof InspectionThresholds;
+        next[key] = { ...(next[key] ?? DEFAULT_INSPECTION_THRESHOLDS[key]), ...v };
+      }
+      await this.fleet.repos.settings.set(THRESHOLDS_SETTING, next);
+    }
+    if (input.policy) {
+      const next: PolicySettings = { ...DEFAULT_POLICY_SETTINGS, ...current.policy, ...input.policy };
+      await this.fleet.repos.settings.set(POLICY_SETTING, next);
+    }
+    if (input.notifications) {
+      this.#notifySettings = { ...this.#notifySettings, ...input.notifications };
+      await this.fleet.repos.settings.set(NOTIFY_SETTING, this.#notifySettings);
+    }
+    if (input.probeConcurrency != null)
+      await this.fleet.repos.settings.set(CONCURRENCY_SETTING, input.probeConcurrency);
+    this.#emit('settings');
+    return this.getSettings();
+  }
+
+  listCpaServers() {
+    return this.#servers.list();
+  }
+
+  async saveCpaServer(input: CpaServerInput) {
+    const saved = await this.#servers.upsert(input);
+    if (!saved.ok) throw new FleetError('invalid', saved.error.message);
+    this.#emit('settings');
+    return saved.value;
+  }
+
+  async removeCpaServer(name: string): Promise<void> {
+    if (!(await this.#servers.remove(name))) throw new FleetError('not_found', `no CPA server ${name}`);
+    this.#emit('settings');
+  }
+
+  // Auth files: the configured account directory, in any §4 format. Names are validated so a form
+  // can never reach outside the directory.
+  #authPath(name: string): string {
+    const file = name.endsWith('.json') ? name : `${name}.json`;
+    if (!AUTH_FILE_NAME.test(file) || file.includes('..')) {
+      throw new FleetError('invalid', 'an auth file name is letters, digits and . _ @ + - only (no slashes)');
+    }
+    return join(this.fleet.config.accountDir, file);
+  }
+
+  async #authFileView(path: string): Promise<AuthFileView | null> {
+    const parsed = await readAuthFile(path, 'auth-dir');
+    if (isLoadError(parsed)) return null;
+    const account = parsed.accounts[0];
+    if (!account) return null;
+    const info = await stat(path).catch(() => null);
+    return {
+      name: basename(path).replace(/\.json$/i, ''),
+      format: parsed.format.format,
+      email: account.email,
+      accountId: account.accountId,
+      disabled: account.disabled,
+      accessToken: maskSecret(account.credentials.accessToken),
+      refreshToken: maskSecret(account.credentials.refreshToken),
+      idToken: maskSecret(account.credentials.idToken),
+      modifiedAt: info ? info.mtime.toISOString() : null,
+    };
+  }
+
+  async listAuthFiles(): Promise<AuthFileView[]> {
+    const dir = this.fleet.config.accountDir;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const views = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+        .sort()
+        .map((n) => this.#authFileView(join(dir, n))),
+    );
+    return views.filter((v): v is AuthFileView => v != null);
+  }
+
+  async getAuthFile(name: string): Promise<AuthFileView | null> {
+    return this.#authFileView(this.#authPath(name));
+  }
+
+  async saveAuthFile(input: AuthFileInput, mode: 'create' | 'update'): Promise<AuthFileView> {
+    const path = this.#authPath(input.name);
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (mode === 'create' && exists) throw new FleetError('conflict', `${basename(path)} exists already`);
+    if (mode === 'update' && !exists) throw new FleetError('not_found', `no auth file ${basename(path)}`);
+    let doc: Record<string, unknown>;
+    let format: AuthFileFormat;
+    let text = '';
+    if (exists) {
+      text = await readFile(path, 'utf8');
+      const parsed = await readAuthFile(path, 'auth-dir');
+      if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      format = parsed.format.format;
+      doc = parsed.doc as Record<string, unknown>;
+    } else {
+      format = input.format ?? 'cpa';
+      doc =
+        format === 'codex-cli'
+          ? { auth_mode: 'chatgpt', OPENAI_API_KEY: null, tokens: {} }
+          : format === 'cpa'
+            ? { type: 'codex' }
+            : {};
+      if (format === 'multi-auth')
+        throw new FleetError(
+          'invalid',
+          'multi-auth files hold many accounts: import them with `codex-fleet accounts import`',
+        );
+    }
+    applyAuthFields(doc, format, input);
+    if (!hasAccessToken(doc, format)) throw new FleetError('invalid', 'an auth file needs an access token');
+    const style = exists ? detectJsonStyle(text) : NEW_FILE_STYLE;
+    await mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path, stringifyJson(doc, style));
+    this.#emit('auth-files');
+    this.#emit('accounts');
+    return (await this.#authFileView(path))!;
+  }
+
+  async deleteAuthFile(name: string): Promise<void> {
+    const path = this.#authPath(name);
+    const trash = join(this.fleet.config.accountDir, '.deleted');
+    await mkdir(trash, { recursive: true, mode: 0o700 });
+    try {
+      await rename(path, join(trash, `${this.fleet.clock()}-${basename(path)}`));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new FleetError('not_found', `no auth file ${basename(path)}`);
+      throw error;
+    }
+    this.#emit('auth-files');
+    this.#emit('accounts');
+  }
+
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    const out = await this.fleet.metrics();
+    return { contentType: out.contentType, body: out.text };
+  }
+
+  async close(): Promise<void> {
+    await this.#scheduler?.stop();
+    await this.fleet.close();
+  }
+}
+
+/** Changes only the fields the input names; a token omitted keeps the stored value. */
+function applyAuthFields(doc: Record<string, unknown>, format: AuthFileFormat, input: AuthFileInput): void {
+  if (format === 'codex-cli') {
+    const tokens = ((doc.tokens as Record<string, unknown> | null) ??= {}) as Record<string, unknown>;
+    if (input.accessToken) tokens.access_token = input.accessToken;
+    if (input.refreshToken) tokens.refresh_token = input.refreshToken;
+    if (input.idToken) tokens.id_token = input.idToken;
+    if (input.accountId !== undefined) tokens.account_id = input.accountId;
+    doc.tokens = tokens;
+    return;
+  }
+  if (input.accessToken) doc.access_token = input.accessToken;
+  if (input.accountId !== undefined) doc.account_id = input.accountId;
+  if (format === 'cpa') {
+    if (input.refreshToken) doc.refresh_token = input.refreshToken;
+    if (input.idToken) doc.id_token = input.idToken;
+    if (input.email !== undefined) doc.email = input.email;
+    if (input.disabled !== undefined) doc.disabled = input.disabled;
+  } else if (input.disabled !== undefined && (input.disabled || 'disabled' in doc)) {
+    doc.disabled = input.disabled;
+  }
+}
+
+function hasAccessToken(doc: Record<string, unknown>, format: AuthFileFormat): boolean {
+  const token =
+    format === 'codex-cli' ? (doc.tokens as Record<string, unknown> | null)?.access_token : doc.access_token;
+  return typeof token === 'string' && token.length > 0;
+}
