@@ -2,12 +2,16 @@
 // blocked. Each probe gets a private CODEX_HOME holding only that account's auth; it is removed when the
 // probe ends, however it ends, and stale ones from a crashed process are swept on the next probe.
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../domain/account.ts';
-import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowKind } from '../domain/quota.ts';
+import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowKind, WindowScope } from '../domain/quota.ts';
+import { classifyUpstreamAnswer, planFromErrorBody } from './classify.ts';
+import { isJwtExpired } from './jwt.ts';
+import { sanitizeMessage } from './sanitize.ts';
 
 export const PROBE_DIR_PREFIX = 'codex-fleet-cli-probe-';
 const STALE_DIR_MS = 10 * 60_000;
@@ -19,6 +23,8 @@ export interface CodexCliProbeOptions {
   authUrl?: string;
   timeoutMs?: number;
   now?: () => number;
+  /** Where probe homes are made (default the OS temp dir); tests use their own to check clean-up. */
+  tempDir?: string;
 }
 
 export interface CodexCliProbeOutcome extends ProbeResult {
@@ -36,6 +42,8 @@ interface RpcWindow {
   resetsAt?: number | null;
 }
 interface RpcRateLimits {
+  limitId?: string | null;
+  limitName?: string | null;
   primary?: RpcWindow | null;
   secondary?: RpcWindow | null;
   credits?: { hasCredits?: boolean | null; unlimited?: boolean | null; balance?: string | null } | null;
@@ -52,15 +60,23 @@ function kindForMinutes(mins: number | null): WindowKind {
   return 'other';
 }
 
-function toWindow(w: RpcWindow | null | undefined, scope: 'primary' | 'secondary', now: number): QuotaWindow | null {
+function toWindow(
+  w: RpcWindow | null | undefined,
+  scope: WindowScope,
+  now: number,
+  limitName: string | null = null,
+): QuotaWindow | null {
   if (!w) return null;
-  const used = typeof w.usedPercent === 'number' && Number.isFinite(w.usedPercent) ? Math.min(100, Math.max(0, w.usedPercent)) : null;
+  const used =
+    typeof w.usedPercent === 'number' && Number.isFinite(w.usedPercent)
+      ? Math.min(100, Math.max(0, w.usedPercent))
+      : null;
   const mins = typeof w.windowDurationMins === 'number' ? w.windowDurationMins : null;
   const resetsAtMs = typeof w.resetsAt === 'number' && w.resetsAt > 0 ? w.resetsAt * 1000 : null;
   return {
     kind: kindForMinutes(mins),
     scope,
-    limitName: null,
+    limitName,
     usedPercent: used,
     remainingPercent: used == null ? null : 100 - used,
     windowSeconds: mins == null ? null : mins * 60,
@@ -69,18 +85,33 @@ function toWindow(w: RpcWindow | null | undefined, scope: 'primary' | 'secondary
   };
 }
 
-/** The app-server's `account/rateLimits/read` answer as the same normalized snapshot the HTTP probe gives. */
+/**
+ * The app-server's `account/rateLimits/read` answer as the same normalized snapshot the HTTP probe gives.
+ * Additional limits come from `rateLimitsByLimitId`; the CLI does not expose the code-review limit.
+ * Window durations arrive in whole minutes (ceil of the seconds), and resets as `reset_at` seconds.
+ */
 export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnapshot {
-  const limits = ((result as { rateLimits?: RpcRateLimits } | null)?.rateLimits ?? {}) as RpcRateLimits;
+  const answer = (result ?? {}) as { rateLimits?: RpcRateLimits; rateLimitsByLimitId?: Record<string, RpcRateLimits> };
+  const limits = answer.rateLimits ?? {};
   const windows = [toWindow(limits.primary, 'primary', now), toWindow(limits.secondary, 'secondary', now)].filter(
     (w): w is QuotaWindow => w !== null,
   );
+  const mainId = limits.limitId ?? 'codex';
+  for (const [id, extra] of Object.entries(answer.rateLimitsByLimitId ?? {})) {
+    if (id === mainId || !extra) continue;
+    const name = extra.limitName ?? id;
+    for (const w of [
+      toWindow(extra.primary, 'additional', now, name),
+      toWindow(extra.secondary, 'additional', now, name),
+    ])
+      if (w) windows.push(w);
+  }
   const credits = limits.credits ?? null;
-  const exhausted = windows.some((w) => w.usedPercent != null && w.usedPercent >= 100);
   return {
     plan: limits.planType ?? null,
     allowed: null,
-    limitReached: limits.rateLimitReachedType ? true : exhausted ? true : null,
+    // Only the CLI's own flag: a full window without it is classified as window_exhausted, as over HTTP.
+    limitReached: limits.rateLimitReachedType ? true : null,
     rateLimitReachedType: limits.rateLimitReachedType ?? null,
     windows,
     credits: {
@@ -125,7 +156,12 @@ function authJson(credentials: Credentials): string {
   );
 }
 
-function failure(reason: ProbeResult['reason'], message: string, now: number): CodexCliProbeOutcome {
+function failure(
+  reason: ProbeResult['reason'],
+  message: string,
+  now: number,
+  extra: Partial<ProbeResult> = {},
+): CodexCliProbeOutcome {
   return {
     state: 'unknown',
     reason,
@@ -141,57 +177,149 @@ function failure(reason: ProbeResult['reason'], message: string, now: number): C
     attempts: 1,
     usagePath: null,
     rotatedCredentials: null,
+    ...extra,
   };
 }
 
-/** Classifies the app-server's error text: it carries the upstream status in its message. */
-function classifyRpcError(message: string, now: number): CodexCliProbeOutcome {
-  const base = failure('unexpected_status', `codex app-server: ${message.split('\n')[0].slice(0, 200)}`, now);
-  const status = Number(/\b(4\d\d|5\d\d)\b/.exec(message)?.[1] ?? Number.NaN);
-  if (status === 401) return { ...base, state: 'auth_invalid', reason: 'auth_invalid', httpStatus: 401, transient: false };
-  if (status === 402) return { ...base, state: 'workspace_deactivated', reason: 'deactivated_workspace', httpStatus: 402, transient: false };
-  if (Number.isFinite(status)) return { ...base, httpStatus: status, reason: status >= 500 ? 'server_error' : 'unexpected_status' };
-  return base;
+/** What the app-server's error text says about the upstream answer, or why no answer came. */
+export type AppServerError =
+  | { kind: 'http'; status: number; contentType: string | null; body: string }
+  /** The CLI could not decode a 200 answer (it is stricter than codex-fleet: floats, ms times, nulls). */
+  | { kind: 'decode'; contentType: string | null; body: string }
+  | { kind: 'other'; message: string };
+
+const HTTP_ERROR =
+  /failed to fetch codex rate limits: \S+ \S+ failed: (\d{3})\b[^;]*; content-type=(.*?); body=([\s\S]*)$/;
+const DECODE_ERROR =
+  /failed to fetch codex rate limits: Decode error for \S+: [^;]*; content-type=(.*?); body=([\s\S]*)$/;
+
+/**
+ * Parses `failed to fetch codex rate limits: GET <url> failed: <status> <text>; content-type=…; body=<body>`
+ * (codex 0.169.0). The body stays in memory for the classifier only: it never reaches a message.
+ */
+export function parseAppServerError(message: string): AppServerError {
+  const http = HTTP_ERROR.exec(message);
+  if (http) return { kind: 'http', status: Number(http[1]), contentType: http[2] || null, body: http[3] };
+  const decode = DECODE_ERROR.exec(message);
+  if (decode) return { kind: 'decode', contentType: decode[1] || null, body: decode[2] };
+  return { kind: 'other', message };
 }
 
-export async function probeViaCodexCli(credentials: Credentials, options: CodexCliProbeOptions): Promise<CodexCliProbeOutcome> {
+/** A one-line message with URLs and secrets removed: app-server texts name the request URL. */
+export function sanitizeCliMessage(text: string): string {
+  const firstLine = text
+    .split('\n')[0]
+    .replace(/https?:\/\/\S+/g, '<url>')
+    .replace(/; body=.*$/, '');
+  return sanitizeMessage(firstLine) ?? 'codex app-server failed';
+}
+
+/** Classifies the app-server's error the same way as an HTTP probe's answer (UPSTREAM.md §2). */
+export function classifyAppServerError(message: string, accessToken: string | null, now: number): CodexCliProbeOutcome {
+  const parsed = parseAppServerError(message);
+  if (parsed.kind === 'other') {
+    return failure('unexpected_status', `codex app-server: ${sanitizeCliMessage(parsed.message)}`, now);
+  }
+  const status = parsed.kind === 'http' ? parsed.status : 200;
+  const cls = classifyUpstreamAnswer({
+    status,
+    headers: parsed.contentType ? { 'content-type': parsed.contentType } : null,
+    body: parsed.body,
+    tokenExpired: isJwtExpired(accessToken, now),
+    now,
+  });
+  let snapshot = cls.snapshot;
+  if (!snapshot && cls.state === 'exhausted') {
+    // A 429 usage_limit_reached names the plan but carries no windows: keep what it tells, as the HTTP probe does.
+    snapshot = {
+      plan: planFromErrorBody(parsed.body),
+      allowed: false,
+      limitReached: true,
+      rateLimitReachedType: cls.errorCode,
+      windows: [],
+      credits: { hasCredits: null, unlimited: null, balance: null },
+      fetchedAt: new Date(now).toISOString(),
+    };
+  }
+  return failure(cls.reason, cls.message ?? (cls.state === 'ok' ? '' : `HTTP ${status}`), now, {
+    state: cls.state,
+    httpStatus: status,
+    errorCode: cls.errorCode,
+    snapshot,
+    resetAfterSeconds: cls.resetAfterSeconds,
+    retryAfterSeconds: cls.retryAfterSeconds,
+    transient: cls.transient,
+    usagePath: USAGE_PATH_LABEL,
+    ...(cls.state === 'ok' ? { message: null } : {}),
+  });
+}
+
+const USAGE_PATH_LABEL = 'codex app-server account/rateLimits/read';
+
+/** Probe homes in use by this process: removed on a normal exit too (a SIGKILL leaves them to the sweep). */
+const liveHomes = new Set<string>();
+let exitHookInstalled = false;
+function trackHome(home: string): void {
+  liveHomes.add(home);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const dir of liveHomes) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+export async function probeViaCodexCli(
+  credentials: Credentials,
+  options: CodexCliProbeOptions,
+): Promise<CodexCliProbeOutcome> {
   const now = options.now ?? Date.now;
-  if (!credentials.accessToken) return { ...failure('no_credentials', 'no access token', now()), transient: false };
-  await sweepStaleProbeDirs(now());
-  const home = await mkdtemp(join(tmpdir(), PROBE_DIR_PREFIX));
+  if (!credentials.accessToken) {
+    return failure('no_credentials', 'no access token for this account', now(), {
+      state: 'auth_invalid',
+      transient: false,
+    });
+  }
+  const base = options.tempDir ?? tmpdir();
+  await sweepStaleProbeDirs(now(), base);
+  const home = await mkdtemp(join(base, PROBE_DIR_PREFIX));
+  trackHome(home);
   try {
     const original = authJson(credentials);
     await writeFile(join(home, 'auth.json'), original, { mode: 0o600 });
-    const base = options.chatgptUrl.endsWith('/') ? options.chatgptUrl : `${options.chatgptUrl}/`;
-    await writeFile(join(home, 'config.toml'), `chatgpt_base_url = ${JSON.stringify(base)}\n`, { mode: 0o600 });
+    const chatgpt = options.chatgptUrl.endsWith('/') ? options.chatgptUrl : `${options.chatgptUrl}/`;
+    await writeFile(join(home, 'config.toml'), `chatgpt_base_url = ${JSON.stringify(chatgpt)}\n`, { mode: 0o600 });
     const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
     if (options.authUrl) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = options.authUrl;
     const answer = await callAppServer(options.bin ?? codexCliBin(), env, options.timeoutMs ?? 20_000);
     const rotated = await readRotated(join(home, 'auth.json'), original, credentials);
-    if ('error' in answer) return { ...classifyRpcError(answer.error, now()), rotatedCredentials: rotated };
+    if ('error' in answer) {
+      const failed =
+        answer.error === TIMED_OUT
+          ? failure('timeout', `codex app-server did not answer within ${options.timeoutMs ?? 20_000} ms`, now())
+          : classifyAppServerError(answer.error, rotated?.accessToken ?? credentials.accessToken, now());
+      return { ...failed, rotatedCredentials: rotated };
+    }
     const snapshot = snapshotFromRateLimits(answer.result, now());
-    const exhausted = snapshot.limitReached === true;
-    const resetAfter = exhausted
-      ? Math.max(...snapshot.windows.filter((w) => (w.usedPercent ?? 0) >= 100).map((w) => w.resetAfterSeconds ?? 0), 0) || null
-      : null;
+    const cls = classifyUpstreamAnswer({ status: 200, snapshot, now: now() });
     return {
-      state: exhausted ? 'exhausted' : 'ok',
-      reason: exhausted ? 'limit_reached' : 'quota_available',
+      state: cls.state,
+      reason: cls.reason,
       httpStatus: 200,
-      errorCode: snapshot.rateLimitReachedType,
-      message: null,
+      errorCode: cls.errorCode,
+      message: cls.message,
       snapshot,
-      resetAfterSeconds: resetAfter,
+      resetAfterSeconds: cls.resetAfterSeconds,
       retryAfterSeconds: null,
-      transient: false,
+      transient: cls.transient,
       source: 'codex-cli',
       fetchedAt: snapshot.fetchedAt,
       attempts: 1,
-      usagePath: 'codex app-server account/rateLimits/read',
+      usagePath: USAGE_PATH_LABEL,
       rotatedCredentials: rotated,
     };
   } finally {
     await rm(home, { recursive: true, force: true });
+    liveHomes.delete(home);
   }
 }
 
@@ -216,27 +344,61 @@ async function readRotated(path: string, original: string, before: Credentials):
 
 type RpcAnswer = { result: unknown } | { error: string };
 
+const TIMED_OUT = '\u0000timed out';
+/** How long a child gets after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
+const KILL_GRACE_MS = 1500;
+
+/**
+ * Runs one `account/rateLimits/read` and resolves only once the child has exited (or could not be
+ * reaped after SIGKILL), so the private home is never removed under a still-running CLI.
+ */
 function callAppServer(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RpcAnswer> {
   return new Promise((resolve) => {
-    let settled = false;
+    let answer: RpcAnswer | null = null;
+    let exited = false;
     let stderr = '';
+    let done = false;
     const child = spawn(bin, ['app-server'], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    const finish = (answer: RpcAnswer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.stdin.end();
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    const resolveOnce = () => {
+      if (done || !answer) return;
+      done = true;
       resolve(answer);
     };
-    const timer = setTimeout(() => finish({ error: `timed out after ${timeoutMs} ms` }), timeoutMs);
-    child.on('error', (e) => finish({ error: `cannot start ${bin}: ${e.message} (set CODEX_CLI_BIN)` }));
-    child.on('exit', (code) => finish({ error: `exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}` }));
+    const settle = (a: RpcAnswer) => {
+      if (answer) return;
+      answer = a;
+      clearTimeout(timer);
+      if (exited) return resolveOnce();
+      child.stdin.end();
+      child.kill('SIGTERM');
+      setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+        setTimeout(resolveOnce, KILL_GRACE_MS).unref();
+      }, KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => settle({ error: TIMED_OUT }), timeoutMs);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      exited = true;
+      const why = e.code === 'ENOENT' ? 'not found' : (e.code ?? 'failed');
+      settle({ error: `cannot start the Codex CLI (${why}): install @openai/codex or set CODEX_CLI_BIN` });
+      resolveOnce();
+    });
+    child.on('exit', (code, signal) => {
+      exited = true;
+      const last = stderr.trim().split('\n').pop() ?? '';
+      settle({ error: `codex app-server exited (${signal ?? `code ${code}`}) before answering: ${last}` });
+      resolveOnce();
+    });
+    child.stdin.on('error', () => {
+      // The child died before reading: its exit event carries the story.
+    });
     child.stderr.on('data', (d) => {
       stderr = (stderr + d).slice(-2000);
     });
-    const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    const send = (msg: unknown) => {
+      if (!child.stdin.writable) return;
+      child.stdin.write(`${JSON.stringify(msg)}\n`);
+    };
     createInterface({ input: child.stdout }).on('line', (line) => {
       let msg: { id?: number; result?: unknown; error?: { message?: string } };
       try {
@@ -248,9 +410,9 @@ function callAppServer(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): 
         send({ method: 'initialized' });
         send({ id: 1, method: 'account/rateLimits/read', params: {} });
       } else if (msg.id === 0 && msg.error) {
-        finish({ error: msg.error.message ?? 'initialize failed' });
+        settle({ error: msg.error.message ?? 'initialize failed' });
       } else if (msg.id === 1) {
-        finish(msg.error ? { error: msg.error.message ?? 'rateLimits/read failed' } : { result: msg.result });
+        settle(msg.error ? { error: msg.error.message ?? 'rateLimits/read failed' } : { result: msg.result });
       }
     });
     send({
