@@ -33,7 +33,7 @@ export type { Db, Dialect, Migration, RunResult, SqlValue } from './db.ts';
 export type { AccountFlag } from './flags-repo.ts';
 export { FlagsRepo } from './flags-repo.ts';
 export type { LeaderOptions, Timers } from './leader.ts';
-export { LeaderElector } from './leader.ts';
+export { instanceId, LeaderElector } from './leader.ts';
 export type { Lease } from './lease.ts';
 export { LeaseStore } from './lease.ts';
 export type { MigrateResult } from './migrate.ts';

@@ -2,7 +2,9 @@
 // collector; every instance serves. Each tick the leader renews and the others try to acquire.
 // If the database cannot be reached, the leader steps down once its lease would have expired,
 // because by then another instance may have taken over.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import type { Clock } from '../domain/time.ts';
 import type { Lease, LeaseStore } from './lease.ts';
 
@@ -16,11 +18,16 @@ const realTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** A holder id unique to this process: a restarted instance must never reuse its predecessor's id. */
+export function instanceId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
 export interface LeaderOptions {
   leases: LeaseStore;
   /** Lease name, e.g. "leader". */
   name: string;
-  /** This instance's id (hostname:pid:random is a good choice). */
+  /** Unique per process: see instanceId(). */
   holder: string;
   ttlMs: number;
   /** How often to renew / retry; default a third of the ttl so two missed ticks still keep the lease. */

@@ -19,10 +19,12 @@ const parseInt8 = (v: string): number | bigint => {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : BigInt(v);
 };
-// NUMERIC (SUM of BIGINT) as number only when that loses nothing, else the exact string.
-const parseNumeric = (v: string): number | string => {
+// NUMERIC (SUM of BIGINT, AVG): like SQLite, fractions become doubles; whole numbers are exact
+// (number when safe, else bigint).
+const parseNumeric = (v: string): number | bigint | string => {
+  if (/^-?\d+$/.test(v)) return parseInt8(v);
   const n = Number(v);
-  return Number.isFinite(n) && String(n) === v ? n : v;
+  return Number.isFinite(n) ? n : v; // NaN / Infinity stay as PostgreSQL spelled them
 };
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {

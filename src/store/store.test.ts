@@ -144,6 +144,8 @@ for (const backend of backends) {
         );
         const count = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t_basic');
         assert.equal(count?.n, 2, 'COUNT(*) comes back as a number on both backends');
+        const agg = await db.get<{ s: number; a: number }>('SELECT SUM(v) AS s, AVG(v) AS a FROM t_basic');
+        assert.deepEqual({ ...agg }, { s: 1_800_000_000_124, a: 900_000_000_062 }, 'SUM and AVG are numbers too');
         assert.equal(await db.get('SELECT k FROM t_basic WHERE k = ?', ['none']), undefined);
       });
 
