@@ -180,6 +180,19 @@ describe('CpaClient against the real CPA', () => {
       assert.equal(seen[0].authorization, 'Bearer at-erin-secret-token');
       assert.equal(seen[0]['chatgpt-account-id'], 'acct-erin');
 
+      // proxy_url in the request: CPA sends the call through that proxy (here the same loopback server,
+      // which sees the absolute-form request line of a forward proxy and answers it itself).
+      const viaProxy = await client.apiCall({
+        authIndex: list.value[0].authIndex ?? '',
+        method: 'GET',
+        url: 'http://chatgpt.invalid/backend-api/wham/usage',
+        header: { Authorization: 'Bearer $TOKEN$' },
+        proxyUrl: `http://127.0.0.1:${port}`,
+      });
+      assert.ok(viaProxy.ok, JSON.stringify(viaProxy));
+      assert.deepEqual(JSON.parse(viaProxy.value.body), { path: 'http://chatgpt.invalid/backend-api/wham/usage' });
+      assert.equal(seen.at(-1)?.authorization, 'Bearer at-erin-secret-token');
+
       // An unreachable upstream is an error value from CPA (502), not a throw.
       await new Promise<void>((ok) => server.close(() => ok()));
       const down = await client.apiCall({

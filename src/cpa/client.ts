@@ -216,6 +216,7 @@ export class CpaClient {
       header: request.header ?? {},
     };
     if (request.data !== undefined) body.data = request.data;
+    if (request.proxyUrl) body.proxy_url = request.proxyUrl;
     const answer = await this.#request({
       method: 'POST',
       path: routes.value.apiCall,

@@ -70,6 +70,8 @@ export interface CpaApiCallRequest {
   url: string;
   header?: Record<string, string>;
   data?: string;
+  /** Proxy for this call (CPA's api-call ignores the environment proxy; else the file's or config's proxy-url). */
+  proxyUrl?: string;
 }
 
 export interface CpaApiCallResponse {
