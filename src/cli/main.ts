@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { buildProgram } from './program.ts';
 
-const program = buildProgram();
 try {
+  const program = await buildProgram(process.argv);
   await program.parseAsync(process.argv);
 } catch (error) {
   console.error(`codex-fleet: ${(error as Error).message}`);

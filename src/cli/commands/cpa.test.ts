@@ -47,9 +47,8 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Re
   Object.assign(process.env, env);
   process.exitCode = undefined;
   try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'codex-fleet', 'cpa', ...args, '--data-dir', dataDir]);
+    const argv = ['node', 'codex-fleet', 'cpa', ...args, '--data-dir', dataDir];
+    await (await buildProgram(argv)).exitOverride().parseAsync(argv);
   } catch (e) {
     err.push((e as Error).message);
     process.exitCode = 1;

@@ -1,27 +1,25 @@
 import type { Command } from 'commander';
-import { register as accounts } from './accounts.ts';
-import { register as cpa } from './cpa.ts';
-import { register as db } from './db.ts';
-import { register as forecast } from './forecast.ts';
-import { register as inspect } from './inspect.ts';
-import { register as metrics } from './metrics.ts';
-import { register as monitor } from './monitor.ts';
-import { register as quota } from './quota.ts';
-import { register as report } from './report.ts';
-import { register as serve } from './serve.ts';
-import { register as sim } from './sim.ts';
 
-/** Each command lives in its own file and registers itself here (one line each). */
-export const COMMANDS: Array<(program: Command) => void> = [
-  quota,
-  inspect,
-  sim,
-  db,
-  serve,
-  report,
-  forecast,
-  metrics,
-  cpa,
-  accounts,
-  monitor,
-];
+type CommandModule = { register: (program: Command) => void };
+
+/**
+ * Each command lives in its own file and is loaded only when it runs (one line each here): a cron job
+ * running `report --json` should not pay for the dashboard, the simulator and the monitor at start-up.
+ */
+export const COMMAND_LOADERS: Record<string, () => Promise<CommandModule>> = {
+  quota: () => import('./quota.ts'),
+  report: () => import('./report.ts'),
+  forecast: () => import('./forecast.ts'),
+  metrics: () => import('./metrics.ts'),
+  inspect: () => import('./inspect.ts'),
+  actions: () => import('./inspect.ts'),
+  runs: () => import('./inspect.ts'),
+  schedule: () => import('./inspect.ts'),
+  accounts: () => import('./accounts.ts'),
+  cpa: () => import('./cpa.ts'),
+  serve: () => import('./serve.ts'),
+  sim: () => import('./sim.ts'),
+  db: () => import('./db.ts'),
+  monitor: () => import('./monitor.ts'),
+  doctor: () => import('./doctor.ts'),
+};

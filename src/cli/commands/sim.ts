@@ -134,6 +134,20 @@ export function register(program: Command): void {
       const ownDir = flags.dir == null;
       const dir = resolve(flags.dir ?? (await mkdtemp(resolve(tmpdir(), 'codex-fleet-sim-'))));
       const sim = await startSimulator(opts);
+      // Handlers go in before the URLs are printed: a script that reads them and signals at once
+      // must get a clean shutdown, not the default kill.
+      const stopped = new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          sim
+            .close()
+            .then(() => (ownDir ? rm(dir, { recursive: true, force: true }) : undefined))
+            .then(done, done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
       const files = await sim.writeAuthFiles(dir, format, { farExpiry: flags.farExpiry === true });
       if (flags.json) {
         const accounts = sim.accounts.map((a) => ({
@@ -168,18 +182,7 @@ export function register(program: Command): void {
         console.log(`  scenarios: ${[...counts].map(([s, n]) => `${s}×${n}`).join(', ')}`);
         console.log('Serving until Ctrl-C.');
       }
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          sim
-            .close()
-            .then(() => (ownDir ? rm(dir, { recursive: true, force: true }) : undefined))
-            .then(done, done);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await stopped;
     });
 }
 
