@@ -24,6 +24,8 @@ export interface StartedCpa {
 export interface StartCpaOptions {
   /** OpenAI-compatible upstream such as http://127.0.0.1:N/v1 (model "sim-model", client key "test-client-key"). */
   upstreamBaseUrl?: string;
+  /** Another start script (default ../shared/cpa/start.sh, or $CODEX_FLEET_TEST_CPA_START). */
+  startScript?: string;
 }
 
 /** The client API key start.sh configures for /v1 requests through CPA. */
@@ -53,7 +55,8 @@ export function freePort(): Promise<number> {
 }
 
 export async function startCpa(options: StartCpaOptions = {}): Promise<StartedCpa> {
-  if (!existsSync(START_SCRIPT)) throw new Error(`CPA start script not found at ${START_SCRIPT}`);
+  const script = options.startScript ?? process.env.CODEX_FLEET_TEST_CPA_START ?? START_SCRIPT;
+  if (!existsSync(script)) throw new Error(`CPA start script not found at ${script}`);
   const workDir = await mkdtemp(join(tmpdir(), 'codex-fleet-cpa-'));
   const key = `mgmt-${randomBytes(12).toString('hex')}`;
   const env = { ...process.env };
@@ -64,7 +67,7 @@ export async function startCpa(options: StartCpaOptions = {}): Promise<StartedCp
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      const out = await run(START_SCRIPT, [workDir, String(port), key], env);
+      const out = await run(script, [workDir, String(port), key], env);
       const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
       const url = /url=(\S+)/.exec(out)?.[1];
       if (!pid || !url) throw new Error(`unexpected start.sh output: ${out}`);
@@ -155,7 +158,9 @@ export async function waitForAuthFiles(
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((ok, fail) => {
     execFile(cmd, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`${err.message.split('\n')[0]} ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      // Not err.message: it repeats the command line, which carries the management key.
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      if (err) fail(new Error(`start script failed (exit ${err.code ?? err.signal ?? '?'})${tail ? `: ${tail}` : ''}`));
       else ok(stdout);
     });
   });
