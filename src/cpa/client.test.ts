@@ -118,6 +118,23 @@ describe('CpaClient error values', () => {
     assert.deepEqual(res, { ok: true, value: [{ request_id: 'a' }, 'garbage', 42, { request_id: 'b' }] });
   });
 
+  test('detection: a catch-all 200 page on the v8 path does not hide a v0 server', async () => {
+    handler = (req, res) => {
+      if (req.url?.startsWith('/v8/')) {
+        res.setHeader('Content-Type', 'text/html');
+        return res.end('<html>dashboard</html>');
+      }
+      json(res, 200, { files: [] });
+    };
+    const client = new CpaClient({ name: 'proxied', url, managementKey: KEY });
+    assert.deepEqual(await client.detectGeneration(), { ok: true, value: 'v0' });
+    handler = (_req, res) => json(res, 200, '<html>everything</html>');
+    const none = await new CpaClient({ name: 'html', url, managementKey: KEY }).detectGeneration();
+    assert.ok(!none.ok);
+    assert.equal(none.error.kind, 'malformed');
+    assert.match(none.error.message, /\/v8\/management\/credentials/);
+  });
+
   test('bad input is refused before any request', async () => {
     let requests = 0;
     handler = (_q, r) => {

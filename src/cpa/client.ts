@@ -280,17 +280,23 @@ export class CpaClient {
 
   async #detect(): Promise<CpaResult<CpaGeneration>> {
     const candidates = this.#fixedGeneration ? [this.#fixedGeneration] : CPA_GENERATIONS;
+    let oddAnswer: CpaResult<never> | null = null;
     for (const generation of candidates) {
       const path = CPA_ROUTES[generation].authFiles;
       const answer = await this.#request({ method: 'GET', path, query: [['name', PROBE_NAME]] });
       if (!answer.ok) return answer;
       if (answer.value.status === 404) continue;
       if (answer.value.status !== 200) return this.#statusError(answer.value, 'detect management routes');
-      const parsed = this.#parse(answer.value.text, authFileListWire, 'detect management routes');
-      if (!parsed.ok) return parsed;
+      const parsed = this.#parse(answer.value.text, authFileListWire, `detect management routes (${path})`);
+      // A catch-all page in front of CPA can answer 200 for a route CPA lacks: try the other generation.
+      if (!parsed.ok) {
+        oddAnswer ??= parsed;
+        continue;
+      }
       this.#generation = generation;
       return ok(generation);
     }
+    if (oddAnswer) return oddAnswer;
     const tried = candidates.map((g) => CPA_ROUTES[g].authFiles).join(' and ');
     return this.#error(
       'no_management_api',
