@@ -85,7 +85,9 @@ export function register(program: Command): void {
   );
 
   db.command('copy')
-    .description('copy every table between databases, verified by row counts and checksums')
+    .description(
+      'copy every table between databases (stop running instances first), verified by row counts and checksums',
+    )
     .requiredOption('--from <db>', 'source: sqlite:<path> or postgres://…')
     .requiredOption('--to <db>', 'target: sqlite:<path> or postgres://…')
     .option('--force', 'replace the contents of a non-empty target')
@@ -103,6 +105,15 @@ export function register(program: Command): void {
           // Both sides at the current schema, so every table and column lines up.
           await migrate(from);
           await migrate(to);
+          const live = await from.query<{ name: string; holder: string }>(
+            'SELECT name, holder FROM leases WHERE expires_at > ?',
+            [Date.now()],
+          );
+          for (const l of live) {
+            console.error(
+              `warning: lease "${l.name}" is held by ${l.holder}: an instance is still writing to the source`,
+            );
+          }
           const report = await copyDatabase(from, to, {
             batchSize,
             force: flags.force,
