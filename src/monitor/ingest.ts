@@ -279,51 +279,52 @@ export class MonitorIngest {
     const d = this.dict;
     const width = ROLLUP_SUMS.length;
     const slots = new Map<string, { key: number[]; sums: Float64Array }>();
-    const bump = (k: string, key: () => number[], e: UsageEvent, bucketIdx: number) => {
-      let slot = slots.get(k);
-      if (slot === undefined) {
-        slot = { key: key(), sums: new Float64Array(width) };
-        slots.set(k, slot);
-      }
-      const s = slot.sums;
-      s[0]++;
-      if (e.failed) s[1]++;
-      if (e.latencyMs !== null) {
-        s[2]++;
-        s[3] += e.latencyMs;
-        s[HIST0 + bucketIdx]++;
-      }
-      if (e.ttftMs !== null) {
-        s[4]++;
-        s[5] += e.ttftMs;
-      }
-      const t = e.tokens;
-      s[6] += t.input;
-      s[7] += t.output;
-      s[8] += t.reasoning;
-      s[9] += t.cached;
-      s[10] += t.cacheCreation;
-      s[11] += t.total;
-      if (e.cacheState === 'hit') s[12]++;
-    };
+    const dimValues = [0, 0, 0, 0, 0];
     for (const { event: e } of inserted) {
       const prov = d.id('provider', e.provider) ?? 0;
       const model = d.id('model', e.model) ?? 0;
       const tier = d.id('tier', e.serviceTier) ?? 0;
-      const b = e.latencyMs === null ? 0 : latencyBucket(e.latencyMs);
+      const lat = e.latencyMs;
+      const hist = lat === null ? -1 : HIST0 + latencyBucket(lat);
       const minute = e.timestamp - (e.timestamp % GRAIN_MINUTE);
       const hour = e.timestamp - (e.timestamp % GRAIN_HOUR);
       const tail = `|${prov}|${model}|${tier}`;
-      const dims: Array<[number, number]> = [
-        [DIMS.total, 0],
-        [DIMS.account, d.id('account', e.authIndex) ?? 0],
-        [DIMS.apiKey, d.apiKeyId(e.apiKeyHash) ?? 0],
-        [DIMS.status, e.status],
-        [DIMS.project, d.id('project', e.project) ?? 0],
-      ];
-      bump(`m${minute}|0|0${tail}`, () => [GRAIN_MINUTE, minute, DIMS.total, 0, prov, model, tier], e, b);
-      for (const [dim, value] of dims) {
-        bump(`h${hour}|${dim}|${value}${tail}`, () => [GRAIN_HOUR, hour, dim, value, prov, model, tier], e, b);
+      dimValues[DIMS.account] = d.id('account', e.authIndex) ?? 0;
+      dimValues[DIMS.apiKey] = d.apiKeyId(e.apiKeyHash) ?? 0;
+      dimValues[DIMS.status] = e.status;
+      dimValues[DIMS.project] = d.id('project', e.project) ?? 0;
+      // Slot 0 is the minute total; slots 1..5 are the hour rows of each dimension.
+      for (let slotNo = 0; slotNo < 6; slotNo++) {
+        const grain = slotNo === 0 ? GRAIN_MINUTE : GRAIN_HOUR;
+        const bucket = slotNo === 0 ? minute : hour;
+        const dim = slotNo === 0 ? DIMS.total : slotNo - 1;
+        const value = slotNo === 0 ? 0 : dimValues[dim];
+        const k = `${slotNo === 0 ? 'm' : 'h'}${bucket}|${dim}|${value}${tail}`;
+        let slot = slots.get(k);
+        if (slot === undefined) {
+          slot = { key: [grain, bucket, dim, value, prov, model, tier], sums: new Float64Array(width) };
+          slots.set(k, slot);
+        }
+        const s = slot.sums;
+        s[0]++;
+        if (e.failed) s[1]++;
+        if (lat !== null) {
+          s[2]++;
+          s[3] += lat;
+          s[hist]++;
+        }
+        if (e.ttftMs !== null) {
+          s[4]++;
+          s[5] += e.ttftMs;
+        }
+        const t = e.tokens;
+        s[6] += t.input;
+        s[7] += t.output;
+        s[8] += t.reasoning;
+        s[9] += t.cached;
+        s[10] += t.cacheCreation;
+        s[11] += t.total;
+        if (e.cacheState === 'hit') s[12]++;
       }
     }
     const all = [...slots.values()];

@@ -20,58 +20,52 @@ const ms = z
 const text = z.string().max(4096);
 const opt = <T extends z.ZodType>(s: T) => s.nullish();
 
-const tokensSchema = z
-  .object({
-    input_tokens: opt(count),
-    output_tokens: opt(count),
-    reasoning_tokens: opt(count),
-    cached_tokens: opt(count),
-    cache_read_tokens: opt(count),
-    cache_read_tokens_present: opt(z.boolean()),
-    cache_creation_tokens: opt(count),
-    total_tokens: opt(count),
-    // Older CPA builds.
-    input: opt(count),
-    output: opt(count),
-    reasoning: opt(count),
-    cached: opt(count),
-    cache_read: opt(count),
-    cache_creation: opt(count),
-    total: opt(count),
-  })
-  .passthrough();
+const tokensSchema = z.object({
+  input_tokens: opt(count),
+  output_tokens: opt(count),
+  reasoning_tokens: opt(count),
+  cached_tokens: opt(count),
+  cache_read_tokens: opt(count),
+  cache_read_tokens_present: opt(z.boolean()),
+  cache_creation_tokens: opt(count),
+  total_tokens: opt(count),
+  // Older CPA builds.
+  input: opt(count),
+  output: opt(count),
+  reasoning: opt(count),
+  cached: opt(count),
+  cache_read: opt(count),
+  cache_creation: opt(count),
+  total: opt(count),
+});
 
-const recordSchema = z
-  .object({
-    timestamp: z.union([z.string().min(1).max(64), z.number().positive()]),
-    latency_ms: opt(ms),
-    ttft_ms: opt(ms),
-    provider: opt(text),
-    executor_type: opt(text),
-    model: opt(text),
-    alias: opt(text),
-    endpoint: opt(text),
-    auth_index: opt(z.union([text, z.number()]).transform(String)),
-    auth_type: opt(text),
-    api_key: opt(text),
-    project: opt(text),
-    project_id: opt(text),
-    request_id: opt(text),
-    reasoning_effort: opt(text),
-    service_tier: opt(text),
-    response_service_tier: opt(text),
-    failed: opt(z.boolean()),
-    fail: opt(
-      z
-        .object({
-          status_code: opt(z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])),
-          body: opt(z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])),
-        })
-        .passthrough(),
-    ),
-    tokens: opt(tokensSchema),
-  })
-  .passthrough();
+const recordSchema = z.object({
+  timestamp: z.union([z.string().min(1).max(64), z.number().positive()]),
+  latency_ms: opt(ms),
+  ttft_ms: opt(ms),
+  provider: opt(text),
+  executor_type: opt(text),
+  model: opt(text),
+  alias: opt(text),
+  endpoint: opt(text),
+  auth_index: opt(z.union([text, z.number()]).transform(String)),
+  auth_type: opt(text),
+  api_key: opt(text),
+  project: opt(text),
+  project_id: opt(text),
+  request_id: opt(text),
+  reasoning_effort: opt(text),
+  service_tier: opt(text),
+  response_service_tier: opt(text),
+  failed: opt(z.boolean()),
+  fail: opt(
+    z.object({
+      status_code: opt(z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])),
+      body: opt(z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])),
+    }),
+  ),
+  tokens: opt(tokensSchema),
+});
 
 export type ParseResult = { ok: true; event: UsageEvent } | { ok: false; reason: string };
 
@@ -97,6 +91,19 @@ export function maskApiKey(key: string): string {
 
 export function hashApiKey(key: string, secret: string): string {
   return createHmac('sha256', secret).update(key.trim()).digest('hex').slice(0, 32);
+}
+
+// A few hundred caller keys send millions of records: hash each key once (bounded, per secret).
+const keyCache = new Map<string, { hash: string; label: string }>();
+function apiKeyRef(key: string, secret: string): { hash: string; label: string } {
+  const k = `${secret}\u0000${key}`;
+  let ref = keyCache.get(k);
+  if (ref === undefined) {
+    if (keyCache.size >= 10_000) keyCache.clear();
+    ref = { hash: hashApiKey(key, secret), label: maskApiKey(key) };
+    keyCache.set(k, ref);
+  }
+  return ref;
 }
 
 // Sorted keys, so the same record re-serialized in another key order hashes the same.
@@ -174,6 +181,7 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
   const failure = failed ? summarizeFailure(failStatus, rawBody) : null;
   const { tokens, cacheState } = readTokens(d.tokens);
   const apiKey = nz(d.api_key);
+  const keyRef = apiKey ? apiKeyRef(apiKey, options.keyHashSecret) : null;
   const requestId = nz(d.request_id);
 
   return {
@@ -190,8 +198,8 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
       endpoint: nz(d.endpoint),
       authIndex: nz(d.auth_index),
       authType: nz(d.auth_type),
-      apiKeyHash: apiKey ? hashApiKey(apiKey, options.keyHashSecret) : null,
-      apiKeyLabel: apiKey ? maskApiKey(apiKey) : null,
+      apiKeyHash: keyRef?.hash ?? null,
+      apiKeyLabel: keyRef?.label ?? null,
       project: nz(d.project) ?? nz(d.project_id),
       status: failed ? (failStatus ?? 0) : 200,
       failed,
