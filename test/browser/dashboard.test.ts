@@ -1,15 +1,12 @@
 // The real pages in a real browser (Debian's Chromium through playwright-core): accounts, live
 // updates, inspection, action approval into the audit, auth-file lifecycle, countdowns, phone width.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
 import { ApiClient, startTestServer, type TestServer } from '../support/fleet-server.ts';
 
 const skip = chromiumMissing();
-// Set CODEX_FLEET_SCREENSHOTS=1 to refresh the README screenshots in docs/screenshots/.
-const SHOTS = process.env.CODEX_FLEET_SCREENSHOTS === '1' ? 'docs/screenshots' : null;
 
 describe('dashboard in Chromium', { skip }, () => {
   let s: TestServer;
@@ -25,7 +22,6 @@ describe('dashboard in Chromium', { skip }, () => {
     page.on('response', (r) => {
       if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`);
     });
-    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -42,7 +38,6 @@ describe('dashboard in Chromium', { skip }, () => {
       String(pool.counts['rate-limited']),
     );
     await page.locator('.live-live').waitFor();
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/overview.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Accounts' }).click();
     await page.locator('article.account').first().waitFor();
@@ -86,7 +81,6 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.ok(actions.length >= 2, `several action groups, got ${actions.join(',')}`);
     assert.ok((await page.locator('.evidence li').count()) > 0, 'evidence is shown');
     assert.equal(await page.locator('.history-item').count(), 1);
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/inspection.png`, fullPage: false });
     await page.getByText(/Run log/).click();
     assert.match((await page.locator('.log pre').textContent()) ?? '', /inspection finished/);
   });
@@ -174,11 +168,6 @@ describe('dashboard in Chromium', { skip }, () => {
       await phone.locator('main h1').waitFor();
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${path} scrolls sideways by ${overflow}px`);
-    }
-    if (SHOTS) {
-      await phone.goto(`${s.url}/`);
-      await phone.locator('.live-live').waitFor();
-      await phone.screenshot({ path: `${SHOTS}/overview-phone.png` });
     }
     await phone.close();
     assert.deepEqual(errors, []);

@@ -10,6 +10,8 @@ const CARDS = [
   { key: 'unknown', label: 'Unknown', hint: 'not checked successfully yet' },
 ];
 
+const pct = (v) => (v == null ? '—' : `${Math.round(v)}%`);
+
 export function OverviewPage() {
   const pool = useResource('/api/pool', ['accounts', 'refresh', 'actions']);
   const accounts = useResource('/api/accounts', ['accounts', 'refresh', 'actions']);
@@ -47,9 +49,9 @@ export function OverviewPage() {
         <h2>Capacity</h2>
         <dl class="facts">
           <div><dt>Capacity returns in</dt><dd data-testid="capacity-returns">${p?.nextCapacityAt ? html`<${Countdown} to=${p.nextCapacityAt} />` : html`<span class="muted">no account is waiting for a reset</span>`}</dd></div>
-          <div><dt>5-hour remaining (mean)</dt><dd>${p?.remainingPercent?.['5h'] != null ? `${p.remainingPercent['5h']}%` : '—'}</dd></div>
-          <div><dt>Weekly remaining (mean)</dt><dd>${p?.remainingPercent?.weekly != null ? `${p.remainingPercent.weekly}%` : '—'}</dd></div>
-          ${p?.remainingPercent?.monthly != null ? html`<div><dt>Monthly remaining (mean)</dt><dd>${p.remainingPercent.monthly}%</dd></div>` : null}
+          <div><dt>5-hour remaining (mean)</dt><dd>${pct(p?.remainingPercent?.['5h'])}</dd></div>
+          <div><dt>Weekly remaining (mean)</dt><dd>${pct(p?.remainingPercent?.weekly)}</dd></div>
+          ${p?.remainingPercent?.monthly != null ? html`<div><dt>Monthly remaining (mean)</dt><dd>${pct(p.remainingPercent.monthly)}</dd></div>` : null}
           <div><dt>Forecast</dt><dd>${forecast.data?.pool?.note ?? '—'}</dd></div>
         </dl>
       </div>
