@@ -254,3 +254,21 @@ function oldestTimestamp(records: readonly string[]): number | null {
   }
   return oldest;
 }
+
+/** The collector's counters as flat numbers (the metrics room names and exports them). */
+export function collectorMetrics(s: CollectorStats): Record<string, number> {
+  return {
+    up: s.state === 'running' ? 1 : 0,
+    popped_total: s.popped,
+    inserted_total: s.inserted,
+    duplicates_total: s.duplicates,
+    quarantined_total: s.quarantined,
+    replayed_total: s.replayed,
+    errors_total: s.errors,
+    consecutive_errors: s.consecutiveErrors,
+    lag_seconds: s.lagMs === null ? Number.NaN : s.lagMs / 1000,
+    spool_pending: s.spoolPending,
+    dropped_total: s.droppedFromBuffer,
+    last_commit_timestamp_seconds: s.lastCommitAt === null ? Number.NaN : s.lastCommitAt / 1000,
+  };
+}

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Collector } from '../../src/monitor/collector.ts';
+import { Collector, collectorMetrics } from '../../src/monitor/collector.ts';
 import { RespSource } from '../../src/monitor/collectors/resp.ts';
 import { SourceError } from '../../src/monitor/collectors/types.ts';
 import { createMonitorService } from '../../src/monitor/service.ts';
@@ -121,6 +121,35 @@ describe('collector over RESP (real redis-server)', () => {
     } finally {
       await a.stop();
       await b.stop();
+      await db.close();
+    }
+  });
+
+  test('SUBSCRIBE mode: published records are stored', { skip }, async () => {
+    const db = await openStore({ databaseUrl: `sqlite:${join(dir, 'sub.db')}` });
+    const mon = await createMonitorService({ db });
+    const c = new Collector({
+      source: new RespSource({ host: '127.0.0.1', port: redis!.port, queue: 'subq', mode: 'subscribe' }),
+      ingest: mon.ingest,
+      leases: new LeaseStore(db),
+      spoolPath: join(dir, 'sub.spool'),
+    });
+    try {
+      assert.equal((await c.start()).ok, true);
+      assert.equal(await c.runOnce(), 0); // subscribes
+      const recs = [...generateRecords(20, { start: Date.UTC(2026, 10, 4), stepMs: 1000, seed: 8 })];
+      const pub = redis!.client();
+      for (const r of recs) await pub.publish('subq', JSON.stringify(r));
+      let got = 0;
+      for (let i = 0; i < 50 && got < 20; i++) {
+        got += await c.runOnce();
+        if (got < 20) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(got, 20);
+      assert.equal(c.stats.inserted, 20);
+      assert.ok(collectorMetrics(c.stats).inserted_total === 20 && collectorMetrics(c.stats).up === 1);
+    } finally {
+      await c.stop();
       await db.close();
     }
   });
