@@ -2,6 +2,7 @@
 // Ban safety: CPA bans an IP for 30 minutes after 5 bad keys, so the first call verifies the key
 // alone (other calls wait for it), and any 401 opens a breaker that stops every further call to
 // this server until reconfigure() is called with a new key. The key never appears in an error.
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
 import { CPA_GENERATIONS, CPA_ROUTES, type CpaGeneration, type CpaRoutes } from './routes.ts';
 import {
@@ -40,6 +41,11 @@ export interface CpaClientOptions {
   openBreaker?: string | null;
   /** Called once when the breaker opens, so the reason can be persisted across runs. */
   onBreakerOpen?: (reason: string) => void;
+  /**
+   * Requests in flight at once (default 4). If the key is revoked mid-sweep, every request already
+   * sent fails before the first 401 is back: fewer than 5 in flight means that can never add up to a ban.
+   */
+  maxInFlight?: number;
 }
 
 /** A name no auth file has: detection lists with it so the probe answer is tiny. */
@@ -91,6 +97,9 @@ export class CpaClient {
   #detecting: Promise<CpaResult<CpaGeneration>> | null = null;
   #breaker: string | null = null;
   #onBreakerOpen: ((reason: string) => void) | null;
+  #limit: LimitFunction;
+  /** Bumped by reconfigure(): answers to requests sent with the old config must not touch the new state. */
+  #epoch = 0;
 
   constructor(server: CpaServerConfig, options: CpaClientOptions = {}) {
     this.#name = server.name;
@@ -102,6 +111,7 @@ export class CpaClient {
     this.#fixedGeneration = options.generation ?? null;
     this.#breaker = options.openBreaker ?? null;
     this.#onBreakerOpen = options.onBreakerOpen ?? null;
+    this.#limit = pLimit(Math.max(1, Math.floor(options.maxInFlight ?? 4)));
   }
 
   get name(): string {
@@ -125,6 +135,7 @@ export class CpaClient {
     this.#generation = null;
     this.#detecting = null;
     this.#breaker = null;
+    this.#epoch++;
   }
 
   /** Finds which route generation the server speaks; the answer is cached for this client. */
@@ -279,6 +290,7 @@ export class CpaClient {
   }
 
   async #detect(): Promise<CpaResult<CpaGeneration>> {
+    const epoch = this.#epoch;
     const candidates = this.#fixedGeneration ? [this.#fixedGeneration] : CPA_GENERATIONS;
     let oddAnswer: CpaResult<never> | null = null;
     for (const generation of candidates) {
@@ -293,7 +305,7 @@ export class CpaClient {
         oddAnswer ??= parsed;
         continue;
       }
-      this.#generation = generation;
+      if (epoch === this.#epoch) this.#generation = generation;
       return ok(generation);
     }
     if (oddAnswer) return oddAnswer;
@@ -305,8 +317,14 @@ export class CpaClient {
     );
   }
 
-  async #request(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
+  #request(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
+    return this.#limit(() => this.#send(spec));
+  }
+
+  async #send(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
+    // Checked again after waiting for a slot: a 401 may have arrived meanwhile.
     if (this.#breaker) return this.#breakerError();
+    const epoch = this.#epoch;
     if (!this.#baseUrl) {
       return this.#error('invalid_input', null, 'the server URL is not a valid http(s) URL like http://127.0.0.1:8317');
     }
@@ -335,6 +353,7 @@ export class CpaClient {
       return this.#error('network', null, `cannot reach ${url.origin} (${cause}); check the URL and that CPA runs`);
     }
     if (response.status === 401) {
+      if (epoch !== this.#epoch) return this.#error('unauthorized', 401, 'the old management key was rejected');
       this.#openBreaker(`the management key was rejected (401: ${cpaErrorText(text) ?? 'unauthorized'})`);
       return this.#error(
         'unauthorized',
@@ -345,7 +364,8 @@ export class CpaClient {
     if (response.status === 403) {
       const reason = cpaErrorText(text) ?? 'forbidden';
       // A ban answer means any further call only prolongs the ban.
-      if (/ban|too many/i.test(reason)) this.#openBreaker(`the server banned this IP (403: ${reason})`);
+      if (/ban|too many/i.test(reason) && epoch === this.#epoch)
+        this.#openBreaker(`the server banned this IP (403: ${reason})`);
       return this.#error(
         'forbidden',
         403,

@@ -160,6 +160,24 @@ describe('CPA emulation: ban behaviour', () => {
   });
 });
 
+describe('CPA emulation: key revoked mid-sweep', () => {
+  test('at most 4 requests are in flight, so the bad answers can never reach the 5 that ban', async () => {
+    const { sim, state } = await simWithCpa(['v0']);
+    try {
+      const client = new CpaClient({ name: 'sweep', url: sim.baseUrl, managementKey: KEY });
+      assert.ok((await client.listAuthFiles()).ok);
+      state.managementKey = 'rotated-by-the-operator';
+      const results = await Promise.all(Array.from({ length: 20 }, () => client.popUsageQueue(1)));
+      assert.ok(results.every((r) => !r.ok));
+      assert.ok(state.stats.failedAuth >= 1 && state.stats.failedAuth <= 4, `failed auths: ${state.stats.failedAuth}`);
+      assert.equal(state.isBanned('127.0.0.1'), false);
+      assert.equal(client.breaker().open, true);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('probeViaCpa through the emulation', () => {
   test('classifies each account from the usage answer CPA fetched, with source cpa', async () => {
     const client = new CpaClient({ name: 'v8', url: v8.sim.baseUrl, managementKey: KEY });

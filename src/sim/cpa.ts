@@ -36,7 +36,7 @@ export interface CpaEmulationStats {
 }
 
 export interface CpaEmulationState {
-  readonly managementKey: string;
+  managementKey: string;
   readonly authDir: string;
   readonly generations: readonly CpaGeneration[];
   readonly stats: CpaEmulationStats;
