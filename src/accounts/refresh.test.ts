@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Account } from '../domain/account.ts';
 import { codexCliFile, codexQuotaFile, cpaFile, multiAuthFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
+import { refreshTokens } from '../upstream/oauth.ts';
 import { detectJsonStyle, stringifyJson } from './formats/json-style.ts';
 import { type TokenEvent, TokenManager } from './refresh.ts';
 import { journalPath } from './refresh-journal.ts';
@@ -15,6 +16,11 @@ import { multiAuthSource } from './sources/multi-auth.ts';
 import { jsonDiffPaths, keyOrder } from './test-support/json-diff.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await sleep(5);
+  assert.ok(check(), 'condition never came true');
+}
 
 /** Sets `path` (dotted) in a JSON value to the value it has in `from`. */
 function copyPath(target: unknown, from: unknown, path: string): void {
@@ -256,6 +262,50 @@ describe('TokenManager failure handling', () => {
     assert.equal(r.account.credentials.accessToken, first.account.credentials.accessToken);
     assert.equal(sim.stats().refreshes, before);
     assert.equal(sim.stats().reusedRefreshTokens, 0);
+  });
+
+  it('refresh_token_reused because a lock-ignoring writer spent it: adopt the pair that writer saves', async () => {
+    const path = join(dir, 'codex-racer@example.com.json');
+    const racer = await startSimulator({
+      accounts: [{ id: 'acc-racer', email: 'racer@example.com', scenario: 'expired-token' }],
+    });
+    try {
+      await writeFile(path, JSON.stringify(cpaFile(racer.accounts[0]), null, 2));
+      const [account] = await loadOne(dir, 'codex-racer@example.com.json');
+      // The other writer (think: CPA refreshing its own file) spends the token first, saves later.
+      const theirs = await refreshTokens({
+        authUrl: racer.authUrl,
+        refreshToken: account.credentials.refreshToken!,
+        timeoutMs: 5000,
+      });
+      assert.ok(theirs.ok);
+      const events: TokenEvent[] = [];
+      const manager = new TokenManager({
+        refresh: 'allowed',
+        authUrl: racer.authUrl,
+        onTokenEvent: (e) => void events.push(e),
+      });
+      const pending = manager.ensureFresh(account);
+      await until(() => racer.stats().reusedRefreshTokens === 1);
+      const doc = JSON.parse(await readFile(path, 'utf8'));
+      await writeFile(
+        path,
+        JSON.stringify(
+          { ...doc, access_token: theirs.tokens.accessToken, refresh_token: theirs.tokens.refreshToken },
+          null,
+          2,
+        ),
+      );
+      const r = await pending;
+      assert.ok(r.ok && r.action === 'adopted', !r.ok ? r.message : '');
+      assert.equal(r.account.credentials.refreshToken, theirs.tokens.refreshToken);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['adopted'],
+      );
+    } finally {
+      await racer.close();
+    }
   });
 
   it('accounts whose tokens live on a CPA server or nowhere are never refreshed here', async () => {

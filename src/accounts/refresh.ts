@@ -18,6 +18,8 @@ import { type LocatedEntry, locateAccount, saveLocated } from './write-back.ts';
 export const DEFAULT_REFRESH_SKEW_MS = 5 * 60_000;
 /** Test-only: path of a marker file; the refresh then stops between the upstream answer and the write. */
 export const TEST_PAUSE_ENV = 'CODEX_FLEET_TEST_PAUSE_AFTER_REFRESH';
+const RECHECK_MS = 1_000;
+const RECHECK_STEP_MS = 50;
 
 export type TokenEvent =
   | { type: 'refreshed'; accountId: string; name: string; expiresAt: number | null; at: number }
@@ -67,6 +69,8 @@ export class TokenManager {
   readonly #clock: Clock;
   readonly #skewMs: number;
   readonly #flight = createSingleFlight<TokenResult>();
+  /** Results of a `refresh_token_reused`, with the spent token: checked again after the lock is released. */
+  readonly #recheck = new WeakMap<TokenResult, string>();
 
   constructor(options: TokenManagerOptions) {
     if (options.refresh !== 'allowed' && options.refresh !== 'never') {
@@ -121,9 +125,11 @@ export class TokenManager {
 
   async #refreshLocked(account: Account, trigger: Trigger): Promise<TokenResult> {
     try {
-      return await withFileLock(account.sourcePath!, account.format, () => this.#underLock(account, trigger), {
+      const result = await withFileLock(account.sourcePath!, account.format, () => this.#underLock(account, trigger), {
         timeoutMs: this.#opts.lockTimeoutMs,
       });
+      const spent = this.#recheck.get(result);
+      return spent ? await this.#afterReused(result, spent) : result;
     } catch (error) {
       if (error instanceof LockError) return this.#fail(account, 'transient', 'lock_timeout', null, error.message);
       const errno = (error as NodeJS.ErrnoException).code;
@@ -204,11 +210,38 @@ export class TokenManager {
         { state: 'dead', at: startedAt, code: outcome.code, message: why },
         this.#clock(),
       );
+      if (outcome.code === 'refresh_token_reused') {
+        // Someone who does not take our lock (the Codex CLI posts before locking, CPA refreshes its own
+        // files) may have spent it and be about to write the new pair: look again once we let go.
+        const result = this.#fail(current, 'auth_invalid', outcome.code, outcome.httpStatus, why);
+        this.#recheck.set(result, refreshToken);
+        return result;
+      }
       return this.#invalid(current, outcome.code, outcome.httpStatus, why);
     }
     // Transient: old tokens stay; the pending entry stays too (the request may have reached upstream).
     await this.#emit({ type: 'refresh_failed', ...this.#who(current), ...this.#err(outcome), at: this.#clock() });
     return this.#fail(current, 'transient', outcome.code, outcome.httpStatus, outcome.message);
+  }
+
+  /** Up to RECHECK_MS for another writer to save the pair it got for our spent token; else flag it. */
+  async #afterReused(result: TokenResult, spent: string): Promise<TokenResult> {
+    if (result.ok) return result;
+    for (let waited = 0; waited <= RECHECK_MS; waited += RECHECK_STEP_MS) {
+      const entry = await locateAccount(result.account);
+      const current = 'parsed' in entry ? entry.current : null;
+      if (current?.credentials.refreshToken && current.credentials.refreshToken !== spent) {
+        await this.#emit({
+          type: 'adopted',
+          ...this.#who(current),
+          expiresAt: current.credentials.expiresAt,
+          at: this.#clock(),
+        });
+        return { ok: true, account: current, action: 'adopted' };
+      }
+      await new Promise((r) => setTimeout(r, RECHECK_STEP_MS));
+    }
+    return this.#invalid(result.account, result.code, result.httpStatus, result.message);
   }
 
   async #store(
