@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DoctorReport } from '../../src/doctor/checks.ts';
+import { leaseNameFor } from '../../src/monitor/collector.ts';
+import { LeaseStore } from '../../src/store/lease.ts';
+import { openStore } from '../../src/store/open.ts';
 import { runCli } from '../support/cli.ts';
 import { CPA_CLIENT_KEY, type StartedCpa, tryStartCpa, waitForAuthFiles, writeCodexAuthFile } from '../support/cpa.ts';
 
@@ -73,7 +76,16 @@ describe('doctor against the real CPA', () => {
       body: JSON.stringify({ model: 'sim-model', messages: [{ role: 'user', content: 'hi' }] }),
     });
     await res.body?.cancel();
+    // A collector holding the queue's lease (as `monitor run` would), but no record stored.
+    const db = await openStore({ dataDir: join(dir, 'pass', 'data') });
+    const queue = `resp://${new URL(cpa!.url).hostname}:${new URL(cpa!.url).port}/usage`;
+    assert.ok(await new LeaseStore(db).acquire(leaseNameFor(queue), 'other-host:42', 120_000));
+    await db.close();
     const second = await doctor('pass');
+    const collector = byId(second.report, 'collector.running')!;
+    assert.equal(collector.status, 'ok');
+    assert.match(collector.message, /other-host:42 holds the lease/);
+    assert.equal(byId(second.report, 'monitoring.records_flow')?.status, 'warning', 'published records never arrived');
     assert.equal(byId(second.report, 'cpa.traffic')?.status, 'ok');
     assert.equal(byId(second.report, 'cpa.auth_index_stable')?.status, 'ok');
     assert.match(byId(second.report, 'cpa.auth_index_stable')!.message, /unchanged/);
