@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { copyDatabase, tableChecksum } from './copy.ts';
-import type { Db } from './db.ts';
+import type { Db, Migration, SqlValue } from './db.ts';
 import { createRepos } from './index.ts';
+import { MIGRATIONS } from './migrations/index.ts';
 import { openDatabase, openStore, parseDatabaseSpec } from './open.ts';
 
 const pgServer: PostgresServer | null = await startPostgres();
@@ -115,6 +116,56 @@ describe('db copy', { skip }, () => {
         fetchedAt: 1_900_000_000_000,
       });
       assert.equal(id, 1201);
+    } finally {
+      await Promise.all([a.close(), p.close(), b.close()]);
+    }
+  });
+
+  it('every portable column type survives both hops exactly (bytes, doubles, big integers, unicode)', async () => {
+    const extra: Migration = {
+      version: 9100,
+      name: 'types',
+      sql: {
+        sqlite:
+          'CREATE TABLE t_types (id INTEGER PRIMARY KEY, b BLOB, d DOUBLE PRECISION, big BIGINT, txt TEXT, flag INTEGER)',
+        postgres:
+          'CREATE TABLE t_types (id BIGSERIAL PRIMARY KEY, b BYTEA, d DOUBLE PRECISION, big BIGINT, txt TEXT, flag INTEGER)',
+      },
+    };
+    const list = [...MIGRATIONS, extra];
+    const a = await openStore({ dataDir: join(tmp, 'types-a'), migrations: list });
+    const p = await openStore({ databaseUrl: await pgServer!.createDatabase('copy_types'), migrations: list });
+    const b = await openStore({ dataDir: join(tmp, 'types-b'), migrations: list });
+    try {
+      const values: SqlValue[][] = [
+        [
+          1,
+          new Uint8Array([0, 1, 2, 255, 92, 120]),
+          0.1,
+          Number.MAX_SAFE_INTEGER,
+          'emoji 🚀 and \\ backslash "quotes"',
+          1,
+        ],
+        [2, new Uint8Array([]), -1e-300, -Number.MAX_SAFE_INTEGER, '', 0],
+        [3, null, 1.7976931348623157e308, 0, null, null],
+        [4, new Uint8Array([10]), 2 / 3, 1_800_000_000_000, 'line\nbreak\ttab', 1],
+      ];
+      for (const v of values)
+        await a.run('INSERT INTO t_types (id, b, d, big, txt, flag) VALUES (?, ?, ?, ?, ?, ?)', v);
+      const r1 = await copyDatabase(a, p);
+      const r2 = await copyDatabase(p, b);
+      assert.ok(r1.ok && r2.ok);
+      const read = async (db: Db) =>
+        (await db.query('SELECT id, b, d, big, txt, flag FROM t_types ORDER BY id')).map((r) => {
+          const row = { ...r };
+          row.b = row.b == null ? null : Buffer.from(row.b as Uint8Array).toString('hex');
+          return row;
+        });
+      const original = await read(a);
+      assert.deepEqual(await read(p), original);
+      assert.deepEqual(await read(b), original);
+      const t = r1.tables.find((x) => x.table === 't_types')!;
+      assert.equal(r2.tables.find((x) => x.table === 't_types')?.targetChecksum, t.sourceChecksum);
     } finally {
       await Promise.all([a.close(), p.close(), b.close()]);
     }
