@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { ApiClient, startTestServer, type TestServer } from '../../test/support/fleet-server.ts';
-import { secretFor } from '../../test/support/memory-fleet.ts';
+import { MemoryFleet, secretFor } from '../../test/support/memory-fleet.ts';
 
 type J = Record<string, any>;
 
@@ -397,6 +397,19 @@ describe('monitor room mounting', () => {
     assert.deepEqual((await api.json('GET', '/api/monitor/summary')).body, { requests: 3 });
     assert.equal((await fetch(`${s.url}/api/monitor/prices`, { method: 'POST' })).status, 403);
     assert.equal((await api.json('POST', '/api/monitor/prices')).status, 200);
+  });
+
+  it("mounts the service's own monitor when it has one", async () => {
+    const fleet = new MemoryFleet({ clock: Date.now, accounts: 1 });
+    const routes = new Hono();
+    routes.get('/summary', (c) => c.json({ requests: 7 }));
+    fleet.monitor = { routes };
+    const own = await startTestServer({ service: fleet });
+    try {
+      assert.deepEqual(await (await fetch(`${own.url}/api/monitor/summary`)).json(), { requests: 7 });
+    } finally {
+      await own.close();
+    }
   });
 
   it('turns a burst of committed monitor batches into one throttled SSE notice', async () => {

@@ -34,7 +34,7 @@ export interface AppDeps {
   service: FleetService;
   clock: Clock;
   config: AppConfig;
-  /** The monitor room's routes (monitorRoutes(deps)), mounted under /api/monitor. */
+  /** The monitor room's routes, mounted under /api/monitor (default: service.monitor.routes). */
   monitor?: Hono;
   /** The monitor's emitter ('events' after each committed batch): becomes throttled 'monitor' SSE notices. */
   monitorEvents?: Pick<EventEmitter, 'on' | 'off'>;
@@ -58,7 +58,9 @@ export function createApp(deps: AppDeps): FleetApp {
   const log = deps.log ?? ((line: string) => console.error(line));
   const assets = deps.assets ?? loadWebAssets();
   const hub = new EventHub(service);
-  const stopMonitorNotices = deps.monitorEvents ? forwardMonitorEvents(deps.monitorEvents, hub, clock) : () => {};
+  const monitorRoutes = deps.monitor ?? service.monitor?.routes;
+  const monitorEvents = deps.monitorEvents ?? service.monitor?.events;
+  const stopMonitorNotices = monitorEvents ? forwardMonitorEvents(monitorEvents, hub, clock) : () => {};
   const gate = new RefreshGate(service, clock);
   const sessions = new SessionStore(clock);
   const routeDeps: RouteDeps = { service, gate, hub, sessions, clock, adminKey: config.adminKey };
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): FleetApp {
   app.route('/', actionRoutes(routeDeps));
   app.route('/', settingsRoutes(routeDeps));
   app.route('/', authFileRoutes(routeDeps));
-  if (deps.monitor) app.route('/api/monitor', deps.monitor);
+  if (monitorRoutes) app.route('/api/monitor', monitorRoutes);
   app.route('/', webRoutes(routeDeps, assets));
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));

@@ -50,6 +50,21 @@ describe('startServer', () => {
     await s.close();
   });
 
+  it('refreshes on its interval, joining a refresh in progress instead of stacking them', async () => {
+    const s = await startTestServer({ accounts: 2, refreshIntervalSeconds: 0.02 });
+    try {
+      const release = s.fleet.holdProbe('acc-0001');
+      while (s.fleet.refreshAllCalls < 1) await new Promise((r) => setTimeout(r, 10));
+      // Many ticks pass while the first refresh hangs: none starts another.
+      for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(s.fleet.refreshAllCalls, 1);
+      release();
+      while (s.fleet.refreshAllCalls < 2) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('shuts down gracefully on SIGTERM', async () => {
     const child = spawn(process.execPath, ['test/support/serve-child.ts', join(dir, 'child')], {
       stdio: ['ignore', 'pipe', 'inherit'],

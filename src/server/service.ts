@@ -2,6 +2,8 @@
 // `src/core/fleet-service.ts` implements it; the server never talks to upstream, store or files directly.
 // Every value here is safe to serve: secrets are already masked by the implementation.
 // Types are the rooms' own (domain, inspect, actions, cpa, notify); only the views are defined here.
+import type { EventEmitter } from 'node:events';
+import type { Hono } from 'hono';
 import type { AuditRecord, QueuedAction } from '../actions/actions-repo.ts';
 import type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
@@ -141,11 +143,21 @@ export class FleetError extends Error {
   }
 }
 
+/** Request monitoring, when the core runs it: the monitor room's routes and its 'events' emitter. */
+export interface MonitorMount {
+  /** monitorRoutes(deps) from src/server/routes/monitor.ts; mounted under /api/monitor. */
+  routes: Hono;
+  /** Emits 'events' after each committed batch (throttled into 'monitor' SSE notices). */
+  events?: Pick<EventEmitter, 'on' | 'off'>;
+}
+
 /**
  * `actor` arguments name who acts, for the audit log: `person:admin-key` (key header),
  * `person:dashboard` (logged-in session) or `person:local` (loopback without a key).
  */
 export interface FleetService {
+  /** Present when request monitoring is configured. */
+  readonly monitor?: MonitorMount;
   listAccounts(): Promise<AccountView[]>;
   getAccount(id: string): Promise<AccountView | null>;
   pool(): Promise<PoolSummary>;

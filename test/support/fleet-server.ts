@@ -23,6 +23,7 @@ export async function startTestServer(
     service?: FleetService;
     monitor?: ServeOptions['monitor'];
     monitorEvents?: ServeOptions['monitorEvents'];
+    refreshIntervalSeconds?: number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'codex-fleet-server-'));
@@ -38,6 +39,7 @@ export async function startTestServer(
     shutdownGraceMs: 2000,
     monitor: opts.monitor,
     monitorEvents: opts.monitorEvents,
+    refreshIntervalSeconds: opts.refreshIntervalSeconds,
   });
   return {
     url: server.url,

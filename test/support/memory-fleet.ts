@@ -26,6 +26,7 @@ import {
   HEALTH_STATUSES,
   type HealthStatus,
   type InspectionRunView,
+  type MonitorMount,
   type PoolSummary,
   type RefreshOutcome,
   type ScheduleView,
@@ -102,6 +103,7 @@ export class MemoryFleet implements FleetService {
     probeConcurrency: 5,
   };
   private schedule: Schedule = { ...DEFAULT_SCHEDULE, mode: 'interval', intervalMinutes: 60 };
+  monitor?: MonitorMount;
   /** How often refreshAll was called: the server must join a refresh in progress, not start another. */
   refreshAllCalls = 0;
   closed = false;
