@@ -173,3 +173,38 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('login page of a server with an admin key', { skip }, () => {
+  const KEY = 'browser-admin-key-0123456789';
+  let s: TestServer;
+  let browser: Browser;
+  before(async () => {
+    s = await startTestServer({ adminKey: KEY, accounts: 3 });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  it('sends a visitor to log in, refuses a wrong key, lets the right one in, and logs out', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${s.url}/accounts`);
+    await page.waitForURL(/\/login\?next=%2Faccounts$/);
+    await page.getByLabel('Admin key').fill('not-the-key-at-all');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').getByText('That key is not valid.').waitFor();
+    await page.getByLabel('Admin key').fill(KEY);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/accounts$/);
+    await page.locator('article.account').first().waitFor();
+    // Writes work from the logged-in page (session cookie + CSRF token).
+    await page.getByRole('button', { name: 'Disable acct-01' }).click();
+    await page.getByRole('button', { name: 'Enable acct-01' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${s.url}/accounts`);
+    await page.waitForURL(/\/login/);
+    await page.close();
+  });
+});
