@@ -9,18 +9,17 @@ import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts
 import type { HealthReport } from '../domain/report.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { nextFlagState } from '../inspect/flags.ts';
-import { buildForecast, type Forecast, type SnapshotHistory } from '../inspect/forecast.ts';
-import { buildMetrics, type CollectorHealth } from '../inspect/metrics.ts';
+import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
+import type { CollectorHealth } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
 import { createRepos, openStore, type Repos } from '../store/index.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
 import type { RefreshFailure } from '../upstream/classify.ts';
-import { type CodexCliProbeOutcome, probeViaCodexCli } from '../upstream/codex-cli-probe.ts';
+import type { CodexCliProbeOutcome } from '../upstream/codex-cli-probe.ts';
 import { type ProbeOptions, type ProbeOutcome, probeAccount } from '../upstream/probe.ts';
 import { probeAll, type SweepProgress, type SweepTarget } from '../upstream/probe-runner.ts';
-import { probeViaResponses } from '../upstream/responses-probe.ts';
 import type { UsagePathMemory } from '../upstream/usage-paths.ts';
 import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
 import type { FleetConfig } from './config.ts';
@@ -31,6 +30,17 @@ export type ProbeMode = (typeof PROBE_MODES)[number];
 export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
+const STORED_FIELDS = [
+  'name',
+  'email',
+  'plan',
+  'accountId',
+  'format',
+  'sourceKind',
+  'sourcePath',
+  'sourceIndex',
+  'disabled',
+] as const;
 
 export interface QuotaCheckOptions {
   /** Only these accounts (by name or id). */
@@ -85,7 +95,13 @@ export class Fleet {
   async accounts(): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
     const result = await loadAccounts(this.config, stored);
-    await this.repos.accounts.upsertMany(result.accounts);
+    // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
+    const byId = new Map(stored.map((s) => [s.id, s]));
+    const changed = result.accounts.filter((a) => {
+      const s = byId.get(a.id);
+      return !s || STORED_FIELDS.some((f) => s[f] !== a[f]);
+    });
+    if (changed.length > 0) await this.repos.accounts.upsertMany(changed);
     return result;
   }
 
@@ -170,6 +186,7 @@ export class Fleet {
           .filter((s): s is QuotaSnapshot => s != null),
       });
     }
+    const { buildForecast } = await import('../inspect/forecast.ts');
     return buildForecast(histories, { now: this.clock() });
   }
 
@@ -181,6 +198,8 @@ export class Fleet {
       const p = ev.probe;
       if (p && p.state !== 'ok' && p.state !== 'exhausted') probeErrors[p.reason] = (probeErrors[p.reason] ?? 0) + 1;
     }
+    // prom-client loads only for metrics.
+    const { buildMetrics } = await import('../inspect/metrics.ts');
     return buildMetrics(
       { accounts: evidence, probeErrors, collectors: options.collectors },
       { now: this.clock(), includeEmails: options.includeEmails },
@@ -304,8 +323,9 @@ export class Fleet {
       captureRaw: options.captureRaw,
       clock: this.clock,
     };
-    const httpProbe = options.model
-      ? (t: SweepTarget, o: ProbeOptions) => probeViaResponses(t, { ...o, model: options.model! })
+    const responses = options.model ? await import('../upstream/responses-probe.ts') : null;
+    const httpProbe = responses
+      ? (t: SweepTarget, o: ProbeOptions) => responses.probeViaResponses(t, { ...o, model: options.model! })
       : undefined;
     const results = await probeAll(
       targets,
@@ -343,6 +363,7 @@ export class Fleet {
   }
 
   async #probeWithCli(account: Account, current: Map<number, Account>, index: number): Promise<ProbeOutcome> {
+    const { probeViaCodexCli } = await import('../upstream/codex-cli-probe.ts');
     const outcome: CodexCliProbeOutcome = await probeViaCodexCli(account.credentials, {
       chatgptUrl: this.config.chatgptUrl,
       authUrl: this.config.authUrl,

@@ -40,7 +40,6 @@ export type { MigrateResult } from './migrate.ts';
 export { migrate } from './migrate.ts';
 export type { DatabaseTarget, StoreOptions } from './open.ts';
 export { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from './open.ts';
-export { openPostgres } from './postgres.ts';
 export { SettingsRepo } from './settings-repo.ts';
 export type { LatestOptions, SnapshotInput, StoredSnapshot } from './snapshots-repo.ts';
 export { probeFromSnapshot, SnapshotsRepo, snapshotFromProbe } from './snapshots-repo.ts';

@@ -5,7 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Db, Migration } from './db.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { openPostgres, redactUrl } from './postgres.ts';
+import { redactUrl } from './redact-url.ts';
 import { openSqlite } from './sqlite.ts';
 
 export const DB_FILE_NAME = 'codex-fleet.db';
@@ -63,7 +63,11 @@ export function ensureDataDir(dir: string): void {
 
 /** Opens a database from a parsed target, without migrating. `mustExist`: never create a new SQLite file. */
 export async function openDatabase(target: DatabaseTarget, options: { mustExist?: boolean } = {}): Promise<Db> {
-  if (target.kind === 'postgres') return openPostgres(target.url);
+  if (target.kind === 'postgres') {
+    // pg is loaded only when PostgreSQL is used: SQLite-only commands start faster without it.
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres(target.url);
+  }
   if (options.mustExist && target.path !== ':memory:' && !existsSync(target.path)) {
     throw new Error(`SQLite database ${target.path} does not exist`);
   }

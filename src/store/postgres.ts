@@ -4,6 +4,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { Db, RunResult, SqlValue } from './db.ts';
+import { redactUrl } from './redact-url.ts';
+
+export { redactUrl };
 
 export interface PostgresOptions {
   /** Connections in the pool. */
@@ -94,15 +97,6 @@ function skipQuoted(sql: string, start: number, quote: string): number {
 }
 
 /** The URL without its password, for error messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return '<unparseable database URL>';
-  }
-}
 
 const toParam = (v: SqlValue): unknown => {
   if (typeof v === 'bigint') return v.toString();

@@ -3,7 +3,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator } from '../../sim/index.ts';
 import type { CommonOptions } from '../shared-args.ts';
 
 export const DEMO_ACCOUNT_COUNT = 30;
@@ -13,6 +12,8 @@ export async function withDemo<T extends CommonOptions & { demo?: boolean }>(
   run: (options: T) => Promise<number>,
 ): Promise<number> {
   if (!options.demo) return run(options);
+  // The simulator (and its HTTP stack) loads only in demo mode.
+  const { startSimulator } = await import('../../sim/index.ts');
   const dir = await mkdtemp(join(tmpdir(), 'codex-fleet-demo-'));
   const sim = await startSimulator({ count: DEMO_ACCOUNT_COUNT, latency: { kind: 'uniform', minMs: 80, maxMs: 400 } });
   try {
