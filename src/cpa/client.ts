@@ -2,8 +2,8 @@
 // Ban safety: CPA bans an IP for 30 minutes after 5 bad keys, so the first call verifies the key
 // alone (other calls wait for it), and any 401 opens a breaker that stops every further call to
 // this server until reconfigure() is called with a new key. The key never appears in an error.
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
+import { closeSharedBreaker, openSharedBreaker, serverLimiter, sharedBreaker } from './guard.ts';
 import { CPA_GENERATIONS, CPA_ROUTES, type CpaGeneration, type CpaRoutes } from './routes.ts';
 import {
   type AuthFileWire,
@@ -42,8 +42,9 @@ export interface CpaClientOptions {
   /** Called once when the breaker opens, so the reason can be persisted across runs. */
   onBreakerOpen?: (reason: string) => void;
   /**
-   * Requests in flight at once (default 4). If the key is revoked mid-sweep, every request already
-   * sent fails before the first 401 is back: fewer than 5 in flight means that can never add up to a ban.
+   * Requests in flight at once to this server, shared by every client in the process (default 4). If
+   * the key is revoked mid-sweep, every request already sent fails before the first 401 is back:
+   * fewer than 5 in flight means that can never add up to a ban.
    */
   maxInFlight?: number;
 }
@@ -97,7 +98,7 @@ export class CpaClient {
   #detecting: Promise<CpaResult<CpaGeneration>> | null = null;
   #breaker: string | null = null;
   #onBreakerOpen: ((reason: string) => void) | null;
-  #limit: LimitFunction;
+  #maxInFlight: number;
   /** Bumped by reconfigure(): answers to requests sent with the old config must not touch the new state. */
   #epoch = 0;
 
@@ -111,7 +112,7 @@ export class CpaClient {
     this.#fixedGeneration = options.generation ?? null;
     this.#breaker = options.openBreaker ?? null;
     this.#onBreakerOpen = options.onBreakerOpen ?? null;
-    this.#limit = pLimit(Math.max(1, Math.floor(options.maxInFlight ?? 4)));
+    this.#maxInFlight = options.maxInFlight ?? 4;
   }
 
   get name(): string {
@@ -124,7 +125,14 @@ export class CpaClient {
   }
 
   breaker(): CpaBreakerState {
+    this.#adoptSharedBreaker();
     return { open: this.#breaker !== null, reason: this.#breaker };
+  }
+
+  /** Another client in this process saw this key rejected by this server. */
+  #adoptSharedBreaker(): void {
+    if (this.#breaker || !this.#baseUrl || !this.#key) return;
+    this.#breaker = sharedBreaker(this.#baseUrl, this.#key);
   }
 
   /** New URL and/or key: closes the breaker and forgets the detected generation. */
@@ -136,11 +144,13 @@ export class CpaClient {
     this.#detecting = null;
     this.#breaker = null;
     this.#epoch++;
+    if (this.#baseUrl && this.#key) closeSharedBreaker(this.#baseUrl, this.#key);
   }
 
   /** Finds which route generation the server speaks; the answer is cached for this client. */
   detectGeneration(): Promise<CpaResult<CpaGeneration>> {
     if (this.#generation) return Promise.resolve(ok(this.#generation));
+    this.#adoptSharedBreaker();
     if (this.#breaker) return Promise.resolve(this.#breakerError());
     // Single flight: while the key is unverified, only one request may carry it.
     this.#detecting ??= this.#detect().finally(() => {
@@ -318,11 +328,13 @@ export class CpaClient {
   }
 
   #request(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
-    return this.#limit(() => this.#send(spec));
+    if (!this.#baseUrl) return this.#send(spec);
+    return serverLimiter(this.#baseUrl, this.#maxInFlight)(() => this.#send(spec));
   }
 
   async #send(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
     // Checked again after waiting for a slot: a 401 may have arrived meanwhile.
+    this.#adoptSharedBreaker();
     if (this.#breaker) return this.#breakerError();
     const epoch = this.#epoch;
     if (!this.#baseUrl) {
@@ -405,6 +417,7 @@ export class CpaClient {
   #openBreaker(reason: string): void {
     if (this.#breaker) return;
     this.#breaker = reason;
+    if (this.#baseUrl && this.#key) openSharedBreaker(this.#baseUrl, this.#key, reason);
     try {
       this.#onBreakerOpen?.(reason);
     } catch {

@@ -2,10 +2,10 @@
 // stored (the database is 0600 / access-controlled) but every listing masks them. One CpaClient per
 // server is kept, so a detected route generation and an open 401 breaker survive between calls; a
 // changed URL or key reconfigures the client, which is what closes the breaker.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { maskSecret } from '../domain/account.ts';
 import { CpaClient, type CpaClientOptions, normalizeCpaUrl, ok } from './client.ts';
+import { closeSharedBreaker, keyFingerprint as fingerprint } from './guard.ts';
 import type { CpaGeneration } from './routes.ts';
 import type { CpaBreakerState, CpaResult, CpaServerConfig } from './types.ts';
 
@@ -41,11 +41,6 @@ const storedSchema = z.array(
   z.object({ name: z.string(), url: z.string(), managementKey: z.string(), breaker: breakerSchema.nullish() }),
 );
 type StoredServer = z.infer<typeof storedSchema>[number];
-
-/** Identifies a key without revealing it. */
-function fingerprint(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
-}
 
 /** A server as shown to people and machines: the key masked. */
 export interface CpaServerView {
@@ -100,6 +95,7 @@ export class CpaServers {
     const next: StoredServer = { name: parsed.data.name, url, managementKey: key, breaker };
     const updated = existing ? servers.map((s) => (s.name === next.name ? next : s)) : [...servers, next];
     await this.#settings.set(CPA_SERVERS_SETTING, updated);
+    if (parsed.data.managementKey !== undefined) closeSharedBreaker(url, key);
     this.#sync(next, parsed.data.managementKey !== undefined);
     return ok(this.#view(next));
   }

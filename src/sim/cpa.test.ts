@@ -152,6 +152,11 @@ describe('CPA emulation: ban behaviour', () => {
       const client = new CpaClient({ name: 'bad', url: sim.baseUrl, managementKey: 'not-the-key-000000' });
       for (let i = 0; i < 10; i++) await client.listAuthFiles();
       await Promise.all([client.popUsageQueue(5), client.setDisabled('a.json', true)]);
+      // Another client object in this process, same server and key: it inherits the breaker.
+      const other = new CpaClient({ name: 'bad-too', url: sim.baseUrl, managementKey: 'not-the-key-000000' });
+      const res = await other.listAuthFiles();
+      assert.ok(!res.ok);
+      assert.equal(res.error.kind, 'breaker_open');
       assert.equal(state.stats.failedAuth, 1);
       assert.equal(state.isBanned('127.0.0.1'), false);
     } finally {
