@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +41,16 @@ describe('writeFileAtomic', () => {
     await assert.rejects(writeFileAtomic(target, 'x'), /EISDIR|ENOTEMPTY|EEXIST/);
     assert.ok((await stat(target)).isDirectory());
     assert.equal((await readdir(dir)).filter((n) => n.includes('.tmp-')).length, 0, 'temp file cleaned up');
+  });
+
+  it('writing through a symlink replaces the file it points to and keeps the link', async () => {
+    const real = join(dir, 'real-auth.json');
+    const link = join(dir, 'linked.json');
+    await writeFile(real, 'old', { mode: 0o600 });
+    await symlink(real, link);
+    await writeFileAtomic(link, 'new');
+    assert.ok((await lstat(link)).isSymbolicLink());
+    assert.equal(await readFile(real, 'utf8'), 'new');
   });
 
   it('a concurrent reader sees the old or the new content, never a mix', async () => {

@@ -2,7 +2,7 @@
 // temp file in the same directory, write, fsync, rename over the target, fsync the directory.
 // Credentials files end up mode 0600 whatever the old mode was (as the Codex CLI does).
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -10,8 +10,11 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}) {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}) {
   const mode = options.mode ?? 0o600;
+  // A symlinked auth file (e.g. ~/.codex/auth.json linked into the account dir) must stay a link:
+  // replace the file it points to, or the other tool keeps a copy whose refresh token we just spent.
+  const path = await realpath(target).catch(() => target);
   const dir = dirname(path);
   // Dot-prefixed and not ending in .json: directory watchers (CLIProxyAPI) and our own sources skip it.
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);

@@ -13,7 +13,7 @@
 // proper-lockfile (a mkdir lock, portable, no extra binary) on a dot-file beside the auth file.
 // A lock left by a killed process is taken over once it is older than STALE_MS.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { AuthFileFormat } from '../domain/account.ts';
@@ -141,7 +141,8 @@ export async function withFileLock<T>(
   fn: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const path = resolve(authPath);
+  // Lock the real file: a symlink in the account dir and the Codex CLI's own path share one lock.
+  const path = await realpath(authPath).catch(() => resolve(authPath));
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const releaseLocal = await inProcessLock(path);
   try {

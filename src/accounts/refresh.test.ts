@@ -1,6 +1,6 @@
 // TokenManager against the simulator's token endpoint (single-use rotating refresh tokens).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -305,6 +305,31 @@ describe('TokenManager failure handling', () => {
       );
     } finally {
       await racer.close();
+    }
+  });
+
+  it('a symlinked Codex CLI auth.json is refreshed in place: the link stays, the CLI lock files are used', async () => {
+    const linker = await startSimulator({
+      accounts: [{ id: 'acc-link', email: 'link@example.com', scenario: 'expired-token' }],
+    });
+    const home = await mkdtemp(join(tmpdir(), 'fleet-link-home-'));
+    const linkDir = await mkdtemp(join(tmpdir(), 'fleet-link-dir-'));
+    try {
+      await writeFile(join(home, 'auth.json'), JSON.stringify(codexCliFile(linker.accounts[0]), null, 2), {
+        mode: 0o600,
+      });
+      await symlink(join(home, 'auth.json'), join(linkDir, 'work.json'));
+      const [account] = (await authDirSource(linkDir).load()).accounts;
+      const r = await new TokenManager({ refresh: 'allowed', authUrl: linker.authUrl }).ensureFresh(account);
+      assert.ok(r.ok && r.action === 'refreshed', !r.ok ? r.message : '');
+      assert.ok((await lstat(join(linkDir, 'work.json'))).isSymbolicLink(), 'still a link');
+      const real = JSON.parse(await readFile(join(home, 'auth.json'), 'utf8'));
+      assert.equal(real.tokens.refresh_token, linker.accounts[0].refreshToken);
+      assert.ok((await readdir(home)).includes('auth.lock'), "the CLI's own lock file was used");
+    } finally {
+      await linker.close();
+      await rm(home, { recursive: true, force: true });
+      await rm(linkDir, { recursive: true, force: true });
     }
   });
 

@@ -7,7 +7,7 @@
 // - A dead refresh token flags the account auth_invalid with the upstream code, and the journal
 //   remembers it so no process sends that token again. Transient failures keep the old tokens.
 // - Read-only callers construct the manager with refresh: 'never'; it then cannot refresh at all.
-import { writeFile } from 'node:fs/promises';
+import { realpath, writeFile } from 'node:fs/promises';
 import type { Account } from '../domain/account.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { type RefreshOutcome, refreshTokens } from '../upstream/oauth.ts';
@@ -177,7 +177,8 @@ export class TokenManager {
         `${current.name}: no refresh token in ${current.sourcePath}; sign in again`,
       );
     }
-    const path = current.sourcePath!;
+    // The journal sits beside the real file, so a symlinked copy shares it.
+    const path = await realpath(current.sourcePath!).catch(() => current.sourcePath!);
     const hash = tokenHash(refreshToken);
     const known = (await readJournal(path))[hash];
     if (known?.state === 'dead') {
@@ -199,7 +200,7 @@ export class TokenManager {
       fetch: this.#opts.fetch,
     });
     await this.#testPause();
-    if (outcome.ok) return this.#store(entry, hash, outcome);
+    if (outcome.ok) return this.#store(entry, path, hash, outcome);
     if (outcome.permanent) {
       const why = interruptedAt
         ? `${outcome.message} A refresh started at ${interruptedAt} was interrupted before its new tokens were saved, so this refresh token was already spent upstream; sign in again.`
@@ -246,10 +247,10 @@ export class TokenManager {
 
   async #store(
     entry: LocatedEntry,
+    path: string,
     hash: string,
     outcome: Extract<RefreshOutcome, { ok: true }>,
   ): Promise<TokenResult> {
-    const path = entry.parsed.path;
     entry.parsed.format.applyTokens(entry.parsed.doc, entry.index, {
       ...outcome.tokens,
       refreshedAt: new Date(this.#clock()),
