@@ -40,26 +40,9 @@ function fmt(v) {
   return String(v);
 }
 
-const humanize = (k) =>
-  k
-    .replace(/([A-Z])/g, ' $1')
-    .replace(/_/g, ' ')
-    .replace(/^./, (c) => c.toUpperCase());
-
-/** A table whose columns come from the rows: the monitor room owns the row shapes. */
-function RowsTable({ rows, label }) {
-  if (!rows || rows.length === 0) return html`<${Empty}>No ${label.toLowerCase()} for this filter.<//>`;
-  const cols = Object.keys(rows[0])
-    .filter((k) => rows[0][k] === null || typeof rows[0][k] !== 'object')
-    .slice(0, 10);
-  return html`<div class="table-wrap"><table aria-label=${label}>
-    <thead><tr>${cols.map((c) => html`<th scope="col">${humanize(c)}</th>`)}</tr></thead>
-    <tbody>${rows.map((r) => html`<tr>${cols.map((c) => html`<td data-label=${humanize(c)}>${fmt(r[c])}</td>`)}</tr>`)}</tbody>
-  </table></div>`;
-}
-
 const pct = (v) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
 const ms = (v) => (v == null ? '—' : `${Math.round(v).toLocaleString()} ms`);
+const usd = (v) => (v == null ? 'unpriced' : `$${v.toFixed(v < 1 ? 4 : 2)}`);
 
 /** The summary cards of CPA-Manager-Plus's Monitoring view, from the monitor's Totals. */
 function summaryCards(s) {
@@ -72,8 +55,39 @@ function summaryCards(s) {
     ['Latency p95', ms(s.latencyP95Ms)],
     ['Tokens', fmt(s.tokens?.total)],
     ['Cache hit rate', pct(s.cacheHitRate)],
-    ['Estimated cost', s.costUsd == null ? 'unpriced' : `$${s.costUsd.toFixed(2)}`],
+    ['Estimated cost', usd(s.costUsd)],
   ];
+}
+
+const GROUP_COLUMNS = [
+  ['Requests', (r) => fmt(r.requests)],
+  ['Failures', (r) => fmt(r.failures)],
+  ['Success', (r) => pct(r.successRate)],
+  ['p50', (r) => ms(r.latencyP50Ms)],
+  ['p95', (r) => ms(r.latencyP95Ms)],
+  ['Tokens', (r) => fmt(r.tokens?.total)],
+  ['Cost', (r) => usd(r.costUsd)],
+];
+const REQUEST_COLUMNS = [
+  ['Time', (r) => formatTime(r.time ?? r.timestamp)],
+  ['Model', (r) => r.model ?? '—'],
+  ['Account', (r) => r.account ?? '—'],
+  ['API key', (r) => r.apiKey ?? '—'],
+  ['Status', (r) => html`<span class=${r.failed ? 'pill action-delete' : 'pill action-keep'}>${r.status}</span>`],
+  ['Latency', (r) => ms(r.latencyMs)],
+  ['Tokens', (r) => fmt(r.tokens?.total)],
+  ['Cost', (r) => usd(r.costUsd)],
+  ['Failure', (r) => (r.failure ? [r.failureType, r.failure.message].filter(Boolean).join(': ') : '—')],
+];
+
+/** Rows of the monitor's views; group rows lead with their key (account, API key). */
+function RowsTable({ rows, label, keyLabel, columns }) {
+  if (!rows || rows.length === 0) return html`<${Empty}>No ${label.toLowerCase()} for this filter.<//>`;
+  const cols = keyLabel ? [[keyLabel, (r) => r.key ?? '(none)'], ...columns] : columns;
+  return html`<div class="table-wrap"><table aria-label=${label} data-testid=${`monitor-${label.toLowerCase().replace(/\W+/g, '-')}`}>
+    <thead><tr>${cols.map(([c]) => html`<th scope="col">${c}</th>`)}</tr></thead>
+    <tbody>${rows.map((r) => html`<tr>${cols.map(([c, get]) => html`<td data-label=${c}>${get(r)}</td>`)}</tr>`)}</tbody>
+  </table></div>`;
 }
 
 function useMonitor(path, query, tick) {
@@ -147,13 +161,13 @@ export function MonitoringPage() {
     </details>
     <section class="toolbar">
       <label class="check"><input type="checkbox" checked=${live} onChange=${(e) => setLive(e.target.checked)} /> Live</label>
-      <span>
+      <span class="form-actions">
         <a class="btn" data-native href=${`/api/monitor/export?format=csv${query ? `&${query}` : ''}`}>Export CSV</a>
         <a class="btn" data-native href=${`/api/monitor/export?format=jsonl${query ? `&${query}` : ''}`}>Export JSONL</a>
       </span>
     </section>
-    <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" /></section>
-    <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" /></section>
-    <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" /></section>
+    <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" keyLabel="Account (auth_index)" columns=${GROUP_COLUMNS} /></section>
+    <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" keyLabel="API key" columns=${GROUP_COLUMNS} /></section>
+    <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" columns=${REQUEST_COLUMNS} /></section>
   `;
 }
