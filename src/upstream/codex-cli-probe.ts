@@ -25,7 +25,16 @@ export interface CodexCliProbeOptions {
   now?: () => number;
   /** Where probe homes are made (default the OS temp dir); tests use their own to check clean-up. */
   tempDir?: string;
+  /**
+   * false for read-only commands: the CLI's token refresh is pointed at a port nothing listens on, so
+   * it can never spend the single-use refresh token; an expired token then reads as auth_expired,
+   * exactly as over HTTP. Default true (the CLI refreshes and the caller persists rotatedCredentials).
+   */
+  allowTokenRefresh?: boolean;
 }
+
+/** Port 0 cannot be connected to: the CLI's refresh fails at once, without leaving the machine. */
+const REFRESH_DISABLED_URL = 'http://127.0.0.1:0/oauth/token';
 
 export interface CodexCliProbeOutcome extends ProbeResult {
   /** Set when the CLI rotated the tokens during the probe: the caller must persist them. */
@@ -289,7 +298,8 @@ export async function probeViaCodexCli(
     const chatgpt = options.chatgptUrl.endsWith('/') ? options.chatgptUrl : `${options.chatgptUrl}/`;
     await writeFile(join(home, 'config.toml'), `chatgpt_base_url = ${JSON.stringify(chatgpt)}\n`, { mode: 0o600 });
     const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
-    if (options.authUrl) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = options.authUrl;
+    if (options.allowTokenRefresh === false) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = REFRESH_DISABLED_URL;
+    else if (options.authUrl) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = options.authUrl;
     const answer = await callAppServer(options.bin ?? codexCliBin(), env, options.timeoutMs ?? 20_000);
     const rotated = await readRotated(join(home, 'auth.json'), original, credentials);
     if ('error' in answer) {

@@ -147,6 +147,50 @@ async function fakeBinary(name: string, behaviour: string): Promise<{ bin: strin
   return { bin, seen };
 }
 
+describe('token refresh through the CLI', { skip }, () => {
+  it('read-only: an expired token is auth_expired and no refresh token is spent', async () => {
+    const s = await startSimulator({ accounts: [{ scenario: 'expired-token' }] });
+    try {
+      const a = s.accounts[0];
+      const creds = {
+        ...credentialsOf('healthy'),
+        accessToken: a.accessToken,
+        refreshToken: a.refreshToken,
+        idToken: a.idToken,
+        accountId: a.id,
+      };
+      const dir = await mkdtemp(join(work, 'ro-'));
+      const out = await probeViaCodexCli(creds, {
+        bin: BIN,
+        chatgptUrl: s.chatgptUrl,
+        authUrl: s.authUrl,
+        allowTokenRefresh: false,
+        tempDir: dir,
+      });
+      assert.equal(out.state, 'auth_expired');
+      assert.equal(out.rotatedCredentials, null);
+      assert.equal(s.stats().refreshes, 0, 'the token endpoint was never called');
+
+      const allowed = await probeViaCodexCli(creds, {
+        bin: BIN,
+        chatgptUrl: s.chatgptUrl,
+        authUrl: s.authUrl,
+        tempDir: dir,
+      });
+      assert.equal(allowed.state, 'ok', 'with refresh allowed the CLI refreshes and reads quota');
+      assert.equal(s.stats().refreshes, 1);
+      assert.equal(
+        allowed.rotatedCredentials?.refreshToken,
+        s.accounts[0].refreshToken,
+        'the rotated pair is handed back',
+      );
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('no token left behind when the binary misbehaves', () => {
   const cases: Array<{ name: string; behaviour: string; reason: string }> = [
     { name: 'crash', behaviour: 'echo "thread main panicked at src/x.rs" >&2; exit 101', reason: 'unexpected_status' },
