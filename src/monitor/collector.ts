@@ -219,10 +219,14 @@ export class Collector {
   private async keepLease(): Promise<boolean> {
     const now = this.o.clock();
     if (this.token !== null && now - this.renewedAt < this.o.leaseTtlMs / 3) return true;
-    const lease =
+    let lease =
       this.token === null
         ? null
         : await this.o.leases.renew(this.leaseName, this.o.holder, this.token, this.o.leaseTtlMs);
+    // A slow batch can outlast the lease. If nobody took it meanwhile, nobody popped: take it again.
+    if (!lease && this.token !== null)
+      lease = await this.o.leases.acquire(this.leaseName, this.o.holder, this.o.leaseTtlMs);
+    if (lease) this.token = lease.token;
     if (!lease) {
       const cur = await this.o.leases.current(this.leaseName);
       this.stats.state = 'lost_lease';

@@ -30,7 +30,7 @@ const collector = new Collector({
   popSize: 500,
   maxBatch: 2000,
   // Short lease: a killed child's lease expires quickly for the restarted one.
-  leaseTtlMs: 1500,
+  leaseTtlMs: 3000,
 });
 const started = await collector.start();
 if (!started.ok) {
