@@ -71,6 +71,13 @@ describe('dashboard over the real core and the simulator', { skip }, () => {
       .waitFor();
     assert.equal(await page.locator('article.account').count(), COUNT);
     assert.ok((await page.getByRole('meter').count()) > 0, 'quota bars from real probes');
+    // Real names and messages are long: nothing may push the page sideways, on a desktop or a phone.
+    for (const width of [1360, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `accounts page scrolls sideways by ${overflow}px at ${width}px`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
     assert.deepEqual(errors, []);
   });
 

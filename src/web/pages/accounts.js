@@ -33,9 +33,9 @@ function AccountCard({ account: a, now, onChanged }) {
       <div><dt>Plan</dt><dd>${a.plan ?? 'unknown'}</dd></div>
       <div><dt>State</dt><dd>${a.state ?? 'unknown'}${a.reason && a.reason !== 'quota_available' ? html` <span class="muted">(${a.reason})</span>` : null}</dd></div>
       <div><dt>Source</dt><dd>${a.source ?? '—'} · ${a.sourceKind}</dd></div>
-      <div><dt>Last check</dt><dd>${a.refreshing ? html`<span class="pulse">checking…</span>` : timeAgo(a.lastCheckedAt, now)}</dd></div>
+      <div><dt>Last check</dt><dd>${a.refreshing ? html`<span class="pulse">checking…</span>` : timeAgo(a.lastCheckedAt, now)}${a.stale ? html` <span class="pill" title="the latest probe failed transiently; showing the last good data">stale</span>` : null}</dd></div>
     </dl>
-    ${a.message ? html`<p class="account-message">${a.message}</p>` : null}
+    ${a.message ? html`<p class=${`account-message ${a.status === 'error' || a.status === 'rate-limited' ? 'bad' : ''}`}>${a.message}</p>` : null}
     <div class="quotas">
       ${a.windows.length === 0 ? html`<p class="muted small">No quota windows known.</p>` : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)}
     </div>
