@@ -83,6 +83,20 @@ export class LeaseStore {
     return r.changes > 0;
   }
 
+  /**
+   * Fencing check for leader-only writes: true while `holder` still holds the lease with `token`.
+   * Call it inside the transaction that does the write; on PostgreSQL the row stays share-locked
+   * until that transaction ends, so no takeover can slip in between the check and the commit.
+   */
+  async holds(name: string, holder: string, token: number): Promise<boolean> {
+    const lock = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
+    const row = await this.db.get(
+      `SELECT 1 AS one FROM leases WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?${lock}`,
+      [name, holder, token, this.clock()],
+    );
+    return row !== undefined;
+  }
+
   /** The live lease, or null when none is held. */
   async current(name: string): Promise<Lease | null> {
     const row = await this.db.get<LeaseRow>(

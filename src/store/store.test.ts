@@ -494,6 +494,12 @@ for (const backend of backends) {
         assert.equal(b?.holder, 'B');
         assert.ok(b!.token > a!.token);
         assert.equal(await leases.renew('collector', 'A', a!.token, 1000), null, 'the old holder lost it');
+        assert.equal(await leases.holds('collector', 'A', a!.token), false, 'a fenced write by A is refused');
+        assert.equal(
+          await db.transaction(() => leases.holds('collector', 'B', b!.token)),
+          true,
+          'B may write (checked inside its transaction)',
+        );
         assert.equal(await leases.release('collector', 'A', a!.token), false);
         assert.equal(await leases.release('collector', 'B', b!.token), true);
         const c = await leases.acquire('collector', 'C', 1000);
