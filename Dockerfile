@@ -1,11 +1,14 @@
 # syntax=docker/dockerfile:1
-# Build stage: install production dependencies only (TypeScript runs by Node's type stripping: no compile step).
+# codex-fleet image. No compile step: Node strips the TypeScript types at run time, so the image is the
+# production dependencies plus the sources. Build: docker build -t codex-fleet .  (see docs/scaling.md)
+
+# Build stage: production dependencies only, from the lock file.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-# Runtime stage: small image on the current Node LTS, non-root user, data volume, healthcheck.
+# Runtime stage: the Node LTS line the test suite runs on, non-root user, data volume, healthcheck.
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CODEX_FLEET_DATA_DIR=/app/data \
@@ -15,11 +18,13 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
+COPY docker/entrypoint.sh ./docker/entrypoint.sh
 RUN mkdir -p /app/data /app/account && chown -R node:node /app/data /app/account
 USER node
 VOLUME ["/app/data"]
 EXPOSE 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# In a container the server must listen on all interfaces: that needs CODEX_FLEET_ADMIN_KEY (see README).
+# The entrypoint refuses to start `serve` without CODEX_FLEET_ADMIN_KEY (the server listens on 0.0.0.0).
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["node", "src/cli/main.ts", "serve", "--host", "0.0.0.0", "--port", "8081"]
