@@ -127,4 +127,20 @@ describe('CpaServers', () => {
     assert.equal((await new CpaServers(settings).list()).find((s) => s.name === 'cron')?.breaker.open, false);
     assert.ok(await second.remove('cron'));
   });
+
+  test('a damaged stored list reads as empty and is never overwritten', async () => {
+    const db2 = await openStore({ databaseUrl: 'sqlite::memory:' });
+    try {
+      const settings2 = new SettingsRepo(db2);
+      await settings2.set(CPA_SERVERS_SETTING, { not: 'a list' });
+      const servers = new CpaServers(settings2);
+      assert.deepEqual(await servers.list(), []);
+      const res = await servers.upsert({ name: 'x', url: 'http://127.0.0.1:1', managementKey: 'k' });
+      assert.ok(!res.ok);
+      assert.match(res.error.message, /damaged/);
+      assert.deepEqual(await settings2.get(CPA_SERVERS_SETTING), { not: 'a list' });
+    } finally {
+      await db2.close();
+    }
+  });
 });

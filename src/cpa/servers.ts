@@ -85,7 +85,13 @@ export class CpaServers {
       const msg = parsed.error.issues.map((i) => i.message).join('; ');
       return invalid(name, msg);
     }
-    const servers = await this.#load();
+    const servers = await this.#loadForWrite();
+    if (!servers) {
+      return invalid(
+        parsed.data.name,
+        `the stored server list (setting ${CPA_SERVERS_SETTING}) is damaged; repair or delete that setting first`,
+      );
+    }
     const existing = servers.find((s) => s.name === parsed.data.name);
     const key = parsed.data.managementKey ?? existing?.managementKey;
     if (!key) return invalid(parsed.data.name, 'managementKey: required for a new server');
@@ -151,7 +157,8 @@ export class CpaServers {
 
   async #persistBreaker(name: string, key: string, reason: string): Promise<void> {
     try {
-      const servers = await this.#load();
+      const servers = await this.#loadForWrite();
+      if (!servers) return;
       const updated = servers.map((s) =>
         s.name === name && s.managementKey === key
           ? { ...s, breaker: { keyFingerprint: fingerprint(key), reason, at: new Date().toISOString() } }
@@ -180,11 +187,18 @@ export class CpaServers {
   }
 
   async #load(): Promise<StoredServer[]> {
+    return (await this.#loadForWrite()) ?? [];
+  }
+
+  /**
+   * The stored list, or null when the setting is damaged. Reads treat a damaged list as empty (the
+   * tool keeps working); writes refuse, so that nothing overwrites what an operator may still repair.
+   */
+  async #loadForWrite(): Promise<StoredServer[] | null> {
     const raw = await this.#settings.get(CPA_SERVERS_SETTING);
     if (raw === undefined) return [];
     const parsed = storedSchema.safeParse(raw);
-    // A damaged setting must not take the tool down: treat it as empty and let the operator re-add.
-    return parsed.success ? parsed.data : [];
+    return parsed.success ? parsed.data : null;
   }
 }
 
