@@ -55,7 +55,11 @@ export function periodicTask(o: {
           await sleep(wait, signal);
           if (signal.aborted) break;
           try {
-            if (!(await ctx.stillLeader())) break;
+            // Not (or no longer provably) the leader: skip this step. A real loss aborts the signal.
+            if (!(await ctx.stillLeader())) {
+              await sleep(Math.min(o.everyMs, 1_000), signal);
+              continue;
+            }
             if (o.lastRun) {
               const last = await o.lastRun.get();
               if (last != null && clock() - last < o.everyMs) continue; // another instance just ran it
@@ -151,7 +155,10 @@ export function collectorTask(o: {
       loop = (async () => {
         while (!signal.aborted) {
           try {
-            if (!(await ctx.stillLeader())) break;
+            if (!(await ctx.stillLeader())) {
+              await sleep(retryMs, signal);
+              continue;
+            }
             const run = await o.open();
             current = run;
             if (signal.aborted) break;
