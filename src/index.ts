@@ -1,6 +1,10 @@
 // Programmatic API: the CLI and the HTTP server are two thin callers of these.
 // import { Fleet, resolveConfig, buildHealthReport, runInspection } from 'codex-fleet'
 
+export { readAuthFile } from './accounts/auth-file.ts';
+export { TokenManager } from './accounts/refresh.ts';
+export { authDirSource, codexHomeSource, loadAll, multiAuthSource } from './accounts/sources/index.ts';
+export { setAccountDisabled, writeAccountTokens } from './accounts/write-back.ts';
 export { type ActionStatus, ActionsRepo, type QueuedAction } from './actions/actions-repo.ts';
 export { executeAction, manualSetDisabled } from './actions/execute.ts';
 export { DEFAULT_POLICY_SETTINGS, decideAction } from './actions/policy.ts';
@@ -27,6 +31,7 @@ export { cacheDecision } from './upstream/cache.ts';
 export { classifyUpstreamAnswer } from './upstream/classify.ts';
 export { probeViaCodexCli } from './upstream/codex-cli-probe.ts';
 export { decodeJwtClaims } from './upstream/jwt.ts';
+export { refreshTokens } from './upstream/oauth.ts';
 export { parseCodexHeaders, parseUsagePayload } from './upstream/parse.ts';
 export { probeAccount } from './upstream/probe.ts';
 export { probeAll } from './upstream/probe-runner.ts';

@@ -402,6 +402,11 @@ export class Fleet {
       await this.repos.accounts.recordRefreshSuccess(event.accountId, event.expiresAt, event.at);
     } else {
       await this.repos.accounts.recordRefreshFailure(event.accountId, event.code, event.at);
+      // A dead refresh token is a hard auth failure: the report lists it among the flagged accounts.
+      if (event.type === 'auth_invalid') {
+        const flag = await this.repos.flags.get(event.accountId);
+        if (!flag || flag.clearedAt != null) await this.repos.flags.flag(event.accountId, event.code, event.at);
+      }
     }
   }
 }
