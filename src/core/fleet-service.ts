@@ -192,9 +192,10 @@ export class CoreFleetService implements FleetService {
     for (const v of views) {
       for (const w of mainWindows({ windows: v.windows } as never)) {
         if (w.remainingPercent == null) continue;
-        const s = (sums[w.kind] ??= { total: 0, n: 0 });
+        const s = sums[w.kind] ?? { total: 0, n: 0 };
         s.total += w.remainingPercent;
         s.n++;
+        sums[w.kind] = s;
       }
     }
     const remainingPercent: PoolSummary['remainingPercent'] = {};
@@ -559,7 +560,7 @@ export class CoreFleetService implements FleetService {
 /** Changes only the fields the input names; a token omitted keeps the stored value. */
 function applyAuthFields(doc: Record<string, unknown>, format: AuthFileFormat, input: AuthFileInput): void {
   if (format === 'codex-cli') {
-    const tokens = ((doc.tokens as Record<string, unknown> | null) ??= {}) as Record<string, unknown>;
+    const tokens = (doc.tokens as Record<string, unknown> | null) ?? {};
     if (input.accessToken) tokens.access_token = input.accessToken;
     if (input.refreshToken) tokens.refresh_token = input.refreshToken;
     if (input.idToken) tokens.id_token = input.idToken;
