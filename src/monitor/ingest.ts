@@ -10,6 +10,8 @@ import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 
 export const GRAIN_MINUTE = 60_000;
 export const GRAIN_HOUR = 3_600_000;
+/** Day rollups (UTC days) keep long ranges ("last 30 days") to a few thousand rows. */
+export const GRAIN_DAY = 86_400_000;
 /** Rollup dimensions. Every rollup row also carries provider, model and service tier. */
 export const DIMS = { total: 0, account: 1, apiKey: 2, status: 3, project: 4 } as const;
 export type Dim = keyof typeof DIMS;
@@ -288,18 +290,19 @@ export class MonitorIngest {
       const hist = lat === null ? -1 : HIST0 + latencyBucket(lat);
       const minute = e.timestamp - (e.timestamp % GRAIN_MINUTE);
       const hour = e.timestamp - (e.timestamp % GRAIN_HOUR);
+      const day = e.timestamp - (e.timestamp % GRAIN_DAY);
       const tail = `|${prov}|${model}|${tier}`;
       dimValues[DIMS.account] = d.id('account', e.authIndex) ?? 0;
       dimValues[DIMS.apiKey] = d.apiKeyId(e.apiKeyHash) ?? 0;
       dimValues[DIMS.status] = e.status;
       dimValues[DIMS.project] = d.id('project', e.project) ?? 0;
-      // Slot 0 is the minute total; slots 1..5 are the hour rows of each dimension.
-      for (let slotNo = 0; slotNo < 6; slotNo++) {
-        const grain = slotNo === 0 ? GRAIN_MINUTE : GRAIN_HOUR;
-        const bucket = slotNo === 0 ? minute : hour;
-        const dim = slotNo === 0 ? DIMS.total : slotNo - 1;
+      // Slot 0 is the minute total; slots 1..5 the hour rows and 6..10 the day rows of each dimension.
+      for (let slotNo = 0; slotNo < 11; slotNo++) {
+        const grain = slotNo === 0 ? GRAIN_MINUTE : slotNo <= 5 ? GRAIN_HOUR : GRAIN_DAY;
+        const bucket = slotNo === 0 ? minute : slotNo <= 5 ? hour : day;
+        const dim = slotNo === 0 ? DIMS.total : (slotNo - 1) % 5;
         const value = slotNo === 0 ? 0 : dimValues[dim];
-        const k = `${slotNo === 0 ? 'm' : 'h'}${bucket}|${dim}|${value}${tail}`;
+        const k = `${grain}|${bucket}|${dim}|${value}${tail}`;
         let slot = slots.get(k);
         if (slot === undefined) {
           slot = { key: [grain, bucket, dim, value, prov, model, tier], sums: new Float64Array(width) };

@@ -20,6 +20,12 @@ export function bucketSumSql(bucket: number, column = 'latency_ms'): string {
   return `SUM(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END)`;
 }
 
+/** SQL expression giving the bucket index of a latency column (NULL when the latency is unknown). */
+export function latencyBucketSql(column = 'latency_ms'): string {
+  const whens = LATENCY_BOUNDS.map((b, i) => `WHEN ${column} < ${b} THEN ${i}`).join(' ');
+  return `(CASE WHEN ${column} IS NULL THEN NULL ${whens} ELSE ${LATENCY_BOUNDS.length} END)`;
+}
+
 /** Estimated quantile (0..1) in ms from bucket counts; null with no samples. */
 export function percentileFromHistogram(counts: readonly number[], q: number): number | null {
   const n = counts.reduce((a, b) => a + b, 0);

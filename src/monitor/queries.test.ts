@@ -164,3 +164,32 @@ test('malformed records are quarantined once and counted, never crash', async ()
   const q = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_quarantine');
   assert.equal(Number(q?.n), 3);
 });
+
+test('multi-day ranges: day + hour rollups + raw edges equal the raw answer', async () => {
+  const d2 = mkdtempSync(join(tmpdir(), 'cf-monq-days-'));
+  const db2 = await openStore({ databaseUrl: `sqlite:${join(d2, 'm.db')}` });
+  try {
+    const start = Date.UTC(2026, 10, 1, 3, 11);
+    const mon2 = await createMonitorService({ db: db2, clock: () => start + 8 * 86_400_000 });
+    const recs = [...generateRecords(2500, { start, stepMs: 250_000, seed: 31 })].map((r) => JSON.stringify(r));
+    await mon2.ingest.ingestRaw(recs);
+    const f = { from: Date.UTC(2026, 10, 2, 5, 17), to: Date.UTC(2026, 10, 6, 13, 42) };
+    const viaRollup = await mon2.queries.summary(f);
+    const viaRaw = await mon2.queries.summary({ ...f, minLatencyMs: 0 });
+    assert.equal(viaRollup.source, 'mixed');
+    assert.deepEqual(
+      [viaRollup.requests, viaRollup.failures, viaRollup.tokens, viaRollup.latencyP95Ms],
+      [viaRaw.requests, viaRaw.failures, viaRaw.tokens, viaRaw.latencyP95Ms],
+    );
+    const days = await db2.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_rollup WHERE grain = 86400000');
+    assert.ok(Number(days?.n) > 0);
+    const accounts = await mon2.queries.accounts(f);
+    assert.equal(
+      accounts.reduce((a, r) => a + r.requests, 0),
+      viaRaw.requests,
+    );
+  } finally {
+    await db2.close();
+    rmSync(d2, { recursive: true, force: true });
+  }
+});

@@ -7,8 +7,8 @@ import { estimateCost } from './cost.ts';
 import type { Dictionary } from './dictionary.ts';
 import { CACHE_STATES, type CacheState, type FailureSummary, type TokenCounts } from './event.ts';
 import { eventConditions, type MonitorFilter, type ResolvedFilter, resolveFilter } from './filters.ts';
-import { DIMS, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
-import { BUCKET_COUNT, bucketSumSql, percentileFromHistogram } from './latency.ts';
+import { DIMS, GRAIN_DAY, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
+import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
 import type { PriceTable } from './prices.ts';
 
 export type GroupBy = 'none' | 'account' | 'apiKey' | 'model' | 'status' | 'project';
@@ -101,8 +101,10 @@ const RAW_SUMS: Record<string, string> = {
   cache_creation_tokens: 'SUM(e.cache_creation_tokens)',
   total_tokens: 'SUM(e.total_tokens)',
   cache_hits: `SUM(CASE WHEN e.cache_state = ${CACHE_STATES.indexOf('hit')} THEN 1 ELSE 0 END)`,
-  ...Object.fromEntries(Array.from({ length: BUCKET_COUNT }, (_, i) => [`h${i}`, bucketSumSql(i, 'e.latency_ms')])),
 };
+// Raw events are grouped by latency bucket (one CASE per row) instead of summing 16 CASEs per row.
+const RAW_BUCKET = latencyBucketSql('e.latency_ms');
+const BASE_SUMS = ROLLUP_SUMS.filter((c) => !/^h\d+$/.test(c));
 
 const RAW_GROUP: Record<GroupBy, string> = {
   none: '0',
@@ -178,7 +180,7 @@ export class MonitorQueries {
     by: GroupBy,
     order: (a: GroupTotals, b: GroupTotals) => number,
   ): Promise<GroupTotals[]> {
-    const { groups } = await this.aggregate(filter, by);
+    const { groups } = await this.aggregate(filter, by, by === 'model' || by === 'status');
     const out: GroupTotals[] = [];
     for (const [k, acc] of groups) {
       let key: string | null = k;
@@ -295,6 +297,7 @@ export class MonitorQueries {
   async aggregate(
     filter: MonitorFilter,
     by: GroupBy,
+    withLatency = true,
   ): Promise<{ groups: Map<string, Acc>; source: SummaryResult['source'] }> {
     const groups = new Map<string, Acc>();
     const r = await resolveFilter(this.dict, filter);
@@ -307,20 +310,37 @@ export class MonitorQueries {
     if (dim === null) {
       ranges.push([filter.from, filter.to]);
     } else {
+      // Raw events for the ragged edges, hour rollups up to the day boundaries, day rollups between.
       const to = filter.to ?? this.clock() + GRAIN_HOUR;
-      const hs = filter.from === undefined ? undefined : Math.ceil(filter.from / GRAIN_HOUR) * GRAIN_HOUR;
-      const he = Math.floor(to / GRAIN_HOUR) * GRAIN_HOUR;
+      const up = (t: number, g: number) => Math.ceil(t / g) * g;
+      const down = (t: number, g: number) => Math.floor(t / g) * g;
+      const hs = filter.from === undefined ? undefined : up(filter.from, GRAIN_HOUR);
+      const he = down(to, GRAIN_HOUR);
       if (hs !== undefined && hs >= he) {
         ranges.push([filter.from, filter.to]);
       } else {
         if (hs !== undefined && filter.from !== undefined && filter.from < hs) ranges.push([filter.from, hs]);
-        await this.fromRollups(r, by, dim, hs, he, groups, table);
+        const ds = hs === undefined ? undefined : up(hs, GRAIN_DAY);
+        const de = down(he, GRAIN_DAY);
+        const spans: Array<[number, number | undefined, number]> =
+          ds !== undefined && ds >= de
+            ? [[GRAIN_HOUR, hs, he]]
+            : [
+                ...(hs !== undefined && ds !== undefined && hs < ds
+                  ? [[GRAIN_HOUR, hs, ds] as [number, number, number]]
+                  : []),
+                [GRAIN_DAY, ds, de] as [number, number | undefined, number],
+                ...(de < he ? [[GRAIN_HOUR, de, he] as [number, number, number]] : []),
+              ];
+        for (const [grain, from, until] of spans) {
+          await this.fromRollups(r, by, dim, grain, from, until, groups, table, withLatency);
+        }
         usedRollup = true;
         ranges.push([he, filter.to]);
       }
     }
     for (const [from, to] of ranges) {
-      const n = await this.fromRaw(r, by, from, to, groups, table);
+      const n = await this.fromRaw(r, by, from, to, groups, table, withLatency);
       if (n > 0) usedRaw = true;
     }
     return { groups, source: usedRollup ? (usedRaw ? 'mixed' : 'rollup') : 'raw' };
@@ -330,13 +350,15 @@ export class MonitorQueries {
     r: ResolvedFilter,
     by: GroupBy,
     dim: { dim: number; value: number | undefined },
+    grain: number,
     from: number | undefined,
     to: number,
     groups: Map<string, Acc>,
     table: PriceTable,
+    withLatency: boolean,
   ): Promise<void> {
     const c = ['grain = ?', 'dim = ?', 'bucket < ?'];
-    const p: SqlValue[] = [GRAIN_HOUR, dim.dim, to];
+    const p: SqlValue[] = [grain, dim.dim, to];
     if (from !== undefined) {
       c.push('bucket >= ?');
       p.push(from);
@@ -355,7 +377,7 @@ export class MonitorQueries {
     }
     const g = DIM_OF[by] !== undefined ? 'dim_value' : '0';
     const rows = await this.db.query<Record<string, number | null>>(
-      `SELECT ${g} AS g, provider_id, model_id, tier_id, ${ROLLUP_SUMS.map((s) => `SUM(${s}) AS ${s}`).join(', ')}
+      `SELECT ${g} AS g, provider_id, model_id, tier_id, ${(withLatency ? ROLLUP_SUMS : BASE_SUMS).map((s) => `SUM(${s}) AS ${s}`).join(', ')}
        FROM mon_rollup WHERE ${c.join(' AND ')} GROUP BY ${g === '0' ? '' : 'dim_value, '}provider_id, model_id, tier_id`,
       p,
     );
@@ -369,14 +391,16 @@ export class MonitorQueries {
     to: number | undefined,
     groups: Map<string, Acc>,
     table: PriceTable,
+    withLatency: boolean,
   ): Promise<number> {
     const cond = eventConditions(r, from, to);
     const g = RAW_GROUP[by];
+    const lb = withLatency ? `, ${RAW_BUCKET}` : '';
     const rows = await this.db.query<Record<string, number | null>>(
       `SELECT ${g} AS g, e.provider_id AS provider_id, e.model_id AS model_id, e.alias_id AS alias_id, e.tier_id AS tier_id,
-       ${ROLLUP_SUMS.map((s) => `${RAW_SUMS[s]} AS ${s}`).join(', ')}
+       ${withLatency ? `${RAW_BUCKET} AS lb, ` : ''}${BASE_SUMS.map((s) => `${RAW_SUMS[s]} AS ${s}`).join(', ')}
        FROM mon_event e WHERE ${cond.sql}
-       GROUP BY ${g === '0' ? '' : `${g}, `}e.provider_id, e.model_id, e.alias_id, e.tier_id`,
+       GROUP BY ${g === '0' ? '' : `${g}, `}e.provider_id, e.model_id, e.alias_id, e.tier_id${lb}`,
       cond.params,
     );
     await this.merge(rows, by, groups, table, true);
@@ -412,7 +436,12 @@ export class MonitorQueries {
       }
       const sums = ROLLUP_SUMS.map((s) => Number(row[s] ?? 0));
       for (let i = 0; i < sums.length; i++) acc.sums[i] += sums[i];
-      for (let i = 0; i < BUCKET_COUNT; i++) acc.hist[i] += sums[HIST0 + i];
+      if (raw) {
+        // A raw row is one latency bucket (lb) of one group; lat_n counts its events with a latency.
+        if (row.lb != null) acc.hist[Number(row.lb)] += sums[SUM_INDEX.lat_n];
+      } else {
+        for (let i = 0; i < BUCKET_COUNT; i++) acc.hist[i] += sums[HIST0 + i];
+      }
       const cost = estimateCost(
         table,
         { provider, model, alias, tier },

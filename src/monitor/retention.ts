@@ -2,7 +2,7 @@
 // small chunks so readers never wait long; rollups live longer. Then the WAL is checkpointed and,
 // where SQLite's incremental auto-vacuum is on, free pages are returned to the file system.
 import type { Db } from '../store/db.ts';
-import { GRAIN_HOUR, GRAIN_MINUTE } from './ingest.ts';
+import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE } from './ingest.ts';
 import type { RetentionSettings } from './settings.ts';
 
 const DAY = 86_400_000;
@@ -40,7 +40,11 @@ export async function applyRetention(db: Db, r: RetentionSettings, now: number):
     ])
   ).changes;
   deletedRollups += (
-    await db.run('DELETE FROM mon_rollup WHERE grain = ? AND bucket < ?', [GRAIN_HOUR, now - r.hourRollupDays * DAY])
+    await db.run('DELETE FROM mon_rollup WHERE grain IN (?, ?) AND bucket < ?', [
+      GRAIN_HOUR,
+      GRAIN_DAY,
+      now - r.hourRollupDays * DAY,
+    ])
   ).changes;
   let freedPages = 0;
   if (db.dialect === 'sqlite') {
