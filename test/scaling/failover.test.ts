@@ -49,7 +49,7 @@ interface Line {
 const LEASE_MS = 2000;
 const SPEED = 15; // 1 real second = 15 s on the Fleet's clock: a 1-minute slot every 4 real seconds
 const SLOT_MS = 60_000;
-const TOTAL = 30_000;
+const TOTAL = 10_000;
 const HOLDERS = ['inst-a', 'inst-b', 'inst-c'];
 
 describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
@@ -67,6 +67,9 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
     await saveSchedule(fleet, { mode: 'interval', intervalMinutes: 1 });
 
     const lines: Line[] = [];
+    const phases: string[] = [];
+    const t0 = Date.now();
+    const phase = (name: string) => phases.push(`${name} +${((Date.now() - t0) / 1000).toFixed(1)}s`);
     let wake: (() => void) | null = null;
     const waitFor = async (pred: () => boolean | Promise<boolean>, what: string) => {
       const deadline = Date.now() + 40_000; // a safety net for a hung test, not an assertion on speed
@@ -122,9 +125,11 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
 
     await waitFor(() => events('ready').length === 3 && events('gained').length >= 1, 'three instances and a leader');
     const first = events('gained')[0];
+    phase('leader');
     await pushSome(TOTAL / 2);
     await waitFor(async () => inspections() >= 1 && (await stored()) >= TOTAL / 4, 'inspections and stored events');
     assert.equal(events('gained').length, 1, 'one leader while it lives');
+    phase('kill');
 
     // Kill the leader in the middle of a batch: more records keep flowing so a batch is certain to come.
     const leader = children[HOLDERS.indexOf(first.holder)];
@@ -138,9 +143,12 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
 
     await waitFor(() => events('gained').length >= 2, 'a new leader');
     const second = events('gained')[1];
+    phase('takeover');
     await pushing;
     await waitFor(async () => (await stored()) >= TOTAL && (await client.llen('usage')) === 0, 'every record stored');
+    phase('drained');
     await waitFor(() => inspections() >= runsBefore + 2, 'two more scheduled runs on the new leader');
+    phase('runs');
 
     // Graceful stop of the two survivors; they print their collector counters.
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
@@ -191,7 +199,7 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
     console.error(
       `failover: leader ${first.holder} killed mid-batch (${crash ? 'spooled, uncommitted' : '?'}), ` +
         `${second.holder} took over ${takeoverMs} ms later (lease ${LEASE_MS} ms); ` +
-        `${slots.length} slots, ${TOTAL} records stored once, ${survivor.collector!.replayed} replayed from the spool`,
+        `${slots.length} slots, ${TOTAL} records stored once, ${survivor.collector!.replayed} replayed from the spool; ${phases.join(', ')}`,
     );
     await fleet.close();
   });
