@@ -167,7 +167,15 @@ export async function startLeaderTasks(
   // The elector notices a missed renew only on its next tick; a blocked event loop or a slow database
   // could let the lease run out before that. The watchdog stops the tasks as soon as the lease's
   // expiry has passed locally, whatever the elector thinks (and starts them again if a late renew landed).
-  const watchdog = setInterval(() => reconcile('expired'), Math.max(10, Math.floor(elector.intervalMs / 2)));
+  const watchdog = setInterval(
+    () => {
+      const lease = elector.lease;
+      // A lease the elector dropped is reported by its own 'lost' event (with the reason); act on expiry only.
+      if (term && lease && clock() >= lease.expiresAt) reconcile('expired');
+      else if (!term && wanted() !== null) reconcile('renewed');
+    },
+    Math.max(10, Math.floor(elector.intervalMs / 2)),
+  );
   watchdog.unref();
 
   await elector.start();
