@@ -101,6 +101,7 @@ async function probeCpa(
       continue;
     }
     const loaded = await loadCpaAccountsCached(fleet, client.value);
+    await servers.settled();
     const accounts = loaded;
     if (!accounts) {
       log(`CPA ${view.name}: listing failed: ${client.value.breaker().reason ?? 'see doctor'}`);
@@ -116,7 +117,11 @@ async function probeCpa(
           const probe = account.cpa.authIndex
             ? await probeViaCpa(
                 client.value,
-                { authIndex: account.cpa.authIndex, accountId: account.accountId },
+                {
+                  authIndex: account.cpa.authIndex,
+                  accountId: account.accountId,
+                  tokenExpiresAt: account.credentials.expiresAt,
+                },
                 {
                   chatgptUrl: fleet.config.chatgptUrl,
                   retries: fleet.config.retries,
