@@ -143,6 +143,14 @@ describe('admin key guard (server with a key)', () => {
     assert.equal((await write({ 'x-csrf-token': token })).status, 201);
   });
 
+  it('brings a visitor back to the page asked for, query included', async () => {
+    const page = await fetch(`${s.url}/auth/edit?name=acct-01`, {
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
+    assert.equal(page.headers.get('location'), `/login?next=${encodeURIComponent('/auth/edit?name=acct-01')}`);
+  });
+
   it('never redirects a login to another site', async () => {
     const page = await fetch(`${s.url}/login?next=//evil.example`, { headers: { accept: 'text/html' } });
     const cookie = page.headers.get('set-cookie')!.split(';')[0];

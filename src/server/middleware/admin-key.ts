@@ -167,7 +167,10 @@ export function adminGuard(opts: { adminKey: string | null; sessions: SessionSto
     }
 
     if (adminKey !== null && !session?.authenticated) {
-      if (wantsHtml(c)) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
+      if (wantsHtml(c)) {
+        const url = new URL(c.req.url);
+        return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
       return c.json(
         { error: 'admin key required: send it as X-Admin-Key (or Authorization: Bearer), or log in at /login' },
         401,
