@@ -188,3 +188,55 @@ export function collectorTask(o: {
     },
   };
 }
+
+export const QUOTA_REFRESH_LAST_RUN = 'leader.quotaRefresh.lastRun';
+
+export interface FleetLeaderTaskOptions {
+  /** How often to look for a due inspection slot (default 30 s). */
+  inspectionPollMs?: number;
+  /** After each scheduled inspection run (the server pushes an SSE event). */
+  onInspection?: (runId: string) => void;
+  /** The periodic quota refresh (`serve --interval-seconds`); absent or everyMs 0: none. */
+  refresh?: { everyMs: number; run: () => Promise<unknown> };
+  /** Opens the usage collector, e.g. `() => startCollector({...})` from src/monitor/run.ts; absent: none. */
+  collector?: () => Promise<CollectorRun>;
+  onError?: (task: string, error: Error) => void;
+}
+
+/** The standard leader-only work of `serve`, for startLeaderTasks(fleet, { tasks: fleetLeaderTasks(...) }). */
+export function fleetLeaderTasks(fleet: Fleet, o: FleetLeaderTaskOptions = {}): LeaderTask[] {
+  const tasks: LeaderTask[] = [
+    inspectionTask(fleet, {
+      pollMs: o.inspectionPollMs,
+      onRun: o.onInspection,
+      onError: (e) => o.onError?.('inspection-schedule', e),
+    }),
+  ];
+  if (o.refresh && o.refresh.everyMs > 0) {
+    const settings = fleet.repos.settings;
+    const refresh = o.refresh;
+    tasks.push(
+      periodicTask({
+        name: 'quota-refresh',
+        everyMs: refresh.everyMs,
+        clock: fleet.clock,
+        // Shared across instances: a new leader does not refresh again right after the old one did.
+        lastRun: {
+          get: async () => (await settings.get<number>(QUOTA_REFRESH_LAST_RUN)) ?? null,
+          set: (at) => settings.set(QUOTA_REFRESH_LAST_RUN, at),
+        },
+        step: () => refresh.run(),
+        onError: (e) => o.onError?.('quota-refresh', e),
+      }),
+    );
+  }
+  if (o.collector) {
+    tasks.push(
+      collectorTask({
+        open: o.collector,
+        onError: (e) => o.onError?.('usage-collector', e),
+      }),
+    );
+  }
+  return tasks;
+}

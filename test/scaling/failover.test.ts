@@ -3,7 +3,8 @@
 // every 4 s), the quota refresher, and a usage collector draining a real Redis list while this test
 // pushes records. The leader is SIGKILLed in the middle of a collector batch (popped and spooled, not
 // committed). Checks: one other instance takes over after the lease ran out (token +1, no overlap);
-// exactly one inspection run per schedule slot, no slot missed; every usage record stored exactly once.
+// exactly one inspection run per schedule slot, no slot missed; the hourly quota refresh not repeated
+// by the new leader; every usage record stored exactly once.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -192,6 +193,11 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
     assert.ok(
       runs.every((r) => r.status === 'done'),
       'no run was cut off',
+    );
+    // The hourly quota refresh ran once, on the first leader; the new leader saw its shared last-run time.
+    assert.deepEqual(
+      events('quota-refresh').map((l) => l.holder),
+      [first.holder],
     );
     const holders = new Set(events('inspection').map((l) => l.holder));
     assert.deepEqual([...holders].sort(), [first.holder, second.holder].sort(), 'runs came from the two leaders');

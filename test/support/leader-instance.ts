@@ -11,7 +11,7 @@
 // scheduled inspection run. SIGTERM stops gracefully and prints the collector's counters.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectorTask, inspectionTask, periodicTask } from '../../src/core/background-tasks.ts';
+import { fleetLeaderTasks } from '../../src/core/background-tasks.ts';
 import { resolveConfig } from '../../src/core/config.ts';
 import { Fleet } from '../../src/core/fleet.ts';
 import { startLeaderTasks } from '../../src/core/leader-tasks.ts';
@@ -87,46 +87,36 @@ const tasks = await startLeaderTasks(
     holder: o.holder,
     leaseMs: o.leaseMs,
     onEvent: (e) => say(e.type, e),
-    tasks: [
-      inspectionTask(fleet, {
-        holder: o.holder,
-        pollMs: 100,
-        onRun: (runId) => say('inspection', { runId }),
-        onError: (e) => say('task-error', { task: 'inspection', message: e.message }),
-      }),
-      periodicTask({
-        name: 'quota-refresh',
+    tasks: fleetLeaderTasks(fleet, {
+      inspectionPollMs: 100,
+      onInspection: (runId) => say('inspection', { runId }),
+      // Hourly on the fast clock: due at once on the first leader, not again within the test.
+      refresh: {
         everyMs: 60 * 60_000,
-        clock,
-        lastRun: {
-          get: async () => (await fleet.repos.settings.get<number>('test.quota.lastRefreshAt')) ?? null,
-          set: (at) => fleet.repos.settings.set('test.quota.lastRefreshAt', at),
+        run: async () => {
+          say('quota-refresh');
+          await fleet.checkQuota({ tokenRefresh: 'allowed' });
         },
-        step: () => fleet.checkQuota({ tokenRefresh: 'allowed' }),
-      }),
-      collectorTask({
-        retryMs: 200,
-        onRefused: (message) => say('collector-refused', { message }),
-        onError: (e) => say('task-error', { task: 'collector', message: e.message }),
-        open: async () => {
-          const c = new Collector({
-            source: source(),
-            ingest: monitor.ingest,
-            leases: new LeaseStore(fleet.repos.db),
-            spoolPath: spoolPathFor(o.spoolDir, queueId),
-            holder: o.holder,
-            popSize: 200,
-            maxBatch: 1000,
-            idleMs: 50,
-            leaseTtlMs: o.leaseMs,
-          });
-          collectors.push(c);
-          const started = await c.start();
-          if (started.ok) say('collector-started', { replayed: started.replayed });
-          return { started, done: started.ok ? c.run() : Promise.resolve(), stop: () => c.stop() };
-        },
-      }),
-    ],
+      },
+      onError: (task, e) => say('task-error', { task, message: e.message }),
+      collector: async () => {
+        const c = new Collector({
+          source: source(),
+          ingest: monitor.ingest,
+          leases: new LeaseStore(fleet.repos.db),
+          spoolPath: spoolPathFor(o.spoolDir, queueId),
+          holder: o.holder,
+          popSize: 200,
+          maxBatch: 1000,
+          idleMs: 50,
+          leaseTtlMs: o.leaseMs,
+        });
+        collectors.push(c);
+        const started = await c.start();
+        if (started.ok) say('collector-started', { replayed: started.replayed });
+        return { started, done: started.ok ? c.run() : Promise.resolve(), stop: () => c.stop() };
+      },
+    }),
   },
 );
 
