@@ -26,7 +26,10 @@ export interface ServeOptions {
   handleSignals?: boolean;
   /** Refresh every account this often (joins a refresh in progress); 0 or absent: never. */
   refreshIntervalSeconds?: number;
-  /** How long shutdown waits for in-flight work before cutting connections. */
+  /**
+   * How long shutdown waits, in all, for in-flight requests and refreshes before cutting them (default
+   * 8 s: inside the 10 s a container runtime allows between SIGTERM and SIGKILL).
+   */
   shutdownGraceMs?: number;
   log?: (line: string) => void;
 }
@@ -106,7 +109,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
-  const grace = opts.shutdownGraceMs ?? 10_000;
+  const grace = opts.shutdownGraceMs ?? 8_000;
   const onSignal = (signal: string) => {
     log(`codex-fleet: ${signal} received, shutting down`);
     void close().then(() => {
@@ -126,10 +129,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       server.closeIdleConnections();
       // Keep-alive connections become idle as their last response ends: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = Date.now() + grace;
       await withTimeout(stopped, grace);
       clearInterval(sweep);
       server.closeAllConnections();
-      await withTimeout(fleetApp.gate.drain(), grace);
+      // Let refreshes in flight finish writing; past the deadline, service.close() must end them cleanly.
+      await withTimeout(fleetApp.gate.drain(), Math.max(0, deadline - Date.now()));
       try {
         await opts.service.close();
       } finally {
