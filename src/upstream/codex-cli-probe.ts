@@ -300,17 +300,22 @@ export async function probeViaCodexCli(
     const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
     if (options.allowTokenRefresh === false) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = REFRESH_DISABLED_URL;
     else if (options.authUrl) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = options.authUrl;
-    const answer = await callAppServer(options.bin ?? codexCliBin(), env, options.timeoutMs ?? 20_000);
+    // The answer's time is when its line arrived, not after the child was reaped (that can take seconds).
+    let answeredAt = 0;
+    const answer = await callAppServer(options.bin ?? codexCliBin(), env, options.timeoutMs ?? 20_000, () => {
+      answeredAt = now();
+    });
+    const at = () => answeredAt || now();
     const rotated = await readRotated(join(home, 'auth.json'), original, credentials);
     if ('error' in answer) {
       const failed =
         answer.error === TIMED_OUT
-          ? failure('timeout', `codex app-server did not answer within ${options.timeoutMs ?? 20_000} ms`, now())
-          : classifyAppServerError(answer.error, rotated?.accessToken ?? credentials.accessToken, now());
+          ? failure('timeout', `codex app-server did not answer within ${options.timeoutMs ?? 20_000} ms`, at())
+          : classifyAppServerError(answer.error, rotated?.accessToken ?? credentials.accessToken, at());
       return { ...failed, rotatedCredentials: rotated };
     }
-    const snapshot = snapshotFromRateLimits(answer.result, now());
-    const cls = classifyUpstreamAnswer({ status: 200, snapshot, now: now() });
+    const snapshot = snapshotFromRateLimits(answer.result, at());
+    const cls = classifyUpstreamAnswer({ status: 200, snapshot, now: at() });
     return {
       state: cls.state,
       reason: cls.reason,
@@ -362,7 +367,12 @@ const KILL_GRACE_MS = 1500;
  * Runs one `account/rateLimits/read` and resolves only once the child has exited (or could not be
  * reaped after SIGKILL), so the private home is never removed under a still-running CLI.
  */
-function callAppServer(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RpcAnswer> {
+function callAppServer(
+  bin: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  onSettled: () => void,
+): Promise<RpcAnswer> {
   return new Promise((resolve) => {
     let answer: RpcAnswer | null = null;
     let exited = false;
@@ -377,6 +387,7 @@ function callAppServer(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): 
     const settle = (a: RpcAnswer) => {
       if (answer) return;
       answer = a;
+      onSettled();
       clearTimeout(timer);
       if (exited) return resolveOnce();
       child.stdin.end();
