@@ -45,6 +45,11 @@ describe('openStore', () => {
       assert.equal(statSync(join(dir, 'codex-fleet.db')).mode & 0o777, 0o600);
       const row = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM schema_migrations');
       assert.ok(Number(row?.n) >= 1);
+      const pragma = async (name: string) => Object.values((await db.get(`PRAGMA ${name}`))!)[0];
+      assert.equal(await pragma('journal_mode'), 'wal');
+      assert.equal(await pragma('synchronous'), 1, 'NORMAL');
+      assert.equal(await pragma('foreign_keys'), 1);
+      assert.equal(await pragma('busy_timeout'), 5000);
     } finally {
       await db.close();
     }
