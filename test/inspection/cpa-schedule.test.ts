@@ -67,7 +67,9 @@ before(async () => {
       burnRatePerHour: 0,
     })),
   ];
-  sim = await startSimulator({ accounts: specs, latency: 2 });
+  // A frozen clock that only advance() moves: a slow run must not cross a wall-clock slot boundary.
+  const frozen = Date.parse('2026-11-23T12:10:00Z');
+  sim = await startSimulator({ accounts: specs, latency: 2, clock: () => frozen });
   const started = await tryStartCpa();
   if ('skip' in started) {
     skip = started.skip;
