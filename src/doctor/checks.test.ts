@@ -6,6 +6,7 @@ import type { Account } from '../domain/account.ts';
 import {
   authFileChecks,
   buildReport,
+  codexCliCheck,
   collectorCheck,
   describePolicy,
   policyCheck,
@@ -124,6 +125,16 @@ describe('traffic and record flow', () => {
   it('not decidable without traffic, publishing or a running collector', () => {
     assert.equal(recordsFlowCheck({ ...base, requests: 0, lastEventAt: null }).status, 'ok');
     assert.equal(recordsFlowCheck({ ...base, collectorRunningSince: null, lastEventAt: null }).status, 'ok');
+  });
+});
+
+describe('codexCliCheck', () => {
+  it('a version is ok; no binary is a warning with the fix', () => {
+    assert.equal(codexCliCheck('codex', 'codex-cli 0.169.0', null).status, 'ok');
+    const missing = codexCliCheck('/opt/none/codex', null, 'not found');
+    assert.equal(missing.status, 'warning');
+    assert.match(missing.message, /not found/);
+    assert.match(missing.fix ?? '', /CODEX_CLI_BIN/);
   });
 });
 

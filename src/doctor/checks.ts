@@ -291,3 +291,22 @@ export function recordsFlowCheck(f: RecordsFlowFacts): DoctorCheck {
     'stop any other client of the usage queue (a SUBSCRIBE client gets every record and CPA queues none while it is connected; a second collector pops a share); run one collector in one mode',
   );
 }
+
+/** Whether `--probe codex-cli|auto` has a Codex CLI to fall back to. */
+export function codexCliCheck(bin: string, version: string | null, error: string | null): DoctorCheck {
+  if (version) {
+    return check(
+      'codex_cli.available',
+      bin,
+      'ok',
+      `${version.trim()}: --probe auto can fall back to it after Cloudflare answers`,
+    );
+  }
+  return check(
+    'codex_cli.available',
+    bin,
+    'warning',
+    `the Codex CLI cannot be run (${error ?? 'no version printed'}): --probe codex-cli fails and --probe auto cannot fall back`,
+    'install it (npm install -g @openai/codex) or point CODEX_CLI_BIN at the binary',
+  );
+}

@@ -2,6 +2,7 @@
 // (accounts, policy, every configured CPA server, the collector's lease and the event table) and lets
 // checks.ts judge them. Ban safety: each CPA key is tried by exactly one call (the client's breaker
 // stops at the first 401 and remembers it across runs); nothing else is sent with a key that failed.
+import { execFile } from 'node:child_process';
 import type { Fleet } from '../core/fleet.ts';
 import type { CpaClient, CpaClientOptions } from '../cpa/client.ts';
 import { checkCpaServer } from '../cpa/doctor.ts';
@@ -10,9 +11,11 @@ import { CpaServers } from '../cpa/servers.ts';
 import { loadInspectionSettings } from '../inspect/run.ts';
 import { leaseNameFor } from '../monitor/collector.ts';
 import { HttpQueueSource } from '../monitor/collectors/http-queue.ts';
+import { codexCliBin } from '../upstream/codex-cli-probe.ts';
 import {
   authFileChecks,
   buildReport,
+  codexCliCheck,
   collectorCheck,
   type DoctorCheck,
   type DoctorReport,
@@ -30,6 +33,8 @@ export interface DoctorOptions {
   pollIntervalSeconds?: number;
   /** For tests: timeouts of the CPA clients. */
   cpaClientOptions?: CpaClientOptions;
+  /** Where CODEX_CLI_BIN is read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function runDoctor(fleet: Fleet, options: DoctorOptions = {}): Promise<DoctorReport> {
@@ -38,6 +43,9 @@ export async function runDoctor(fleet: Fleet, options: DoctorOptions = {}): Prom
   checks.push(...authFileChecks(loaded.accounts, [...new Set(loaded.errors.map((e) => e.path))]));
   const { policy } = await loadInspectionSettings(fleet);
   checks.push(policyCheck(policy));
+  const bin = codexCliBin(options.env);
+  const cli = await cliVersion(bin);
+  checks.push(codexCliCheck(bin, cli.version, cli.error));
 
   const servers = new CpaServers(fleet.repos.settings, options.cpaClientOptions);
   const views = await servers.list();
@@ -156,4 +164,16 @@ async function requestsServed(client: CpaClient, url: string, key: string): Prom
   } catch {
     return null;
   }
+}
+
+/** `codex --version`, bounded: a broken binary must not hang the doctor. */
+function cliVersion(bin: string): Promise<{ version: string | null; error: string | null }> {
+  return new Promise((resolve) => {
+    execFile(bin, ['--version'], { timeout: 10_000 }, (error, stdout) => {
+      if (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        resolve({ version: null, error: code === 'ENOENT' ? 'not found' : (error.message.split('\n')[0] ?? 'failed') });
+      } else resolve({ version: stdout.split('\n')[0] || null, error: null });
+    });
+  });
 }

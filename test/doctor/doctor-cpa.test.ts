@@ -10,7 +10,7 @@ import type { DoctorReport } from '../../src/doctor/checks.ts';
 import { leaseNameFor } from '../../src/monitor/collector.ts';
 import { LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
-import { runCli } from '../support/cli.ts';
+import { REPO_ROOT, runCli } from '../support/cli.ts';
 import { CPA_CLIENT_KEY, type StartedCpa, tryStartCpa, waitForAuthFiles, writeCodexAuthFile } from '../support/cpa.ts';
 
 let cpa: StartedCpa | null = null;
@@ -38,8 +38,13 @@ async function addServer(name: string, key: string): Promise<void> {
   assert.equal(run.code, 0, run.stderr);
 }
 
-async function doctor(name: string): Promise<{ code: number | null; report: DoctorReport; stdout: string }> {
-  const run = await runCli(['doctor', '--json', ...store(name)]);
+const CODEX_BIN = join(REPO_ROOT, 'node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex');
+
+async function doctor(
+  name: string,
+  codexBin = CODEX_BIN,
+): Promise<{ code: number | null; report: DoctorReport; stdout: string }> {
+  const run = await runCli(['doctor', '--json', ...store(name)], { env: { CODEX_CLI_BIN: codexBin } });
   assert.ok(run.stdout.trim().startsWith('{'), `doctor --json printed a report (stderr: ${run.stderr})`);
   return { code: run.code, report: JSON.parse(run.stdout), stdout: run.stdout };
 }
@@ -60,6 +65,7 @@ describe('doctor against the real CPA', () => {
     for (const id of ['cpa.reachable', 'cpa.usage_publishing', 'cpa.usage_retention', 'cpa.auth_metadata'])
       assert.equal(byId(first.report, id)?.status, 'ok', id);
     assert.equal(byId(first.report, 'accounts.metadata')?.status, 'ok');
+    assert.match(byId(first.report, 'codex_cli.available')!.message, /codex-cli 0\.169\.0/);
     assert.match(byId(first.report, 'actions.policy')!.message, /waits for approval/);
     assert.match(byId(first.report, 'cpa.auth_index_stable')!.message, /first run/);
     assert.equal(byId(first.report, 'cpa.traffic')?.status, 'warning', 'no requests yet');
@@ -136,7 +142,10 @@ describe('doctor against the real CPA', () => {
 
   it('wrong key: one call, failed with the fix; a second run sends nothing', { skip }, async () => {
     await addServer('wrong', 'definitely-not-the-key');
-    const first = await doctor('wrong');
+    const first = await doctor('wrong', join(dir, 'no-codex-here'));
+    const cli = byId(first.report, 'codex_cli.available')!;
+    assert.equal(cli.status, 'warning', 'a missing Codex CLI is a warning, not a failure');
+    assert.match(cli.fix ?? '', /CODEX_CLI_BIN/);
     assert.equal(first.code, 1);
     const reachable = byId(first.report, 'cpa.reachable')!;
     assert.equal(reachable.status, 'failed');
