@@ -7,7 +7,9 @@ import type { BenchRow } from './types.ts';
 
 export default function monitorBench(): Promise<BenchRow[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'monitor.worker.ts')], {
+    // A bounded heap: V8 otherwise grows it lazily with garbage, and RSS measures that, not the work.
+    const flags = ['--max-old-space-size=96', '--max-semi-space-size=4'];
+    const child = spawn(process.execPath, [...flags, join(import.meta.dirname, 'monitor.worker.ts')], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });
