@@ -2,8 +2,9 @@
 // same classification as the HTTP probe, no token left in a temp dir (also when the binary hangs or
 // crashes), and `quota --probe auto` switching to the CLI only after repeated Cloudflare answers.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,12 @@ import type { QuotaRow } from '../../src/core/quota-rows.ts';
 import type { Credentials } from '../../src/domain/account.ts';
 import type { ProbeResult, QuotaWindow } from '../../src/domain/quota.ts';
 import { type ScenarioName, type Simulator, startSimulator } from '../../src/sim/index.ts';
-import { codexCliBin, PROBE_DIR_PREFIX, probeViaCodexCli } from '../../src/upstream/codex-cli-probe.ts';
+import {
+  codexCliBin,
+  PROBE_DIR_PREFIX,
+  probeViaCodexCli,
+  sweepStaleProbeDirs,
+} from '../../src/upstream/codex-cli-probe.ts';
 import { probeAccount } from '../../src/upstream/probe.ts';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
 
@@ -162,7 +168,7 @@ async function fakeBinary(name: string, behaviour: string): Promise<{ bin: strin
   const bin = join(work, `${name}.sh`);
   await writeFile(
     bin,
-    `#!/bin/sh\necho "$CODEX_HOME" > '${seen}'\ngrep -c access_token "$CODEX_HOME/auth.json" >> '${seen}'\n${behaviour}\n`,
+    `#!/bin/sh\necho "$CODEX_HOME" > '${seen}'\ngrep -c access_token "$CODEX_HOME/auth.json" >> '${seen}'\necho $$ >> '${seen}'\n${behaviour}\n`,
   );
   await chmod(bin, 0o755);
   return { bin, seen };
@@ -239,6 +245,41 @@ describe('no token left behind when the binary misbehaves', () => {
       assert.deepEqual(await readdir(dir), []);
     });
   }
+
+  it('our own process exiting mid-probe removes the home (a SIGKILL leaves it to the next sweep)', async () => {
+    const dir = await mkdtemp(join(work, 'exit-'));
+    const { bin, seen } = await fakeBinary('exit-mid-probe', 'exec sleep 600');
+    const script = join(work, 'exit-mid-probe.ts');
+    await writeFile(
+      script,
+      `import { existsSync } from 'node:fs';
+import { probeViaCodexCli } from ${JSON.stringify(join(REPO_ROOT, 'src/upstream/codex-cli-probe.ts'))};
+const creds = ${JSON.stringify(credentialsOf('healthy'))};
+probeViaCodexCli(creds, { bin: ${JSON.stringify(bin)}, chatgptUrl: 'http://127.0.0.1:9', timeoutMs: 600000, tempDir: ${JSON.stringify(dir)} });
+const wait = setInterval(() => { if (existsSync(${JSON.stringify(seen)})) { clearInterval(wait); setTimeout(() => process.exit(3), 100); } }, 20);
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: 'ignore' });
+    const code = await new Promise((ok) => child.on('exit', ok));
+    assert.equal(code, 3);
+    const [home, , pid] = (await readFile(seen, 'utf8')).trim().split('\n');
+    process.kill(Number(pid)); // the orphaned stand-in binary
+    assert.ok(home.startsWith(join(dir, PROBE_DIR_PREFIX)));
+    assert.deepEqual(await readdir(dir), [], 'the exit hook removed the home');
+  });
+
+  it('homes older than ten minutes (a killed process) are swept by the next probe', async () => {
+    const dir = await mkdtemp(join(work, 'sweep-'));
+    const stale = join(dir, `${PROBE_DIR_PREFIX}stale`);
+    const fresh = join(dir, `${PROBE_DIR_PREFIX}fresh`);
+    await mkdir(stale);
+    await writeFile(join(stale, 'auth.json'), '{"tokens":{}}');
+    await mkdir(fresh);
+    const old = new Date(Date.now() - 11 * 60_000);
+    await utimes(stale, old, old);
+    assert.equal(await sweepStaleProbeDirs(Date.now(), dir), 1);
+    assert.deepEqual(await readdir(dir), [`${PROBE_DIR_PREFIX}fresh`], 'a probe in flight elsewhere is left alone');
+  });
 
   it('a missing binary says how to fix it', async () => {
     const dir = await mkdtemp(join(work, 'missing-'));
