@@ -83,7 +83,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     timeoutMs: flags.timeoutMs ?? env.CODEX_AUTH_FETCH_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS,
     retries: flags.retries ?? 3,
     retryDelaySeconds: flags.retryDelay ?? 2,
-    databaseUrl: flags.databaseUrl ?? env.CODEX_FLEET_DATABASE_URL ?? null,
+    databaseUrl: flags.databaseUrl || env.CODEX_FLEET_DATABASE_URL || null,
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));

@@ -25,7 +25,7 @@ import {
 } from '../inspect/run.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import { nextSlot, type Schedule } from '../inspect/schedule.ts';
-import { InspectionScheduler, readSchedule, saveSchedule } from '../inspect/scheduler.ts';
+import { readSchedule, saveSchedule } from '../inspect/scheduler.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
@@ -45,9 +45,12 @@ import type {
   SettingsView,
 } from '../server/service.ts';
 import { FleetError, HEALTH_STATUSES } from '../server/service.ts';
+import { createStateFileWriter } from '../server/state-file.ts';
+import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { Fleet } from './fleet.ts';
-import { toQuotaRow } from './quota-rows.ts';
+import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
+import { type QuotaRow, toQuotaRow } from './quota-rows.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 const NOTIFY_MEMORY = 'notify.memory';
@@ -89,7 +92,9 @@ export class CoreFleetService implements FleetService {
   readonly #events = new EventEmitter();
   readonly #refreshing = new Set<string>();
   readonly #servers: CpaServers;
-  readonly #scheduler: InspectionScheduler | null;
+  #leader: LeaderTasks | null = null;
+  readonly #ready: Promise<void>;
+  readonly #stateFile: ReturnType<typeof createStateFileWriter> | null;
   readonly #notifier: Notifier;
   #notifySettings: { webhooks: WebhookTarget[]; poolLowFraction: number } = { webhooks: [], poolLowFraction: 0.2 };
   #sweepInFlight = false;
@@ -107,11 +112,13 @@ export class CoreFleetService implements FleetService {
       },
       new SettingsDeliveryLog(fleet),
     );
-    this.#scheduler =
-      options.background === false
-        ? null
-        : new InspectionScheduler(fleet, { onRun: (id) => this.#emit('inspection', id), onError: () => undefined });
-    void this.#init();
+    this.#stateFile = options.stateFile
+      ? createStateFileWriter(options.stateFile, {
+          clock: fleet.clock,
+          onError: (m) => console.error(`codex-fleet: ${m}`),
+        })
+      : null;
+    this.#ready = this.#init();
   }
 
   async #init(): Promise<void> {
@@ -119,7 +126,18 @@ export class CoreFleetService implements FleetService {
       ...this.#notifySettings,
       ...((await this.fleet.repos.settings.get(NOTIFY_SETTING)) ?? {}),
     };
-    await this.#scheduler?.start();
+    if (this.#options.background === false) return;
+    // Scheduled inspections run on one instance only: the holder of the leader lease.
+    this.#leader = await startLeaderTasks(this.fleet, {
+      tasks: fleetLeaderTasks(this.fleet, {
+        onInspection: (id) => {
+          this.#emit('inspection', id);
+          this.#emit('actions');
+          this.#emit('accounts');
+        },
+        onError: (task, error) => console.error(`codex-fleet: ${task}: ${error.message}`),
+      }),
+    });
   }
 
   #emit(type: FleetEventType, id?: string): void {
@@ -256,19 +274,30 @@ export class CoreFleetService implements FleetService {
         )
         .catch(() => undefined);
     }
-    if (this.#options.stateFile) await this.#writeStateFile(accounts).catch(() => undefined);
+    if (this.#stateFile) await this.#stateFile.write(await this.#stateRows(accounts));
   }
 
-  /** codex-quota's --state-file: the latest rows, for automation that read codex-quota's file. */
-  async #writeStateFile(accounts: Account[]): Promise<void> {
-    const rows = (await this.fleet.evidence(accounts)).map((ev) => {
-      const probe = ev.probe ?? ev.lastGood;
-      return probe
-        ? toQuotaRow(ev.account, probe, this.fleet.clock(), ev.probe?.transient === true && ev.lastGood != null)
-        : null;
-    });
-    const body = { updatedAt: new Date(this.fleet.clock()).toISOString(), results: rows.filter((r) => r != null) };
-    await writeFileAtomic(this.#options.stateFile!, `${JSON.stringify(body, null, 2)}\n`);
+  /** codex-quota's --state-file rows: the latest result, a transient failure keeping the last good windows. */
+  async #stateRows(accounts: Account[]): Promise<QuotaRow[]> {
+    const now = this.fleet.clock();
+    const rows: QuotaRow[] = [];
+    for (const ev of await this.fleet.evidence(accounts)) {
+      const latest = ev.probe;
+      if (!latest) continue;
+      const keep = latest.transient && ev.lastGood ? ev.lastGood : null;
+      const failure = {
+        state: latest.state,
+        reason: latest.reason,
+        httpStatus: latest.httpStatus,
+        errorCode: latest.errorCode,
+        message: latest.message,
+        source: latest.source,
+      };
+      rows.push(
+        keep ? toQuotaRow(ev.account, { ...keep, ...failure }, now, true) : toQuotaRow(ev.account, latest, now),
+      );
+    }
+    return rows;
   }
 
   async refreshAccount(id: string): Promise<AccountView> {
@@ -552,7 +581,8 @@ export class CoreFleetService implements FleetService {
   }
 
   async close(): Promise<void> {
-    await this.#scheduler?.stop();
+    await this.#ready.catch(() => undefined);
+    await this.#leader?.stop();
     await this.fleet.close();
   }
 }
