@@ -335,7 +335,7 @@ export class Fleet {
         probe: async (target, probeOptions) => {
           const index = targets.indexOf(target);
           const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);
-          if (useCli) return this.#probeWithCli(accountAt(index), current, index);
+          if (useCli) return this.#probeWithCli(accountAt(index), current, index, tokens.canRefresh);
           const outcome = await (httpProbe ?? probeAccount)(target, probeOptions);
           if (outcome.reason === 'cloudflare_challenge') cloudflareAnswers++;
           if (
@@ -343,7 +343,7 @@ export class Fleet {
             outcome.reason === 'cloudflare_challenge' &&
             cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE
           ) {
-            return this.#probeWithCli(accountAt(index), current, index);
+            return this.#probeWithCli(accountAt(index), current, index, tokens.canRefresh);
           }
           return outcome;
         },
@@ -362,13 +362,20 @@ export class Fleet {
     return results.map((result, i) => ({ account: accountAt(i), result }));
   }
 
-  async #probeWithCli(account: Account, current: Map<number, Account>, index: number): Promise<ProbeOutcome> {
+  async #probeWithCli(
+    account: Account,
+    current: Map<number, Account>,
+    index: number,
+    allowTokenRefresh: boolean,
+  ): Promise<ProbeOutcome> {
     const { probeViaCodexCli } = await import('../upstream/codex-cli-probe.ts');
     const outcome: CodexCliProbeOutcome = await probeViaCodexCli(account.credentials, {
       chatgptUrl: this.config.chatgptUrl,
       authUrl: this.config.authUrl,
       timeoutMs: Math.max(this.config.timeoutMs, 20_000),
       now: this.clock,
+      // A read-only command must not let the CLI spend a refresh token either.
+      allowTokenRefresh,
     });
     if (outcome.rotatedCredentials) {
       // The CLI refreshed inside its private home: persist the new pair before anything else uses it.
