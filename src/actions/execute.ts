@@ -136,3 +136,42 @@ export async function manualSetDisabled(
   await ctx.actions.transition(queued.id, ['pending'], 'approved', actor);
   return executeAction(ctx, queued, account, actor, null);
 }
+
+export type DecisionOutcome =
+  | { ok: true; action: QueuedAction }
+  | { ok: false; code: 'not_found' | 'conflict'; message: string };
+
+/**
+ * A person's approve or reject, for the CLI and the dashboard alike. Only a pending action moves, so a
+ * double click never executes twice. Approval executes at once; rejection changes nothing but the queue.
+ */
+export async function decideQueuedAction(
+  ctx: ActionContext,
+  id: string,
+  decision: 'approve' | 'reject',
+  actor: string,
+  findAccount: (accountId: string) => Promise<Account | null>,
+): Promise<DecisionOutcome> {
+  const action = await ctx.actions.get(id);
+  if (!action) return { ok: false, code: 'not_found', message: `no action ${id}` };
+  const moved = await ctx.actions.transition(id, ['pending'], decision === 'approve' ? 'approved' : 'rejected', actor);
+  if (!moved) return { ok: false, code: 'conflict', message: `action ${id} is ${action.status}, not pending` };
+  if (decision === 'reject') {
+    await ctx.actions.audit({
+      actor,
+      action: `reject ${action.action}`,
+      accountId: action.accountId,
+      accountName: action.accountName,
+      reason: action.reason,
+      evidence: action.evidence,
+      result: 'rejected',
+    });
+    return { ok: true, action: moved };
+  }
+  const account = await findAccount(action.accountId);
+  if (!account) {
+    const failed = await ctx.actions.transition(id, ['approved'], 'failed', actor, 'account no longer exists');
+    return { ok: true, action: failed ?? moved };
+  }
+  return { ok: true, action: await executeAction(ctx, moved, account, actor, null) };
+}

@@ -8,10 +8,12 @@ import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
 import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
-import { executeAction, manualSetDisabled } from '../actions/execute.ts';
+import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput } from '../cpa/servers.ts';
 import { CpaServers } from '../cpa/servers.ts';
+import type { DoctorReport } from '../doctor/checks.ts';
+import { runDoctor } from '../doctor/run.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
@@ -50,7 +52,7 @@ import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { Fleet } from './fleet.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
-import { type QuotaRow, toQuotaRow } from './quota-rows.ts';
+import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 const NOTIFY_MEMORY = 'notify.memory';
@@ -98,6 +100,7 @@ export class CoreFleetService implements FleetService {
   readonly #notifier: Notifier;
   #notifySettings: { webhooks: WebhookTarget[]; poolLowFraction: number } = { webhooks: [], poolLowFraction: 0.2 };
   #sweepInFlight = false;
+  #doctorRun: Promise<DoctorReport> | null = null;
 
   constructor(fleet: Fleet, options: FleetServiceOptions) {
     this.fleet = fleet;
@@ -282,20 +285,7 @@ export class CoreFleetService implements FleetService {
     const now = this.fleet.clock();
     const rows: QuotaRow[] = [];
     for (const ev of await this.fleet.evidence(accounts)) {
-      const latest = ev.probe;
-      if (!latest) continue;
-      const keep = latest.transient && ev.lastGood ? ev.lastGood : null;
-      const failure = {
-        state: latest.state,
-        reason: latest.reason,
-        httpStatus: latest.httpStatus,
-        errorCode: latest.errorCode,
-        message: latest.message,
-        source: latest.source,
-      };
-      rows.push(
-        keep ? toQuotaRow(ev.account, { ...keep, ...failure }, now, true) : toQuotaRow(ev.account, latest, now),
-      );
+      if (ev.probe) rows.push(rowKeepingLastGood(ev.account, ev.probe, ev.lastGood ?? null, now));
     }
     return rows;
   }
@@ -345,6 +335,14 @@ export class CoreFleetService implements FleetService {
     return this.fleet.forecast();
   }
 
+  /** Joins a run in progress: each run sends one call per CPA key, so clicks must not multiply them. */
+  doctor(): Promise<DoctorReport> {
+    this.#doctorRun ??= runDoctor(this.fleet).finally(() => {
+      this.#doctorRun = null;
+    });
+    return this.#doctorRun;
+  }
+
   async runInspection(actor: string): Promise<InspectionRunView> {
     const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: `person:${actor}` });
     this.#emit('inspection', outcome.run.id);
@@ -374,34 +372,14 @@ export class CoreFleetService implements FleetService {
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
-    const action = await ctx.actions.get(id);
-    if (!action) throw new FleetError('not_found', `no action ${id}`);
-    const who = `person:${actor}`;
-    const moved = await ctx.actions.transition(id, ['pending'], decision === 'approve' ? 'approved' : 'rejected', who);
-    if (!moved) throw new FleetError('conflict', `action ${id} is ${action.status}, not pending`);
-    let result = moved;
-    if (decision === 'reject') {
-      await ctx.actions.audit({
-        actor: who,
-        action: `reject ${action.action}`,
-        accountId: action.accountId,
-        accountName: action.accountName,
-        reason: action.reason,
-        evidence: action.evidence,
-        result: 'rejected',
-      });
-    } else {
-      const account = (await this.fleet.accounts()).accounts.find((a) => a.id === action.accountId);
-      if (!account) {
-        result = (await ctx.actions.transition(id, ['approved'], 'failed', who, 'account no longer exists')) ?? moved;
-      } else {
-        result = await executeAction(ctx, moved, account, who, null);
-      }
-    }
+    const outcome = await decideQueuedAction(ctx, id, decision, `person:${actor}`, (accountId) =>
+      this.fleet.findAccount(accountId),
+    );
+    if (!outcome.ok) throw new FleetError(outcome.code, outcome.message);
     this.#emit('actions', id);
     this.#emit('audit');
-    this.#emit('accounts', action.accountId);
-    return result;
+    this.#emit('accounts', outcome.action.accountId);
+    return outcome.action;
   }
 
   listAudit(limit: number) {

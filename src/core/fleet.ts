@@ -219,6 +219,29 @@ export class Fleet {
     }
   }
 
+  /**
+   * An account by id: from its source when it is local, else from the store (CPA accounts live on their
+   * server; the executors need only the stored identity, never the tokens).
+   */
+  async findAccount(id: string): Promise<Account | null> {
+    const local = (await this.accounts()).accounts.find((a) => a.id === id);
+    if (local) return local;
+    const stored = await this.repos.accounts.get(id);
+    if (!stored) return null;
+    const { createdAt: _c, updatedAt: _u, ...identity } = stored;
+    return {
+      ...identity,
+      credentials: {
+        accessToken: null,
+        refreshToken: null,
+        idToken: null,
+        accountId: stored.accountId,
+        expiresAt: null,
+        lastRefresh: null,
+      },
+    };
+  }
+
   tokenManager(refresh: 'allowed' | 'never'): TokenManager {
     return new TokenManager({
       refresh,

@@ -62,6 +62,29 @@ export function toQuotaRow(account: Account, result: ProbeResult, now: number, s
   };
 }
 
+/**
+ * The row to show for a probe: a transient failure keeps the last good windows visible, marked
+ * stale, while saying what just happened (state, reason, status). Used by `quota`, the state file
+ * and the server alike.
+ */
+export function rowKeepingLastGood(
+  account: Account,
+  latest: ProbeResult,
+  lastGood: ProbeResult | null,
+  now: number,
+): QuotaRow {
+  if (!latest.transient || !lastGood) return toQuotaRow(account, latest, now);
+  const failure = {
+    state: latest.state,
+    reason: latest.reason,
+    httpStatus: latest.httpStatus,
+    errorCode: latest.errorCode,
+    message: latest.message,
+    source: latest.source,
+  };
+  return toQuotaRow(account, { ...lastGood, ...failure }, now, true);
+}
+
 function secondsUntil(iso: string, now: number): number {
   return Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
 }

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import type { QuotaCheckResult } from '../core/fleet.ts';
-import { type QuotaRow, toQuotaRow } from '../core/quota-rows.ts';
+import { type QuotaRow, rowKeepingLastGood } from '../core/quota-rows.ts';
 
 export interface StateFileContent {
   /** ISO time of the sweep the rows come from. */
@@ -18,19 +18,7 @@ export interface StateFileContent {
 
 /** The rows exactly as `quota --json` prints them: a transient failure keeps the last good windows, marked stale. */
 export function rowsFromQuotaCheck(result: QuotaCheckResult, now: number): QuotaRow[] {
-  return result.checks.map((c) => {
-    if (!c.lastGood) return toQuotaRow(c.account, c.result, now);
-    const r = c.result;
-    const failure = {
-      state: r.state,
-      reason: r.reason,
-      httpStatus: r.httpStatus,
-      errorCode: r.errorCode,
-      message: r.message,
-      source: r.source,
-    };
-    return toQuotaRow(c.account, { ...c.lastGood, ...failure }, now, true);
-  });
+  return result.checks.map((c) => rowKeepingLastGood(c.account, c.result, c.lastGood, now));
 }
 
 export function stateFileContent(rows: readonly QuotaRow[], now: number): StateFileContent {

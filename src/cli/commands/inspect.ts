@@ -1,10 +1,10 @@
 // `codex-fleet inspect`, `actions`, `runs`, `schedule`: thin commands over inspect/ and actions/.
 import type { Command } from 'commander';
 import { ACTION_STATUSES, type ActionStatus, ActionsRepo, type QueuedAction } from '../../actions/actions-repo.ts';
-import { executeAction } from '../../actions/execute.ts';
+import { decideQueuedAction } from '../../actions/execute.ts';
 import { Fleet } from '../../core/fleet.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
-import { actionContext, runInspection } from '../../inspect/run.ts';
+import { actionContext, loadInspectionSettings, runInspection } from '../../inspect/run.ts';
 import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
@@ -106,67 +106,18 @@ export function register(program: Command): void {
     addFleetOptions(cmd);
     cmd.action(async (ids: string[], options: CommonOptions) => {
       process.exitCode = await withFleet(options, async (fleet) => {
-        const ctx = actionContext(fleet);
-        const { accounts } = await fleet.accounts();
+        const { thresholds } = await loadInspectionSettings(fleet);
+        const ctx = actionContext(fleet, thresholds);
         let failed = 0;
         for (const id of ids) {
-          const action = await ctx.actions.get(id);
-          if (!action) {
-            console.error(`codex-fleet actions ${verb}: no action ${id}`);
+          const outcome = await decideQueuedAction(ctx, id, verb, 'cli', (accountId) => fleet.findAccount(accountId));
+          if (!outcome.ok) {
+            console.error(`codex-fleet actions ${verb}: ${outcome.message}`);
             failed++;
             continue;
           }
-          const moved = await ctx.actions.transition(
-            id,
-            ['pending'],
-            verb === 'approve' ? 'approved' : 'rejected',
-            'cli',
-          );
-          if (!moved) {
-            console.error(`codex-fleet actions ${verb}: ${id} is ${action.status}, not pending`);
-            failed++;
-            continue;
-          }
-          if (verb === 'reject') {
-            await ctx.actions.audit({
-              actor: 'cli',
-              action: `reject ${action.action}`,
-              accountId: action.accountId,
-              accountName: action.accountName,
-              reason: action.reason,
-              evidence: action.evidence,
-              result: 'rejected',
-            });
-            printAction(moved);
-            continue;
-          }
-          const account =
-            accounts.find((a) => a.id === action.accountId) ?? (await fleet.repos.accounts.get(action.accountId));
-          if (!account) {
-            await ctx.actions.transition(id, ['approved'], 'failed', 'cli', 'account no longer exists');
-            failed++;
-            continue;
-          }
-          const done = await executeAction(
-            ctx,
-            moved,
-            'credentials' in account
-              ? account
-              : {
-                  ...account,
-                  credentials: {
-                    accessToken: null,
-                    refreshToken: null,
-                    idToken: null,
-                    accountId: null,
-                    expiresAt: null,
-                    lastRefresh: null,
-                  },
-                },
-            'cli',
-          );
-          printAction(done);
-          if (done.status === 'failed') failed++;
+          printAction(outcome.action);
+          if (outcome.action.status === 'failed') failed++;
         }
         return failed > 0 ? 1 : 0;
       });

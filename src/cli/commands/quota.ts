@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Fleet, PROBE_MODES, type QuotaCheckResult } from '../../core/fleet.ts';
-import { type QuotaRow, toQuotaRow } from '../../core/quota-rows.ts';
+import { type QuotaRow, rowKeepingLastGood } from '../../core/quota-rows.ts';
 import { renderQuotaTable } from '../render/quota-table.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
@@ -68,10 +68,7 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
       printRaw(result, options);
     } else {
       const now = fleet.clock();
-      const rows: QuotaRow[] = result.checks.map((c) => {
-        const shown = c.lastGood ? { ...c.lastGood, ...pickFailure(c.result) } : c.result;
-        return toQuotaRow(c.account, shown, now, c.lastGood != null);
-      });
+      const rows: QuotaRow[] = result.checks.map((c) => rowKeepingLastGood(c.account, c.result, c.lastGood, now));
       console.log(options.json ? JSON.stringify(rows, null, 2) : renderQuotaTable(rows));
     }
     const unread = result.checks.filter((c) => c.result.transient);
@@ -84,18 +81,6 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
   } finally {
     await fleet.close();
   }
-}
-
-/** A transient failure keeps the last known windows but says what just happened. */
-function pickFailure(result: QuotaCheckResult['checks'][number]['result']) {
-  return {
-    state: result.state,
-    reason: result.reason,
-    httpStatus: result.httpStatus,
-    errorCode: result.errorCode,
-    message: result.message,
-    source: result.source,
-  };
 }
 
 function printRaw(result: QuotaCheckResult, options: QuotaOptions): void {
