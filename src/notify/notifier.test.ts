@@ -39,7 +39,12 @@ beforeEach(() => {
 
 function memoryStore() {
   let saved: NotifierMemory | null = null;
-  return { load: async () => saved, save: async (m: NotifierMemory) => void (saved = m) };
+  return {
+    load: async () => saved,
+    save: async (m: NotifierMemory) => {
+      saved = m;
+    },
+  };
 }
 
 const view = (id: string, state: AccountStateView['state'], observedAt: number): AccountStateView => ({
