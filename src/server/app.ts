@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/accounts.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { authFileRoutes } from './routes/auth-files.ts';
 import { type AppEnv, BadRequest, formatIssues, type RouteDeps } from './routes/context.ts';
+import { doctorRoutes } from './routes/doctor.ts';
 import { inspectionRoutes } from './routes/inspections.ts';
 import { loginRoutes } from './routes/login.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): FleetApp {
   app.route('/', loginRoutes(routeDeps));
   app.route('/', accountRoutes(routeDeps));
   app.route('/', reportRoutes(routeDeps));
+  app.route('/', doctorRoutes(routeDeps));
   app.route('/', inspectionRoutes(routeDeps));
   app.route('/', actionRoutes(routeDeps));
   app.route('/', settingsRoutes(routeDeps));

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { Hono } from 'hono';
 import type { AuditRecord, QueuedAction } from '../actions/actions-repo.ts';
 import type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
+import type { DoctorReport } from '../doctor/checks.ts';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
 import type { InspectionResult, InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { AccountState, Credits, ProbeReason, QuotaWindow, SnapshotSource, WindowKind } from '../domain/quota.ts';
@@ -17,6 +18,7 @@ import type { WebhookTarget } from '../notify/webhook.ts';
 
 export type { ActionStatus } from '../actions/actions-repo.ts';
 export type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
+export type { DoctorReport } from '../doctor/checks.ts';
 
 /** The report's statuses, plus `unknown` for an account never checked successfully. */
 export const HEALTH_STATUSES = [...ACCOUNT_STATUSES, 'unknown'] as const;
@@ -169,6 +171,11 @@ export interface FleetService {
   /** The `codex-fleet report --json` HealthReport, from the last stored check. */
   healthReport(): Promise<HealthReport>;
   forecast(): Promise<Forecast>;
+  /**
+   * `codex-fleet doctor`'s checks (talks to every CPA server and runs `codex --version`), so only
+   * on demand; concurrent calls share one run.
+   */
+  doctor(): Promise<DoctorReport>;
 
   runInspection(actor: string): Promise<InspectionRunView>;
   listInspections(limit: number): Promise<InspectionRunView[]>;

@@ -5,6 +5,7 @@ import { api, html, navigate, startLiveUpdates, useConnection } from './lib.js';
 import { AccountsPage } from './pages/accounts.js';
 import { ActionsPage } from './pages/actions.js';
 import { AuthFilesPage } from './pages/auth-files.js';
+import { DoctorPage } from './pages/doctor.js';
 import { InspectionPage } from './pages/inspection.js';
 import { MonitoringPage } from './pages/monitoring.js';
 import { OverviewPage } from './pages/overview.js';
@@ -18,6 +19,7 @@ const PAGES = [
   { path: '/monitoring', title: 'Monitoring', component: MonitoringPage },
   { path: '/auth', title: 'Auth files', component: AuthFilesPage },
   { path: '/settings', title: 'Settings', component: SettingsPage },
+  { path: '/doctor', title: 'Doctor', component: DoctorPage },
 ];
 
 function pageFor(path) {

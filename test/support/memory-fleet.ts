@@ -5,6 +5,7 @@
 import type { AuditRecord, QueuedAction } from '../../src/actions/actions-repo.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../../src/actions/policy.ts';
 import { CpaServers, type SettingsStore } from '../../src/cpa/servers.ts';
+import { buildReport, type DoctorReport } from '../../src/doctor/checks.ts';
 import { maskSecret } from '../../src/domain/account.ts';
 import type { InspectionResult, SuggestedAction } from '../../src/domain/inspection.ts';
 import type { QuotaWindow } from '../../src/domain/quota.ts';
@@ -302,6 +303,36 @@ export class MemoryFleet implements FleetService {
       flagged: [],
       recommendation: { index: 0, email: all[0]?.email ?? undefined, reasoning: 'most quota left' },
     };
+  }
+
+  /** A fixed report through the real builder: one check of each status (the checks are tested in doctor/). */
+  async doctor(): Promise<DoctorReport> {
+    return buildReport(
+      [
+        {
+          id: 'auth.files',
+          subject: null,
+          status: 'ok',
+          message: `${this.accounts.size} auth file(s) readable`,
+          fix: null,
+        },
+        {
+          id: 'cpa.usage_publishing',
+          subject: 'cpa-main',
+          status: 'warning',
+          message: 'usage statistics are disabled on CPA: no records are published',
+          fix: 'set usage-statistics-enabled: true in CPA config.yaml',
+        },
+        {
+          id: 'cpa.reachable',
+          subject: 'cpa-main',
+          status: 'failed',
+          message: 'management key refused (401)',
+          fix: 'codex-fleet cpa add cpa-main http://127.0.0.1:8317 with the right key',
+        },
+      ],
+      this.clock(),
+    );
   }
 
   async forecast(): Promise<Forecast> {

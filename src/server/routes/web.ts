@@ -28,6 +28,7 @@ export const PAGE_PATHS = [
   '/auth/new',
   '/auth/edit',
   '/settings',
+  '/doctor',
 ];
 
 export interface WebAssets {
