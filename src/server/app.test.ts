@@ -335,6 +335,7 @@ describe('secrets never leave through a route', () => {
       '/api/results',
       '/api/report',
       '/api/forecast',
+      '/api/doctor',
       '/api/inspections',
       `/api/inspections/${run}`,
       '/api/actions',
