@@ -280,57 +280,77 @@ export class MonitorIngest {
     if (inserted.length === 0) return;
     const d = this.dict;
     const width = ROLLUP_SUMS.length;
-    const slots = new Map<string, { key: number[]; sums: Float64Array }>();
+    type Slot = { key: number[]; sums: Float64Array };
+    const all: Slot[] = [];
+    // Hot loop: numeric keys only. (provider, model, tier) becomes a small per-batch index, and each
+    // rollup bucket of each grain has its own map keyed by dim + 8 × (value + 2^31 × that index).
+    const tails = new Map<string, number>();
+    const buckets = [
+      new Map<number, Map<number, Slot>>(),
+      new Map<number, Map<number, Slot>>(),
+      new Map<number, Map<number, Slot>>(),
+    ];
+    const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
     const dimValues = [0, 0, 0, 0, 0];
+    const TWO31 = 2 ** 31;
     for (const { event: e } of inserted) {
       const prov = d.id('provider', e.provider) ?? 0;
       const model = d.id('model', e.model) ?? 0;
       const tier = d.id('tier', e.serviceTier) ?? 0;
+      const tailKey = `${prov}|${model}|${tier}`;
+      let tail = tails.get(tailKey);
+      if (tail === undefined) {
+        tail = tails.size;
+        tails.set(tailKey, tail);
+      }
       const lat = e.latencyMs;
       const hist = lat === null ? -1 : HIST0 + latencyBucket(lat);
-      const minute = e.timestamp - (e.timestamp % GRAIN_MINUTE);
-      const hour = e.timestamp - (e.timestamp % GRAIN_HOUR);
-      const day = e.timestamp - (e.timestamp % GRAIN_DAY);
-      const tail = `|${prov}|${model}|${tier}`;
       dimValues[DIMS.account] = d.id('account', e.authIndex) ?? 0;
       dimValues[DIMS.apiKey] = d.apiKeyId(e.apiKeyHash) ?? 0;
       dimValues[DIMS.status] = e.status;
       dimValues[DIMS.project] = d.id('project', e.project) ?? 0;
-      // Slot 0 is the minute total; slots 1..5 the hour rows and 6..10 the day rows of each dimension.
-      for (let slotNo = 0; slotNo < 11; slotNo++) {
-        const grain = slotNo === 0 ? GRAIN_MINUTE : slotNo <= 5 ? GRAIN_HOUR : GRAIN_DAY;
-        const bucket = slotNo === 0 ? minute : slotNo <= 5 ? hour : day;
-        const dim = slotNo === 0 ? DIMS.total : (slotNo - 1) % 5;
-        const value = slotNo === 0 ? 0 : dimValues[dim];
-        const k = `${grain}|${bucket}|${dim}|${value}${tail}`;
-        let slot = slots.get(k);
-        if (slot === undefined) {
-          slot = { key: [grain, bucket, dim, value, prov, model, tier], sums: new Float64Array(width) };
-          slots.set(k, slot);
+      // Grain 0 (minute) holds the total only; hour and day hold every dimension.
+      for (let g = 0; g < 3; g++) {
+        const grain = grains[g];
+        const bucket = e.timestamp - (e.timestamp % grain);
+        let inBucket = buckets[g].get(bucket);
+        if (inBucket === undefined) {
+          inBucket = new Map();
+          buckets[g].set(bucket, inBucket);
         }
-        const s = slot.sums;
-        s[0]++;
-        if (e.failed) s[1]++;
-        if (lat !== null) {
-          s[2]++;
-          s[3] += lat;
-          s[hist]++;
+        const dims = g === 0 ? 1 : 5;
+        for (let dim = 0; dim < dims; dim++) {
+          const value = dim === 0 ? 0 : dimValues[dim];
+          const k = dim + 8 * (value + TWO31 * tail);
+          let slot = inBucket.get(k);
+          if (slot === undefined) {
+            slot = { key: [grain, bucket, dim, value, prov, model, tier], sums: new Float64Array(width) };
+            inBucket.set(k, slot);
+            all.push(slot);
+          }
+          const s = slot.sums;
+          s[0]++;
+          if (e.failed) s[1]++;
+          if (lat !== null) {
+            s[2]++;
+            s[3] += lat;
+            s[hist]++;
+          }
+          if (e.ttftMs !== null) {
+            s[4]++;
+            s[5] += e.ttftMs;
+          }
+          const t = e.tokens;
+          s[6] += t.input;
+          s[7] += t.output;
+          s[8] += t.reasoning;
+          s[9] += t.cached;
+          s[10] += t.cacheCreation;
+          s[11] += t.total;
+          if (e.cacheState === 'hit') s[12]++;
         }
-        if (e.ttftMs !== null) {
-          s[4]++;
-          s[5] += e.ttftMs;
-        }
-        const t = e.tokens;
-        s[6] += t.input;
-        s[7] += t.output;
-        s[8] += t.reasoning;
-        s[9] += t.cached;
-        s[10] += t.cacheCreation;
-        s[11] += t.total;
-        if (e.cacheState === 'hit') s[12]++;
       }
     }
-    const all = [...slots.values()];
     const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
     for (let i = 0; i < all.length; i += ROLLUP_ROWS_PER_INSERT) {
       const chunk = all.slice(i, i + ROLLUP_ROWS_PER_INSERT);
