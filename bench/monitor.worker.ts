@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tuneWriter } from '../src/monitor/run.ts';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
 import { generateEvents, generateRecords } from '../test/support/monitor-events.ts';
@@ -29,6 +30,7 @@ const rows: BenchRow[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'cf-monbench-'));
 const dbPath = join(dir, 'bench.db');
 const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
+await tuneWriter(db);
 let now = START;
 const mon = await createMonitorService({ db, clock: () => now });
 
