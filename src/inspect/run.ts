@@ -127,6 +127,7 @@ async function probeCpa(
                   retries: fleet.config.retries,
                   retryDelayMs: fleet.config.retryDelayMs,
                   timeoutMs: fleet.config.timeoutMs,
+                  clock: fleet.clock,
                 },
               )
             : null;
