@@ -30,8 +30,11 @@ import { nextSlot, type Schedule } from '../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from '../inspect/scheduler.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
+import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
+import { monitorRoutes } from '../server/routes/monitor.ts';
 import type {
   AccountView,
   AuthFileInput,
@@ -41,6 +44,7 @@ import type {
   FleetService,
   HealthStatus,
   InspectionRunView,
+  MonitorMount,
   PoolSummary,
   RefreshOutcome,
   SettingsInput,
@@ -63,6 +67,8 @@ const AUTH_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 export interface FleetServiceOptions {
   config: FleetConfig;
+  /** Collect this CPA server's usage queue (leader only): `serve --collect <server>[:resp|subscribe|http]`. */
+  collect?: { server: string; via: CollectorVia };
   accountName?: string;
   stateFile?: string;
   refreshOnStart?: boolean;
@@ -85,7 +91,8 @@ class SettingsDeliveryLog implements DeliveryLog {
 
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config);
-  return new CoreFleetService(fleet, options);
+  const monitor = await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
+  return new CoreFleetService(fleet, options, monitor);
 }
 
 export class CoreFleetService implements FleetService {
@@ -102,8 +109,20 @@ export class CoreFleetService implements FleetService {
   #sweepInFlight = false;
   #doctorRun: Promise<DoctorReport> | null = null;
 
-  constructor(fleet: Fleet, options: FleetServiceOptions) {
+  /** Request monitoring views (always) and, when asked for, the collector on the leader. */
+  readonly monitor?: MonitorMount;
+  readonly #monitorService: MonitorService | null;
+  #collector: RunningCollector | null = null;
+
+  constructor(fleet: Fleet, options: FleetServiceOptions, monitor: MonitorService | null = null) {
     this.fleet = fleet;
+    this.#monitorService = monitor;
+    if (monitor) {
+      this.monitor = {
+        routes: monitorRoutes({ monitor, collector: () => this.#collector?.collector.stats ?? null }),
+        events: monitor.emitter,
+      };
+    }
     this.#options = options;
     this.#events.setMaxListeners(0);
     this.#servers = new CpaServers(fleet.repos.settings);
@@ -138,9 +157,29 @@ export class CoreFleetService implements FleetService {
           this.#emit('actions');
           this.#emit('accounts');
         },
+        collector: this.#collectorOpener(),
         onError: (task, error) => console.error(`codex-fleet: ${task}: ${error.message}`),
       }),
     });
+  }
+
+  #collectorOpener(): (() => Promise<RunningCollector>) | undefined {
+    const collect = this.#options.collect;
+    const monitor = this.#monitorService;
+    if (!collect || !monitor) return undefined;
+    return async () => {
+      const server = await this.#servers.config(collect.server);
+      if (!server)
+        throw new Error(`--collect: no CPA server named "${collect.server}" (add it with codex-fleet cpa add)`);
+      this.#collector = await startCollector({
+        db: this.fleet.repos.db,
+        monitor,
+        dataDir: this.fleet.config.dataDir,
+        target: { kind: 'cpa', server, via: collect.via },
+        clock: this.fleet.clock,
+      });
+      return this.#collector;
+    };
   }
 
   #emit(type: FleetEventType, id?: string): void {

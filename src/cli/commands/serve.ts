@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { FleetConfig } from '../../core/config.ts';
+import { COLLECTOR_VIAS, type CollectorVia } from '../../monitor/run.ts';
 import { AdminKeyError } from '../../server/middleware/admin-key.ts';
 import { startServer } from '../../server/serve.ts';
 import type { FleetService } from '../../server/service.ts';
@@ -17,6 +18,7 @@ interface ServeOptions extends CommonOptions {
   stateFile?: string;
   accountName?: string;
   refresh?: boolean;
+  collect?: string;
 }
 
 /** What the core's service factory (src/core/fleet-service.ts, by the integrator) takes. */
@@ -28,6 +30,7 @@ export interface FleetServiceOptions {
   stateFile?: string;
   /** codex-quota's --refresh: ignore the cache on the first refresh. */
   refreshOnStart?: boolean;
+  collect?: { server: string; via: CollectorVia };
 }
 type ServiceFactory = (opts: FleetServiceOptions) => Promise<FleetService>;
 
@@ -55,12 +58,25 @@ export function register(program: Command): void {
     .option('--demo', 'start the built-in simulator with ~30 mixed accounts and serve those')
     .option('--state-file <file>', 'codex-quota compatible: where the last results are kept')
     .option('--account-name <name>', 'codex-quota compatible: serve only this account')
-    .option('--refresh', 'ignore cached quota on the first refresh');
+    .option('--refresh', 'ignore cached quota on the first refresh')
+    .option(
+      '--collect <server[:via]>',
+      "collect this CPA server's usage records (via resp, subscribe or http; default resp)",
+    );
   addFleetOptions(cmd);
   addProbeOptions(cmd);
   cmd.action(async (options: ServeOptions) => {
     process.exitCode = await withDemo(options, runServe);
   });
+}
+
+function collectTarget(spec: string | undefined): FleetServiceOptions['collect'] {
+  if (!spec) return undefined;
+  const [server, via = 'resp'] = spec.split(':');
+  if (!server || !(COLLECTOR_VIAS as readonly string[]).includes(via)) {
+    throw new Error(`--collect takes <server>[:${COLLECTOR_VIAS.join('|')}], e.g. main:resp`);
+  }
+  return { server, via: via as CollectorVia };
 }
 
 async function loadServiceFactory(): Promise<ServiceFactory> {
@@ -90,6 +106,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const service = await createFleetService({
     config,
     accountName: options.accountName,
+    collect: collectTarget(options.collect),
     stateFile: options.stateFile,
     refreshOnStart: options.refresh,
   });
