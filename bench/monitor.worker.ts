@@ -152,10 +152,19 @@ try {
     log(`parsed ingest ${Math.round(n / wall)}/s wall, ${Math.round(n / cpu)}/cpu-s`);
   }
 
+  const ingestRss = process.resourceUsage().maxRSS / 1024;
+  rows.push({
+    name: 'monitor peak RSS after ingest (before the bulk fill)',
+    value: ingestRss,
+    unit: 'MB',
+    target: '≤ 200',
+    ok: ingestRss <= 200,
+  });
+
   // 3) Bulk fill up to each checkpoint (inside SQLite, see monitor-fill.ts), then query.
   const ids = await prepareFill(db);
   let filled = 400_000;
-  const CHUNK = 250_000;
+  const CHUNK = 100_000;
   for (const target of CHECKPOINTS) {
     while (filled < target) {
       const n = Math.min(CHUNK, target - filled);
