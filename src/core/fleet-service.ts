@@ -593,7 +593,11 @@ export class CoreFleetService implements FleetService {
   }
 
   async metrics(): Promise<{ contentType: string; body: string }> {
-    const out = await this.fleet.metrics();
+    const stats = this.#collector?.collector.stats;
+    const collectors = stats
+      ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
+      : [];
+    const out = await this.fleet.metrics({ collectors });
     return { contentType: out.contentType, body: out.text };
   }
 
