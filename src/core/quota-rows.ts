@@ -2,16 +2,8 @@
 import type { Account } from '../domain/account.ts';
 import type { AccountState, Credits, ProbeReason, ProbeResult, QuotaWindow, SnapshotSource } from '../domain/quota.ts';
 
-export interface QuotaRowWindow {
-  kind: QuotaWindow['kind'];
-  scope: QuotaWindow['scope'];
-  limitName: string | null;
-  usedPercent: number | null;
-  remainingPercent: number | null;
-  windowSeconds: number | null;
-  resetAfterSeconds: number | null;
-  resetsAt: string | null;
-}
+/** A window as the JSON contract shows it: the normalized window, its countdown taken at `now`. */
+export type QuotaRowWindow = QuotaWindow;
 
 export interface QuotaRow {
   name: string;
