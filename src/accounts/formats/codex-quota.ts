@@ -1,6 +1,6 @@
 // codex-quota's `account/<name>.auth.json`: {"access_token","account_id"}, optionally with
 // refresh_token / id_token. Top-level tokens, no "type": that is what tells it from a CPA file.
-import { buildAccount, isRecord, newExpiryMs, str, toEpochMs } from './common.ts';
+import { isRecord, newExpiryMs, readFlatTokenFile } from './common.ts';
 import type { AuthFormat, FormatContext, TokenUpdate } from './types.ts';
 
 export const codexQuotaFormat: AuthFormat = {
@@ -14,30 +14,7 @@ export const codexQuotaFormat: AuthFormat = {
   },
 
   read(doc, ctx: FormatContext) {
-    if (!isRecord(doc)) return { accounts: [], problems: [{ index: null, message: 'not a JSON object' }] };
-    const accessToken = str(doc.access_token);
-    const refreshToken = str(doc.refresh_token);
-    if (accessToken == null && refreshToken == null) {
-      return { accounts: [], problems: [{ index: null, message: 'access_token is empty or not a string' }] };
-    }
-    const account = buildAccount({
-      format: 'codex-quota',
-      sourceKind: ctx.sourceKind,
-      path: ctx.path,
-      index: null,
-      name: ctx.name,
-      disabled: doc.disabled === true,
-      accessToken,
-      refreshToken,
-      idToken: str(doc.id_token),
-      accountId: str(doc.account_id),
-      email: str(doc.email),
-      fileExpiresAt: toEpochMs(doc.expires_at ?? doc.expired),
-      lastRefresh: str(doc.last_refresh),
-      addedAt: null,
-      lastUsed: null,
-    });
-    return { accounts: [account], problems: [] };
+    return readFlatTokenFile(doc, ctx, 'codex-quota', isRecord(doc) ? (doc.expires_at ?? doc.expired) : null);
   },
 
   locate(doc) {

@@ -95,3 +95,39 @@ export function newExpiryMs(update: {
   if (update.expiresIn != null) return update.refreshedAt.getTime() + update.expiresIn * 1000;
   return null;
 }
+
+/**
+ * Reads a one-account file whose tokens sit at the top level (CLIProxyAPI and codex-quota files): the
+ * two formats differ only in how they are detected and how they write an expiry back.
+ */
+export function readFlatTokenFile(
+  doc: unknown,
+  ctx: { sourceKind: AccountSourceKind; path: string; name: string },
+  format: 'cpa' | 'codex-quota',
+  fileExpiry: unknown,
+): { accounts: Account[]; problems: Array<{ index: null; message: string }> } {
+  if (!isRecord(doc)) return { accounts: [], problems: [{ index: null, message: 'not a JSON object' }] };
+  const accessToken = str(doc.access_token);
+  const refreshToken = str(doc.refresh_token);
+  if (accessToken == null && refreshToken == null) {
+    return { accounts: [], problems: [{ index: null, message: 'has neither access_token nor refresh_token' }] };
+  }
+  const account = buildAccount({
+    format,
+    sourceKind: ctx.sourceKind,
+    path: ctx.path,
+    index: null,
+    name: ctx.name,
+    disabled: doc.disabled === true,
+    accessToken,
+    refreshToken,
+    idToken: str(doc.id_token),
+    accountId: str(doc.account_id),
+    email: str(doc.email),
+    fileExpiresAt: toEpochMs(fileExpiry),
+    lastRefresh: str(doc.last_refresh),
+    addedAt: null,
+    lastUsed: null,
+  });
+  return { accounts: [account], problems: [] };
+}

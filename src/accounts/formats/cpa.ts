@@ -1,6 +1,6 @@
 // CLIProxyAPI's auth file `codex-<email>.json`: {"type":"codex","email","id_token","access_token",
 // "refresh_token","account_id","last_refresh","expired","disabled"}.
-import { buildAccount, isRecord, newExpiryMs, str, toEpochMs } from './common.ts';
+import { isRecord, newExpiryMs, readFlatTokenFile } from './common.ts';
 import type { AuthFormat, FormatContext, TokenUpdate } from './types.ts';
 
 export const cpaFormat: AuthFormat = {
@@ -12,30 +12,7 @@ export const cpaFormat: AuthFormat = {
   },
 
   read(doc, ctx: FormatContext) {
-    if (!isRecord(doc)) return { accounts: [], problems: [{ index: null, message: 'not a JSON object' }] };
-    const accessToken = str(doc.access_token);
-    const refreshToken = str(doc.refresh_token);
-    if (accessToken == null && refreshToken == null) {
-      return { accounts: [], problems: [{ index: null, message: 'has neither access_token nor refresh_token' }] };
-    }
-    const account = buildAccount({
-      format: 'cpa',
-      sourceKind: ctx.sourceKind,
-      path: ctx.path,
-      index: null,
-      name: ctx.name,
-      disabled: doc.disabled === true,
-      accessToken,
-      refreshToken,
-      idToken: str(doc.id_token),
-      accountId: str(doc.account_id),
-      email: str(doc.email),
-      fileExpiresAt: toEpochMs(doc.expired),
-      lastRefresh: str(doc.last_refresh),
-      addedAt: null,
-      lastUsed: null,
-    });
-    return { accounts: [account], problems: [] };
+    return readFlatTokenFile(doc, ctx, 'cpa', isRecord(doc) ? doc.expired : null);
   },
 
   locate(doc) {
