@@ -147,26 +147,28 @@ export class TokenManager {
     }
   }
 
+  /** Uses a pair another process (or the Codex CLI) already saved, instead of spending a token. */
+  async #adopt(current: Account): Promise<TokenResult> {
+    await this.#emit({
+      type: 'adopted',
+      ...this.#who(current),
+      expiresAt: current.credentials.expiresAt,
+      at: this.#clock(),
+    });
+    return { ok: true, account: current, action: 'adopted' };
+  }
+
   async #underLock(account: Account, trigger: Trigger): Promise<TokenResult> {
     const entry = await locateAccount(account);
     if (!('parsed' in entry)) return this.#fail(account, 'transient', entry.code, null, entry.message);
     const current = entry.current;
-    const adopt = async (): Promise<TokenResult> => {
-      await this.#emit({
-        type: 'adopted',
-        ...this.#who(current),
-        expiresAt: current.credentials.expiresAt,
-        at: this.#clock(),
-      });
-      return { ok: true, account: current, action: 'adopted' };
-    };
     // Someone (another process, the Codex CLI) already rotated the pair: use theirs.
     if (current.credentials.refreshToken !== account.credentials.refreshToken && !this.needsRefresh(current)) {
-      return adopt();
+      return this.#adopt(current);
     }
     if (trigger === 'expiry' && !this.needsRefresh(current)) return { ok: true, account: current, action: 'none' };
     if (trigger === 'unauthorized' && current.credentials.accessToken !== account.credentials.accessToken) {
-      return adopt();
+      return this.#adopt(current);
     }
     const refreshToken = current.credentials.refreshToken;
     if (!refreshToken) {
@@ -232,13 +234,7 @@ export class TokenManager {
       const entry = await locateAccount(result.account);
       const current = 'parsed' in entry ? entry.current : null;
       if (current?.credentials.refreshToken && current.credentials.refreshToken !== spent) {
-        await this.#emit({
-          type: 'adopted',
-          ...this.#who(current),
-          expiresAt: current.credentials.expiresAt,
-          at: this.#clock(),
-        });
-        return { ok: true, account: current, action: 'adopted' };
+        return this.#adopt(current);
       }
       await new Promise((r) => setTimeout(r, RECHECK_STEP_MS));
     }
