@@ -277,30 +277,32 @@ export class Fleet {
     const checks: QuotaCheck[] = new Array(wanted.length);
     const toProbe: Array<{ index: number; account: Account }> = [];
 
+    // One query for every account's last conclusive result (the cache, and the windows kept on a transient failure).
+    const latestById = new Map(
+      (await this.repos.snapshots.latestPerAccount()).map((s) => [s.accountId, probeFromSnapshot(s)]),
+    );
     for (const [index, account] of wanted.entries()) {
-      const latest = await this.repos.snapshots.latest(account.id);
-      const last = latest ? probeFromSnapshot(latest) : null;
+      const last = latestById.get(account.id) ?? null;
       if (!options.force && !options.captureRaw && !options.model && cacheDecision(last, now, ttl).useCache) {
         checks[index] = { account, result: asCachedResult(last!, now), lastGood: null, fromCache: true };
       } else {
         toProbe.push({ index, account });
       }
     }
+    if (toProbe.length === 0) return { ...loaded, checks };
 
     const probed = await this.#probe(
       toProbe.map((p) => p.account),
       options,
     );
-    const sharedMemory = await this.#usagePaths();
-    await this.repos.settings.set(USAGE_PATHS_SETTING, sharedMemory);
+    await this.repos.settings.set(USAGE_PATHS_SETTING, await this.#usagePaths());
 
     for (const [i, { index, account }] of toProbe.entries()) {
       const { account: current, result } = probed[i];
       await this.repos.snapshots.insertProbe(account.id, stripRaw(result));
       await this.#updateFlag(account.id, result);
-      const lastGood = result.transient
-        ? ((await this.repos.snapshots.latest(account.id).then((s) => (s ? probeFromSnapshot(s) : null))) ?? null)
-        : null;
+      // A transient result does not move the conclusive pointer: the one read above is still the last good.
+      const lastGood = result.transient ? (latestById.get(account.id) ?? null) : null;
       checks[index] = {
         account: current,
         result,
