@@ -140,7 +140,10 @@ export class CoreFleetService implements FleetService {
           onError: (m) => console.error(`codex-fleet: ${m}`),
         })
       : null;
-    this.#ready = this.#init();
+    // Background start-up never throws into the constructor's caller; a failure is said, not swallowed.
+    this.#ready = this.#init().catch((error) =>
+      console.error(`codex-fleet: background tasks did not start: ${(error as Error).message}`),
+    );
   }
 
   async #init(): Promise<void> {
@@ -314,7 +317,7 @@ export class CoreFleetService implements FleetService {
             })),
           now,
         )
-        .catch(() => undefined);
+        .catch((error) => console.error(`codex-fleet: notifications: ${(error as Error).message}`));
     }
     if (this.#stateFile) await this.#stateFile.write(await this.#stateRows(accounts));
   }
@@ -602,7 +605,7 @@ export class CoreFleetService implements FleetService {
   }
 
   async close(): Promise<void> {
-    await this.#ready.catch(() => undefined);
+    await this.#ready;
     await this.#leader?.stop();
     await this.fleet.close();
   }
