@@ -106,9 +106,12 @@ export class Collector {
     return leaseNameFor(this.o.source.queueId);
   }
 
-  /** Takes the lease (or says who holds it), then replays what a crashed run left in the spool. */
+  /**
+   * Takes the lease (or says who holds it), then replays what a crashed run left in the spool. A
+   * holder on this host whose process is gone is taken over at once, so a supervisor's restart works.
+   */
   async start(): Promise<StartResult> {
-    const lease = await this.o.leases.acquire(this.leaseName, this.o.holder, this.o.leaseTtlMs);
+    const lease = await this.o.leases.acquireOrTakeOver(this.leaseName, this.o.holder, this.o.leaseTtlMs);
     if (!lease) {
       const cur = await this.o.leases.current(this.leaseName);
       const holder = cur?.holder ?? 'unknown';
