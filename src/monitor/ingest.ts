@@ -7,6 +7,7 @@ import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
+import { maskSecrets } from './sanitize.ts';
 
 export const GRAIN_MINUTE = 60_000;
 export const GRAIN_HOUR = 3_600_000;
@@ -176,7 +177,8 @@ export class MonitorIngest {
         for (const { id, event: e } of chunk) {
           summary.push(id, e.failure?.errorType ?? null, e.failure?.errorCode ?? null, e.failure?.message ?? null);
           if (e.failureBody) {
-            raw.push(id, e.failureBody);
+            // Stored masked: a database dump must not hand out the tokens an upstream echoed back.
+            raw.push(id, maskSecrets(e.failureBody.slice(0, MAX_QUARANTINE_BYTES)));
             rawRows++;
           }
         }
@@ -190,7 +192,7 @@ export class MonitorIngest {
       for (const b of bad) {
         const r = await tx.run(
           'INSERT INTO mon_quarantine (received_at, content_key, reason, raw) VALUES (?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING',
-          [now, dedupeKeyOf(null, b.raw), b.reason.slice(0, 500), b.raw.slice(0, MAX_QUARANTINE_BYTES)],
+          [now, dedupeKeyOf(null, b.raw), b.reason.slice(0, 500), maskSecrets(b.raw.slice(0, MAX_QUARANTINE_BYTES))],
         );
         quarantined += r.changes;
       }
