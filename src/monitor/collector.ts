@@ -1,10 +1,10 @@
 // Runs one usage source: holds the queue's lease (exactly one consumer per queue), pops in batches,
 // spools before processing, commits, then empties the spool. Counters are plain numbers for /metrics.
-import { hostname } from 'node:os';
 import type { Clock } from '../domain/time.ts';
 import type { LeaseStore } from '../store/lease.ts';
 import { SourceError, type UsageSource } from './collectors/types.ts';
-import type { MonitorIngest } from './ingest.ts';
+import { collectorHolder } from './heap.ts';
+import { type MonitorIngest, newBatch, type ParsedBatch } from './ingest.ts';
 import { Spool } from './spool.ts';
 
 export const COLLECTOR_STATES = ['idle', 'running', 'refused', 'lost_lease', 'auth_failed', 'stopped'] as const;
@@ -72,7 +72,7 @@ export class Collector {
       ingest: options.ingest,
       leases: options.leases,
       spoolPath: options.spoolPath,
-      holder: options.holder ?? `${hostname()}:${process.pid}`,
+      holder: options.holder ?? collectorHolder(),
       popSize: options.popSize ?? 1000,
       maxBatch: options.maxBatch ?? 5000,
       idleMs: options.idleMs ?? 250,
@@ -138,28 +138,40 @@ export class Collector {
     return { ok: true, replayed: replay.records.length };
   }
 
-  /** One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records handled. */
+  /**
+   * One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records
+   * handled. Pipelined: each pop is written to the spool, the next pop is sent, and the records are
+   * parsed and flushed to disk while it travels; the commit waits for every flush.
+   */
   async runOnce(): Promise<number> {
     if (this.stats.state !== 'running') return 0;
     if (!(await this.keepLease())) return 0;
     const batch: string[] = [];
+    const parsed = newBatch();
+    const flushes: Array<Promise<void>> = [];
+    let failed: unknown = null;
     try {
-      while (batch.length < this.o.maxBatch) {
-        const got = await this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+      let next: Promise<string[]> | null = this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch));
+      while (next !== null) {
+        const got: string[] = await next;
+        next = null;
         if (got.length === 0) break;
-        this.spool.append(got);
+        this.spool.write(got);
+        flushes.push(this.spool.sync());
         this.stats.popped += got.length;
         for (const r of got) batch.push(r);
-        if (got.length < this.o.popSize) break;
+        if (got.length >= this.o.popSize && batch.length < this.o.maxBatch)
+          next = this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+        this.o.ingest.parseInto(parsed, got);
       }
     } catch (error) {
-      this.fail(error);
-      // Whatever was popped before the error is already spooled: commit it now.
-      if (batch.length > 0) await this.commit(batch);
-      return batch.length;
+      failed = error;
     }
-    if (batch.length > 0) await this.commit(batch);
-    this.stats.consecutiveErrors = 0;
+    // Whatever was popped is in the spool; it is committed only once it is on disk.
+    await Promise.all(flushes);
+    if (batch.length > 0) await this.commit(batch, parsed);
+    if (failed !== null) this.fail(failed);
+    else this.stats.consecutiveErrors = 0;
     return batch.length;
   }
 
@@ -204,9 +216,9 @@ export class Collector {
     }
   }
 
-  private async commit(records: string[]): Promise<void> {
-    const oldest = oldestTimestamp(records);
-    const r = await this.o.ingest.ingestRaw(records);
+  private async commit(records: string[], parsed?: ParsedBatch): Promise<void> {
+    const oldest = parsed ? oldestEvent(parsed) : oldestTimestamp(records);
+    const r = await this.o.ingest.ingestRaw(records, parsed);
     this.spool.clear();
     const now = this.o.clock();
     this.stats.inserted += r.inserted;
@@ -248,6 +260,12 @@ export class Collector {
     if (error instanceof SourceError && (error.kind === 'auth' || error.kind === 'config'))
       this.stats.state = 'auth_failed';
   }
+}
+
+function oldestEvent(b: ParsedBatch): number | null {
+  let oldest: number | null = null;
+  for (const e of b.events) if (oldest === null || e.timestamp < oldest) oldest = e.timestamp;
+  return oldest;
 }
 
 // Cheap scan for "timestamp" without parsing every record twice.

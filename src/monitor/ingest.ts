@@ -75,6 +75,15 @@ export interface IngestResult {
   quarantined: number;
 }
 
+/** Records parsed and waiting for their commit. */
+export interface ParsedBatch {
+  events: UsageEvent[];
+  bad: Array<{ raw: string; reason: string }>;
+  received: number;
+}
+
+export const newBatch = (): ParsedBatch => ({ events: [], bad: [], received: 0 });
+
 export interface InsertedEvent {
   id: number;
   event: UsageEvent;
@@ -132,16 +141,28 @@ export class MonitorIngest {
     this.onInserted = options.onInserted;
   }
 
-  /** Parses and stores raw records (JSON strings or decoded objects). */
-  async ingestRaw(records: readonly unknown[]): Promise<IngestResult> {
-    const events: UsageEvent[] = [];
-    const bad: Array<{ raw: string; reason: string }> = [];
+  /** Parses records into `batch` (the collector does this while the next pop is on the wire). */
+  parseInto(batch: ParsedBatch, records: readonly unknown[]): void {
     for (const raw of records) {
       const r = parseUsageRecord(raw, { keyHashSecret: this.secret });
-      if (r.ok) events.push(r.event);
-      else bad.push({ raw: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason: r.reason });
+      if (r.ok) batch.events.push(r.event);
+      else
+        batch.bad.push({ raw: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason: r.reason });
     }
-    return this.store(events, bad, records.length);
+    batch.received += records.length;
+  }
+
+  /**
+   * Parses and stores raw records (JSON strings or decoded objects). `parsed`: the same records
+   * already parsed with parseInto, so they are not parsed twice.
+   */
+  async ingestRaw(records: readonly unknown[], parsed?: ParsedBatch): Promise<IngestResult> {
+    let batch = parsed;
+    if (batch === undefined || batch.received !== records.length) {
+      batch = newBatch();
+      this.parseInto(batch, records);
+    }
+    return this.store(batch.events, batch.bad, batch.received);
   }
 
   /** Stores already-parsed events (bench and tests generate these directly). */

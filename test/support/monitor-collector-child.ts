@@ -15,10 +15,10 @@ const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
 const mon = await createMonitorService({ db });
 let batches = 0;
 const ingestRaw = mon.ingest.ingestRaw.bind(mon.ingest);
-mon.ingest.ingestRaw = async (records) => {
+mon.ingest.ingestRaw = async (records, parsed) => {
   batches++;
   if (crashAt === 'after-spool' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
-  const r = await ingestRaw(records);
+  const r = await ingestRaw(records, parsed);
   if (crashAt === 'after-commit' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
   return r;
 };
