@@ -191,25 +191,27 @@ export class MonitorIngest {
       await forChunks(events, async (chunk) => {
         const params: SqlValue[] = [];
         for (const e of chunk) this.pushEventParams(params, e);
-        const rows = await tx.query<{ id: number; k: string }>(
-          insertSql(
-            'mon_event',
-            EVENT_COLUMNS,
-            chunk.length,
-            ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, CAST(dedupe_key AS TEXT) AS k',
-          ),
+        const rows = await tx.query<{ id: number }>(
+          insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id'),
           params,
         );
         if (rows.length === 0) return;
         if (rows.length === chunk.length) {
-          // Nothing was a duplicate: rows come back in insert order on both backends' multi-row VALUES.
-          for (let j = 0; j < chunk.length; j++) {
-            if (String(rows[j].k) !== chunk[j].dedupeKey.toString()) return this.matchByKey(chunk, rows, inserted);
+          // Nothing was a duplicate: ids come back in insert order on both backends' multi-row VALUES
+          // (the ids grow with it; checked, and matched by key when not).
+          let ordered = true;
+          for (let j = 1; j < rows.length && ordered; j++) ordered = Number(rows[j].id) > Number(rows[j - 1].id);
+          if (ordered) {
+            for (let j = 0; j < chunk.length; j++) inserted.push({ id: Number(rows[j].id), event: chunk[j] });
+            return;
           }
-          for (let j = 0; j < chunk.length; j++) inserted.push({ id: Number(rows[j].id), event: chunk[j] });
-          return;
         }
-        this.matchByKey(chunk, rows, inserted);
+        // Some were duplicates: which ones, by key.
+        const keyed = await tx.query<{ id: number; k: string }>(
+          `SELECT id, CAST(dedupe_key AS TEXT) AS k FROM mon_event WHERE id IN (${rows.map(() => '?').join(',')})`,
+          rows.map((r) => r.id),
+        );
+        this.matchByKey(chunk, keyed, inserted);
       });
       const failures = inserted.filter((x) => x.event.failed);
       await forChunks(failures, async (chunk) => {
