@@ -65,6 +65,8 @@ export class Collector {
   private renewedAt = 0;
   private stopping = false;
   private loop: Promise<void> | null = null;
+  private popping = 0;
+  private halt: (() => void) | null = null;
 
   constructor(options: CollectorOptions) {
     this.o = {
@@ -151,20 +153,28 @@ export class Collector {
     const flushes: Array<Promise<void>> = [];
     let failed: unknown = null;
     try {
-      let next: Promise<string[]> | null = this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch));
+      let next: Promise<string[]> | null = this.pop(Math.min(this.o.popSize, this.o.maxBatch));
       while (next !== null) {
         const got: string[] = await next;
         next = null;
         if (got.length === 0) break;
         this.spool.write(got);
+        if (this.halt) {
+          this.halt();
+          return 0;
+        }
         flushes.push(this.spool.sync());
         this.stats.popped += got.length;
         for (const r of got) batch.push(r);
         if (got.length >= this.o.popSize && batch.length < this.o.maxBatch)
-          next = this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+          next = this.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
         this.o.ingest.parseInto(parsed, got);
       }
     } catch (error) {
+      if (this.halt) {
+        this.halt();
+        return 0;
+      }
       failed = error;
     }
     // Whatever was popped is in the spool; it is committed only once it is on disk.
@@ -173,6 +183,25 @@ export class Collector {
     if (failed !== null) this.fail(failed);
     else this.stats.consecutiveErrors = 0;
     return batch.length;
+  }
+
+  private async pop(n: number): Promise<string[]> {
+    this.popping++;
+    try {
+      return await this.o.source.pop(n);
+    } finally {
+      this.popping--;
+    }
+  }
+
+  /**
+   * Ends the process the way a crash would, but never with popped records outside the spool: an LPOP
+   * on the wire has already left the queue, so its records are spooled first. `die` then kills the
+   * process; the next collector replays the spool.
+   */
+  haltSoon(die: () => void): void {
+    if (this.popping === 0) die();
+    else this.halt = die;
   }
 
   /** Loops until stop(): backs off when idle or failing. */

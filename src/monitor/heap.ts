@@ -42,11 +42,31 @@ export function relaunchWithHeapLimits(argv: readonly string[]): Promise<number>
   });
 }
 
+// Who must finish something before the child dies (a collector with an LPOP on the wire).
+const halters = new Set<(die: () => void) => void>();
+
+/** Registers a collector to be halted (see Collector.haltSoon) when the parent dies; returns an unregister. */
+export function onParentGone(halt: (die: () => void) => void): () => void {
+  halters.add(halt);
+  return () => halters.delete(halt);
+}
+
 /** In the relaunched child: when the parent is gone (even by SIGKILL), go with it at once. */
 export function dieWithParent(): void {
   if (!isRelaunchedCollector() || typeof process.send !== 'function') return;
-  // The spool keeps whatever was popped: dying here loses nothing, exactly like a SIGKILL.
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  process.on('disconnect', () => {
+    // Dying like a SIGKILL loses nothing once every popped record is in the spool.
+    let waiting = halters.size;
+    const die = () => process.kill(process.pid, 'SIGKILL');
+    if (waiting === 0) {
+      die();
+      return;
+    }
+    for (const halt of halters)
+      halt(() => {
+        if (--waiting === 0) die();
+      });
+  });
   // The channel must not keep the child alive once its work is done.
   process.channel?.unref();
 }
