@@ -362,7 +362,7 @@ export class CoreFleetService implements FleetService {
     const account = (await this.#accounts()).find((a) => a.id === id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
     const { thresholds } = await loadInspectionSettings(this.fleet);
-    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, `person:${actor}`);
+    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, actor);
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
     this.#emit('accounts', id);
     this.#emit('audit');
@@ -386,7 +386,7 @@ export class CoreFleetService implements FleetService {
   }
 
   async runInspection(actor: string): Promise<InspectionRunView> {
-    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: `person:${actor}` });
+    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: actor });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
@@ -414,7 +414,7 @@ export class CoreFleetService implements FleetService {
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
-    const outcome = await decideQueuedAction(ctx, id, decision, `person:${actor}`, (accountId) =>
+    const outcome = await decideQueuedAction(ctx, id, decision, actor, (accountId) =>
       this.fleet.findAccount(accountId),
     );
     if (!outcome.ok) throw new FleetError(outcome.code, outcome.message);
