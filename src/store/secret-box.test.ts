@@ -7,8 +7,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { findPostgresBin } from '../../test/setup/system-packages.ts';
+import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import { copyDatabase } from './copy.ts';
 import { openDatabase, openStore, parseDatabaseSpec } from './open.ts';

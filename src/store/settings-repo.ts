@@ -3,7 +3,7 @@
 // the way out, so the database never holds them in clear; callers see plain values.
 import type { Clock } from '../domain/time.ts';
 import type { Db } from './db.ts';
-import { isSealed, type SecretKeys, SecretKeyError, sealedKeyId, secretKeysOf } from './secret-box.ts';
+import { isSealed, SecretKeyError, type SecretKeys, sealedKeyId, secretKeysOf } from './secret-box.ts';
 
 /** Settings that hold a credential: CPA management keys, the monitor's API-key hashing secret. */
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['cpa.servers', 'monitor.key_hash_secret']);
