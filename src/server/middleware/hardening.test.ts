@@ -204,14 +204,15 @@ describe('state-changing GETs refuse cross-site requests; the doctor is a POST (
   it('GET /refresh from another site is refused (Sec-Fetch-Site, Origin, Referer); from a script it still works', async () => {
     const get = (headers: Record<string, string>) => fetch(`${s.url}/refresh`, { headers, redirect: 'manual' });
     const calls = s.fleet.refreshAllCalls;
-    for (const headers of [
+    const refused: Array<Record<string, string>> = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'http://evil.example' },
       { origin: 'null' },
       { referer: 'http://evil.example/page' },
       { referer: 'http://127.0.0.1:1/other-port' },
-    ]) {
+    ];
+    for (const headers of refused) {
       const res = await get(headers);
       assert.equal(res.status, 403, JSON.stringify(headers));
       assert.match(((await res.json()) as { error: string }).error, /cross-site request refused/);
