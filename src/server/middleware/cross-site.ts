@@ -8,10 +8,12 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** GET routes that start work; everything else under GET only reads. */
 export const STATE_CHANGING_GETS: readonly string[] = ['/refresh'];
 
-/** Why the request looks cross-site, or null. Sec-Fetch-Site first: browsers set it and pages cannot forge it. */
+/** Why the request looks cross-site, or null. Sec-Fetch-Site first: browsers set it and pages cannot forge it; Origin and Referer only for browsers without it. */
 export function crossSiteReason(c: Context): string | null {
   const site = c.req.header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site is ${site}`;
+  // A browser that sends Sec-Fetch-Site is believed: our pages set Referrer-Policy: no-referrer, so
+  // their own form posts carry `Origin: null`, which alone would look cross-site.
+  if (site !== undefined) return site === 'same-origin' || site === 'none' ? null : `Sec-Fetch-Site is ${site}`;
   const host = c.req.header('host');
   const origin = c.req.header('origin');
   if (origin !== undefined)

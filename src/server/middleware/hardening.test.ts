@@ -221,6 +221,8 @@ describe('state-changing GETs refuse cross-site requests; the doctor is a POST (
     assert.equal((await get({})).status, 303, 'codex-quota scripts keep working');
     assert.equal((await get({ 'sec-fetch-site': 'same-origin', referer: `${s.url}/` })).status, 303);
     assert.equal((await get({ 'sec-fetch-site': 'none' })).status, 303, 'typed into the address bar');
+    const ownForm = { 'sec-fetch-site': 'same-origin', origin: 'null' };
+    assert.equal((await get(ownForm)).status, 303, 'our own no-referrer pages send Origin: null');
   });
 
   it('GET /api/doctor is 405 and says to POST; POST needs the CSRF token', async () => {
