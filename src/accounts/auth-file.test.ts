@@ -140,6 +140,22 @@ describe('a FIFO or /dev/zero link in the account directory hangs nothing', () =
     assert.equal(JSON.parse(quota.stdout).length, 3, quota.stderr);
     assert.match(quota.stderr, /zero\.json: is a character device/);
   });
+
+  it('`report` with a FIFO as the Codex CLI auth.json finishes with the other accounts', async () => {
+    const home = join(dir, 'codex-home');
+    await mkdir(home);
+    mkfifo(join(home, 'auth.json'));
+    const report = await cli([
+      'report',
+      '--account-dir',
+      join(dir, 'account'),
+      '--data-dir',
+      join(dir, 'data'),
+      '--codex-home',
+      home,
+    ]);
+    assert.match(report.stdout, /Total accounts:\s+3\n/, report.stderr);
+  });
 });
 
 describe('the server with a FIFO in its account directory', () => {
