@@ -70,7 +70,10 @@ describe('CPA management keys in SQLite', () => {
       managementKey: CPA_KEY,
     });
     assert.ok(added.ok);
+    const hook = 'https://hooks.slack.com/services/T000/B000/WEBHOOK-SENTINEL';
+    await new SettingsRepo(db).set('notify.settings', { webhooks: [{ url: hook, format: 'slack' }] });
     await db.close();
+    assert.deepEqual(filesHolding(dataDir, 'WEBHOOK-SENTINEL'), [], 'webhook URLs carry secrets too');
     assert.equal(statSync(join(dataDir, SECRET_KEY_FILE)).mode & 0o777, 0o600);
     assert.deepEqual(filesHolding(dataDir, CPA_KEY), [], 'grep of the data dir finds the key nowhere');
     assert.deepEqual(filesHolding(dataDir, 'http://127.0.0.1:8317'), [], 'the whole setting is sealed');

@@ -5,8 +5,15 @@ import type { Clock } from '../domain/time.ts';
 import type { Db } from './db.ts';
 import { isSealed, SecretKeyError, type SecretKeys, sealedKeyId, secretKeysOf } from './secret-box.ts';
 
-/** Settings that hold a credential: CPA management keys, the monitor's API-key hashing secret. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['cpa.servers', 'monitor.key_hash_secret']);
+/**
+ * Settings that hold a credential: CPA management keys, webhook URLs (Slack and Discord put the
+ * secret in the URL), the monitor's API-key hashing secret.
+ */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  'cpa.servers',
+  'notify.settings',
+  'monitor.key_hash_secret',
+]);
 
 export class SettingsRepo {
   readonly db: Db;
