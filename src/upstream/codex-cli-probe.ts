@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../domain/account.ts';
-import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowKind, WindowScope } from '../domain/quota.ts';
+import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowScope } from '../domain/quota.ts';
 import { classifyUpstreamAnswer, planFromErrorBody } from './classify.ts';
 import { isJwtExpired } from './jwt.ts';
 import { sanitizeMessage } from './sanitize.ts';
+import { windowKindOfMinutes } from './window-kind.ts';
 
 export const PROBE_DIR_PREFIX = 'codex-fleet-cli-probe-';
 const STALE_DIR_MS = 10 * 60_000;
@@ -60,15 +61,6 @@ interface RpcRateLimits {
   rateLimitReachedType?: string | null;
 }
 
-function kindForMinutes(mins: number | null): WindowKind {
-  if (mins == null) return 'other';
-  const seconds = mins * 60;
-  if (Math.abs(seconds - 18_000) <= 60) return '5h';
-  if (Math.abs(seconds - 604_800) <= 60) return 'weekly';
-  if (seconds >= 28 * 86_400 && seconds <= 31 * 86_400 + 60) return 'monthly';
-  return 'other';
-}
-
 function toWindow(
   w: RpcWindow | null | undefined,
   scope: WindowScope,
@@ -83,7 +75,7 @@ function toWindow(
   const mins = typeof w.windowDurationMins === 'number' ? w.windowDurationMins : null;
   const resetsAtMs = typeof w.resetsAt === 'number' && w.resetsAt > 0 ? w.resetsAt * 1000 : null;
   return {
-    kind: kindForMinutes(mins),
+    kind: windowKindOfMinutes(mins),
     scope,
     limitName,
     usedPercent: used,

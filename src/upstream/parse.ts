@@ -1,10 +1,10 @@
 // Usage payload (or x-codex-* headers) → QuotaSnapshot. Every field is optional upstream; missing or
 // absurd values become null (unknown), never 0 and never "healthy". Windows are classified by their
 // duration, never by slot: free plans put the weekly window in `primary_window`.
-import type { Credits, QuotaSnapshot, QuotaWindow, WindowKind, WindowScope } from '../domain/quota.ts';
+import type { Credits, QuotaSnapshot, QuotaWindow, WindowScope } from '../domain/quota.ts';
 import { type HeaderBag, headerValue } from './response-headers.ts';
+import { windowKindOfSeconds } from './window-kind.ts';
 
-const HOUR = 3600;
 const DAY = 86400;
 /** Anything further out than this is not a quota reset but a unit error (ms) or garbage. */
 const MAX_RESET_SECONDS = 400 * DAY;
@@ -34,15 +34,6 @@ function toText(value: unknown): string | null {
   if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
-}
-
-/** 18000 s → 5h, 604800 s → weekly, 28–31 days → monthly, anything else → other. */
-export function classifyWindowSeconds(seconds: number | null): WindowKind {
-  if (seconds == null || !Number.isFinite(seconds) || seconds <= 0) return 'other';
-  if (Math.abs(seconds - 5 * HOUR) <= 60) return '5h';
-  if (Math.abs(seconds - 7 * DAY) <= HOUR) return 'weekly';
-  if (seconds >= 28 * DAY && seconds <= 31 * DAY + HOUR) return 'monthly';
-  return 'other';
 }
 
 /** Used percent clamped to 0..100: overshoot above 100 is still "exhausted"; negatives are garbage. */
@@ -101,7 +92,7 @@ function parseWindow(
   const resetAfter = resetAfterSeconds(raw, nowMs);
   if (used == null && windowSeconds == null && resetAfter == null) return null;
   return {
-    kind: classifyWindowSeconds(windowSeconds),
+    kind: windowKindOfSeconds(windowSeconds),
     scope,
     limitName,
     usedPercent: used,
