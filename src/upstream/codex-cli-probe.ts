@@ -108,12 +108,18 @@ export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnaps
       if (w) windows.push(w);
   }
   const credits = limits.credits ?? null;
+  const reachedType = limits.rateLimitReachedType ?? null;
+  const main = windows.filter((w) => w.scope !== 'additional');
+  const full = main.some((w) => w.usedPercent != null && w.usedPercent >= 100);
   return {
     plan: limits.planType ?? null,
     allowed: null,
-    // Only the CLI's own flag: a full window without it is classified as window_exhausted, as over HTTP.
-    limitReached: limits.rateLimitReachedType ? true : null,
-    rateLimitReachedType: limits.rateLimitReachedType ?? null,
+    // The CLI hides allowed/limit_reached. Its reached type marks the limit as reached only next to a full
+    // window; alone it is evidence, as over HTTP with allowed true (UPSTREAM.md §2).
+    limitReached: reachedType && full ? true : null,
+    rateLimitReachedType: reachedType,
+    // No primary and no secondary: the CLI's rendering of `rate_limit: null` (no windows apply).
+    ...(limits.primary == null && limits.secondary == null ? { windowless: true } : {}),
     windows,
     credits: {
       hasCredits: credits?.hasCredits ?? null,

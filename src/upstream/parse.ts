@@ -119,6 +119,42 @@ function parseCredits(raw: unknown): Credits {
   return { hasCredits: toBool(raw.has_credits), unlimited: toBool(raw.unlimited), balance: toText(raw.balance) };
 }
 
+/**
+ * `spend_control` (codex-rs `SpendControlStatusDetails`, spend_control_status_details.rs): `reached`,
+ * `reached_limit_type` (individual, group_default, workspace_default, role_budget, group_shared,
+ * workspace_shared) and one `<type>_limit` per budget that applies. A budget is
+ * `SpendControlLimitDetails` {limit, used, remaining (money strings), used_percent, remaining_percent,
+ * reset_after_seconds, reset_at}; the group ones wrap it as {group_id, group_name, details}. Each budget
+ * becomes a spend_control window named by its type (never the group's name).
+ */
+const SPEND_LIMIT_TYPES = [
+  'individual',
+  'group_default',
+  'workspace_default',
+  'role_budget',
+  'group_shared',
+  'workspace_shared',
+] as const;
+
+function parseSpendControl(raw: unknown, nowMs: number): { reached: boolean | null; windows: QuotaWindow[] } {
+  if (!isRecord(raw)) return { reached: null, windows: [] };
+  const windows: QuotaWindow[] = [];
+  for (const type of SPEND_LIMIT_TYPES) {
+    const limit = raw[`${type}_limit`];
+    const details = isRecord(limit) && isRecord(limit.details) ? limit.details : limit;
+    if (!isRecord(details)) continue;
+    // used_percent is the fact; remaining_percent stands in when only it is given.
+    const remaining = usedPercent(details.remaining_percent);
+    const used = details.used_percent ?? (remaining == null ? undefined : 100 - remaining);
+    const w = parseWindow({ ...details, used_percent: used }, 'spend_control', type, nowMs);
+    if (w) windows.push(w);
+  }
+  // The reached budget first: it is the one that decides when the member can spend again.
+  const reachedType = toText(raw.reached_limit_type);
+  windows.sort((a, b) => Number(b.limitName === reachedType) - Number(a.limitName === reachedType));
+  return { reached: toBool(raw.reached), windows };
+}
+
 function reachedType(raw: unknown): string | null {
   if (typeof raw === 'string') return toText(raw);
   if (isRecord(raw)) return toText(raw.type) ?? toText(raw.limit_name);
@@ -145,6 +181,8 @@ export function parseUsagePayload(payload: unknown, nowMs: number): QuotaSnapsho
   snapshot.credits = parseCredits(payload.credits);
   snapshot.rateLimitReachedType = reachedType(payload.rate_limit_reached_type);
   const rateLimit = payload.rate_limit;
+  // `rate_limit: null` is an answer (no windows apply: credits or spend controls); a missing key is not.
+  if (rateLimit === null) snapshot.windowless = true;
   if (isRecord(rateLimit)) {
     snapshot.allowed = toBool(rateLimit.allowed);
     snapshot.limitReached = toBool(rateLimit.limit_reached);
@@ -157,6 +195,11 @@ export function parseUsagePayload(payload: unknown, nowMs: number): QuotaSnapsho
       const name = toText(extra.limit_name) ?? toText(extra.metered_feature);
       snapshot.windows.push(...parseRateLimit(extra.rate_limit, 'additional', name, nowMs));
     }
+  }
+  if ('spend_control' in payload) {
+    const spend = parseSpendControl(payload.spend_control, nowMs);
+    snapshot.spendControlReached = spend.reached;
+    snapshot.windows.push(...spend.windows);
   }
   return snapshot;
 }
