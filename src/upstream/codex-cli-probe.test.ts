@@ -257,4 +257,32 @@ describe('snapshotFromRateLimits', () => {
     );
     assert.deepEqual([read(100).state, read(100).reason], ['exhausted', 'limit_reached']);
   });
+
+  it('the individual spend budget and spendControlReached (app-server v2) feed the state as over HTTP', () => {
+    const now = 1_795_440_000_000;
+    const read = (remainingPercent: number, reached: boolean) =>
+      classifyUpstreamAnswer({
+        status: 200,
+        snapshot: snapshotFromRateLimits(
+          {
+            rateLimits: {
+              primary: null,
+              secondary: null,
+              planType: 'business',
+              individualLimit: { limit: '100', used: '12', remainingPercent, resetsAt: now / 1000 + 600 },
+              spendControlReached: reached,
+            },
+          },
+          now,
+        ),
+        now,
+      });
+    const ok = read(88, false);
+    assert.deepEqual(
+      [ok.state, ok.reason, ok.message],
+      ['ok', 'no_rate_limit_windows', 'no rate-limit windows: spend control, 12% of budget used'],
+    );
+    const out = read(0, true);
+    assert.deepEqual([out.state, out.reason, out.resetAfterSeconds], ['exhausted', 'spend_control_reached', 600]);
+  });
 });

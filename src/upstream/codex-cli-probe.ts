@@ -59,6 +59,31 @@ interface RpcRateLimits {
   credits?: { hasCredits?: boolean | null; unlimited?: boolean | null; balance?: string | null } | null;
   planType?: string | null;
   rateLimitReachedType?: string | null;
+  /** app-server v2 SpendControlLimitSnapshot (codex-rs app-server-protocol): the member's budget. */
+  individualLimit?: {
+    limit?: string;
+    used?: string;
+    remainingPercent?: number | null;
+    resetsAt?: number | null;
+  } | null;
+  spendControlReached?: boolean | null;
+}
+
+/** The CLI's individual spend budget as a spend_control window (it gives remaining %, not used %). */
+function spendWindow(limit: RpcRateLimits['individualLimit'], now: number): QuotaWindow | null {
+  if (!limit) return null;
+  const left = typeof limit.remainingPercent === 'number' ? Math.min(100, Math.max(0, limit.remainingPercent)) : null;
+  const resetsAtMs = typeof limit.resetsAt === 'number' && limit.resetsAt > 0 ? limit.resetsAt * 1000 : null;
+  return {
+    kind: 'other',
+    scope: 'spend_control',
+    limitName: 'individual',
+    usedPercent: left == null ? null : 100 - left,
+    remainingPercent: left,
+    windowSeconds: null,
+    resetAfterSeconds: resetsAtMs == null ? null : Math.max(0, Math.round((resetsAtMs - now) / 1000)),
+    resetsAt: resetsAtMs == null ? null : new Date(resetsAtMs).toISOString(),
+  };
 }
 
 function toWindow(
@@ -107,9 +132,11 @@ export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnaps
     ])
       if (w) windows.push(w);
   }
+  const spend = spendWindow(limits.individualLimit, now);
+  if (spend) windows.push(spend);
   const credits = limits.credits ?? null;
   const reachedType = limits.rateLimitReachedType ?? null;
-  const main = windows.filter((w) => w.scope !== 'additional');
+  const main = windows.filter((w) => w.scope === 'primary' || w.scope === 'secondary');
   const full = main.some((w) => w.usedPercent != null && w.usedPercent >= 100);
   return {
     plan: limits.planType ?? null,
@@ -120,6 +147,7 @@ export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnaps
     rateLimitReachedType: reachedType,
     // No primary and no secondary: the CLI's rendering of `rate_limit: null` (no windows apply).
     ...(limits.primary == null && limits.secondary == null ? { windowless: true } : {}),
+    ...(typeof limits.spendControlReached === 'boolean' ? { spendControlReached: limits.spendControlReached } : {}),
     windows,
     credits: {
       hasCredits: credits?.hasCredits ?? null,
