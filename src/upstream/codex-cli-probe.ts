@@ -145,8 +145,11 @@ export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnaps
     // window; alone it is evidence, as over HTTP with allowed true (UPSTREAM.md §2).
     limitReached: reachedType && full ? true : null,
     rateLimitReachedType: reachedType,
-    // No primary and no secondary: the CLI's rendering of `rate_limit: null` (no windows apply).
-    ...(limits.primary == null && limits.secondary == null ? { windowless: true } : {}),
+    // A decoded answer (it always names the plan) with no primary and no secondary: the CLI's rendering
+    // of `rate_limit: null` (no windows apply). An empty or missing answer says nothing.
+    ...(typeof limits.planType === 'string' && limits.primary == null && limits.secondary == null
+      ? { windowless: true }
+      : {}),
     ...(typeof limits.spendControlReached === 'boolean' ? { spendControlReached: limits.spendControlReached } : {}),
     windows,
     credits: {
