@@ -91,6 +91,11 @@ const ANSWERS = {
       rate_limit_reached_type: { type: 'workspace_member_credits_depleted' },
     }),
   },
+  invalidated: {
+    status: 401,
+    body: body({ error: { message: 'Your authentication token has been invalidated.', code: 'token_invalidated' } }),
+    tokenExpired: false,
+  },
   banned: {
     status: 401,
     body: body({ error: { message: 'Your OpenAI account has been deactivated.', code: 'account_deactivated' } }),
@@ -204,6 +209,11 @@ describe('inspection: same verdicts, same words', () => {
   it('a banned account: blocked, Disable, never Reauth', () => {
     const r = inspect(stored(ANSWERS.banned));
     assert.deepEqual([r.state, r.action], ['blocked', 'Disable']);
+  });
+  it('a 401 token_invalidated: auth invalid, Reauth', () => {
+    const r = inspect(stored(ANSWERS.invalidated));
+    assert.deepEqual([r.state, r.action], ['auth_invalid', 'Reauth']);
+    assert.match(status(stored(ANSWERS.invalidated)).reasons[0], /^auth invalid \(token_invalidated\); sign in again$/);
   });
   it('a reached spend control: exhausted, Disable until it resets', () => {
     const r = inspect(stored(ANSWERS.spendReached));
