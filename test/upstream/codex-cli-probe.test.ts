@@ -21,12 +21,12 @@ import {
 } from '../../src/upstream/codex-cli-probe.ts';
 import { probeAccount } from '../../src/upstream/probe.ts';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
+import { codexCliMissing } from '../support/real-server.ts';
 
 const BIN =
   process.env.CODEX_CLI_BIN ||
   join(REPO_ROOT, 'node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex');
-const skip = existsSync(BIN) ? false : `the Codex CLI binary is not installed at ${BIN}`;
-if (skip) console.error(`\n!!! ${skip}; Codex CLI probe tests are SKIPPED\n`);
+const skip = codexCliMissing(BIN);
 
 const SAME_NUMBERS: ScenarioName[] = [
   'healthy',
