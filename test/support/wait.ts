@@ -46,10 +46,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * `{ ok, seen }` lets a probe report the state it saw when it is not done:
  * `probe: () => ({ ok: n >= 3, seen: n })`. A probe that throws ends the wait (see `retryOnError`).
  */
-export async function waitFor<T>(
-  probe: () => T | Promise<T>,
-  options: PollOptions,
-): Promise<Exclude<T, false | null | undefined>> {
+export async function waitFor<T>(probe: () => T | Promise<T>, options: PollOptions): Promise<Done<T>> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   let interval = options.intervalMs ?? 10;
@@ -58,10 +55,10 @@ export async function waitFor<T>(
     try {
       const value = await probe();
       if (isProgress(value)) {
-        if (value.ok) return value as Exclude<T, false | null | undefined>;
+        if (value.ok) return value as Done<T>;
         lastSeen = describe(value.seen);
       } else if (value !== undefined && value !== null && value !== false) {
-        return value as Exclude<T, false | null | undefined>;
+        return value as Done<T>;
       } else lastSeen = describe(value);
     } catch (error) {
       if (!options.retryOnError?.(error)) throw error;
@@ -72,6 +69,11 @@ export async function waitFor<T>(
     if (options.intervalMs === undefined) interval = Math.min(100, interval * 2);
   }
 }
+
+/** What a finished wait returns: the probe's value, less the "not yet" answers (unless that is all it gives). */
+export type Done<T> = [Exclude<T, false | null | undefined | Progress>] extends [never]
+  ? Exclude<T, false | null | undefined>
+  : Exclude<T, false | null | undefined | Progress>;
 
 /** A probe's answer that carries what it saw: `{ ok: false, seen }` keeps waiting and reports `seen`. */
 export interface Progress {
