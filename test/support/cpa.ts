@@ -7,12 +7,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { unavailable } from './real-server.ts';
 import { waitFor } from './wait.ts';
 
-const CPA_DIR = resolve(import.meta.dirname, '../../../shared/cpa');
-const START_SCRIPT = join(CPA_DIR, 'start.sh');
+/** `shared/cpa/start.sh` beside the checkout, or beside one of its parents (a worktree sits deeper). */
+function findStartScript(): string {
+  const tried: string[] = [];
+  for (let dir = resolve(import.meta.dirname, '../../..'); ; dir = dirname(dir)) {
+    const script = join(dir, 'shared/cpa/start.sh');
+    if (existsSync(script)) return script;
+    tried.push(script);
+    if (dirname(dir) === dir) return tried[0];
+  }
+}
+const START_SCRIPT = findStartScript();
 
 export interface StartedCpa {
   url: string;

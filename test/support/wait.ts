@@ -123,3 +123,11 @@ export function waitForEvent<A extends unknown[] = unknown[]>(
     seen: () => (seen.length > 0 ? { rejected: seen.slice(-5) } : `no "${event}" event`),
   }).finally(() => emitter.off(event, listener!));
 }
+
+/**
+ * A gap a simulated producer or worker leaves on purpose (a steady flow of records, work that takes a
+ * moment so callers overlap). Never a wait for a state: nothing may be asserted because it elapsed.
+ */
+export function pace(ms: number): Promise<void> {
+  return pause(ms);
+}
