@@ -94,7 +94,9 @@ export class Fleet {
   /** Reads every account source and records what it found; one bad file never hides the others. */
   async accounts(): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    const result = await loadAccounts(this.config, stored);
+    const result = await loadAccounts(this.config, stored, this.clock());
+    // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
+    await this.repos.seats.attribute(result.accounts);
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
     const byId = new Map(stored.map((s) => [s.id, s]));
     const changed = result.accounts.filter((a) => {
