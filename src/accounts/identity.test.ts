@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TokenClaims } from '../domain/account.ts';
-import { accountKey, seatIdentity, workspaceOfKey } from './identity.ts';
+import { accountKey, emailHash, seatIdentity, workspaceOfKey } from './identity.ts';
 
 const claims = (over: Partial<TokenClaims>): TokenClaims => ({
   exp: null,
@@ -44,9 +44,9 @@ describe('seat identity: workspace + user', () => {
       want: { workspaceId: 'ws-1', userId: 'google-oauth2|42', key: 'ws-1:google-oauth2|42' },
     },
     {
-      name: 'the email (lower case) when no token names a user',
+      name: 'a hash of the email (any case) when no token names a user: never the email itself',
       stated: { workspace: 'ws-1', email: 'Ann@Example.COM' },
-      want: { workspaceId: 'ws-1', userId: null, key: 'ws-1:ann@example.com' },
+      want: { workspaceId: 'ws-1', userId: null, key: `ws-1:e-${emailHash('ann@example.com')}` },
     },
     {
       name: 'an opaque token and no email: the bare workspace id, as before seats',

@@ -1,6 +1,7 @@
 // Who an account is: a ChatGPT workspace (`chatgpt_account_id`, sent as ChatGPT-Account-Id) plus the
 // seat's user inside it. Every seat of a Team/Business workspace shares the workspace id but has its own
 // user, tokens and usage limits, so the workspace id alone collapses seats. Pure: claims in, key out.
+import { createHash } from 'node:crypto';
 import type { TokenClaims } from '../domain/account.ts';
 
 export interface IdentityInput {
@@ -19,7 +20,8 @@ export interface SeatIdentity {
   userId: string | null;
   email: string | null;
   /**
-   * The account key: `<workspace>:<user>`, else `<workspace>:<email>` (lower case), else the bare
+   * The account key: `<workspace>:<user>`, else `<workspace>:e-<hash of the lower-case email>` (ids end
+   * up in URLs and metric labels, where emails only go when the operator opts in), else the bare
    * workspace id (nothing tells seats apart; that is also what every id looked like before seats).
    * Null without a workspace id: the caller derives one from where the file lives.
    */
@@ -38,8 +40,13 @@ export function seatIdentity(input: IdentityInput): SeatIdentity {
 export function accountKey(workspaceId: string | null, userId: string | null, email: string | null): string | null {
   if (workspaceId == null) return null;
   if (userId != null) return `${workspaceId}:${userId}`;
-  if (email != null) return `${workspaceId}:${email.trim().toLowerCase()}`;
+  if (email != null) return `${workspaceId}:e-${emailHash(email)}`;
   return workspaceId;
+}
+
+/** 16 hex digits of the SHA-256 of the trimmed, lower-case email: stable, and not the email. */
+export function emailHash(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
 }
 
 /** The workspace part of an account key (a `src-…`/`cpa:…` id has none of its own: null). */
