@@ -99,10 +99,11 @@ export function buildHealthReport(input: HealthReportInput, opts: HealthReportOp
     }
   });
 
+  // By seat id; a bare workspace id only counts when it names one seat (seats of a Team share it).
+  const byWorkspace = input.accounts.filter((e) => e.account.accountId === input.currentAccountId);
   const current = input.currentAccountId
-    ? input.accounts.find(
-        (e) => e.account.accountId === input.currentAccountId || e.account.id === input.currentAccountId,
-      )
+    ? (input.accounts.find((e) => e.account.id === input.currentAccountId) ??
+      (byWorkspace.length === 1 ? byWorkspace[0] : undefined))
     : undefined;
   const recommendation = recommend(rows, opts.now);
   return {

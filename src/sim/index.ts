@@ -24,11 +24,11 @@ export type { SimAccount, SimAccountSpec } from './account.ts';
 export type { RetiredPath } from './app.ts';
 export { AUTH_FILE_WRITE_FORMATS, type AuthFileWriteFormat, type WriteAuthFilesOptions } from './auth-files.ts';
 export { demoAccounts } from './demo.ts';
-export { DEFAULT_TEAM_SEATS, TEAM_WORKSPACE_ID, type TeamSeat, teamWorkspaceAccounts } from './team.ts';
 export { createRng, type LatencySpec, parseLatencyFlag, sampleLatency } from './rng.ts';
 export { parseScenarioSetup, parseScenariosFlag, readScenarioFile, type ScenarioSetup } from './scenario-file.ts';
 export { isScenarioName, SCENARIO_NAMES, SCENARIOS, type ScenarioDef, type ScenarioName } from './scenarios.ts';
 export type { SimStats } from './stats.ts';
+export { DEFAULT_TEAM_SEATS, TEAM_WORKSPACE_ID, type TeamSeat, teamWorkspaceAccounts } from './team.ts';
 export { decodeJwtPayload, SIM_CLIENT_ID } from './tokens.ts';
 
 export interface SimulatorOptions {

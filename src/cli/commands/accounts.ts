@@ -48,7 +48,8 @@ function find(accounts: readonly Account[], ref: string): Account | string {
   // The workspace id was every account's id before seats: it still names a workspace's only seat.
   if (hits.length === 0) hits = accounts.filter((a) => a.accountId === ref);
   if (hits.length === 1) return hits[0];
-  if (hits.length === 0) return `no account "${ref}" (use a name, id, email or workspace id from \`codex-fleet accounts list\`)`;
+  if (hits.length === 0)
+    return `no account "${ref}" (use a name, id, email or workspace id from \`codex-fleet accounts list\`)`;
   return `"${ref}" matches ${hits.length} accounts: use one of the ids ${hits.map((a) => a.id).join(', ')}`;
 }
 
