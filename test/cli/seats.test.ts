@@ -1,19 +1,26 @@
 // One Team workspace, three seats (one exhausted) through the simulator: every face shows three accounts
 // with their own windows and states, the workspace on each; disabling one seat leaves the others alone
-// and the audit row names the seat; a stale copy of a seat never hides the live file.
+// and the audit row names the seat; a stale copy of a seat never hides the live file. The same through
+// the real CPA: three seats inspected, applying disables only the exhausted one.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ActionsRepo } from '../../src/actions/actions-repo.ts';
 import { resolveConfig } from '../../src/core/config.ts';
+import { Fleet } from '../../src/core/fleet.ts';
 import { createFleetService } from '../../src/core/fleet-service.ts';
 import type { QuotaRow } from '../../src/core/quota-rows.ts';
+import { CpaServers } from '../../src/cpa/servers.ts';
 import type { HealthReport } from '../../src/domain/report.ts';
+import { runInspection } from '../../src/inspect/run.ts';
 import type { FleetService } from '../../src/server/service.ts';
+import { cpaFile } from '../../src/sim/auth-files.ts';
 import { type Simulator, startSimulator, TEAM_WORKSPACE_ID, teamWorkspaceAccounts } from '../../src/sim/index.ts';
 import { mintTokens } from '../../src/sim/tokens.ts';
 import { runCli } from '../support/cli.ts';
+import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../support/cpa.ts';
 
 const SEATS = ['seat1@team.example.test', 'seat2@team.example.test', 'seat3@team.example.test'];
 const fileOf = (email: string) => `codex-${email}.json`;
@@ -170,5 +177,83 @@ describe('one Team workspace with three seats', () => {
     } finally {
       await rm(stale);
     }
+  });
+});
+
+describe('the same three seats through the real CPA', { timeout: 120_000 }, () => {
+  let cpa: StartedCpa | null = null;
+  let skip: string | null = null;
+  let cpaDir: string;
+  let fleet: Fleet;
+
+  const cpaFiles = async () => {
+    const res = await fetch(`${cpa!.url}/v0/management/auth-files`, {
+      headers: { Authorization: `Bearer ${cpa!.key}` },
+    });
+    const body = (await res.json()) as { files: Array<{ name: string; disabled: boolean }> };
+    return new Map(body.files.map((f) => [f.name, f.disabled]));
+  };
+
+  before(async () => {
+    const started = await tryStartCpa();
+    if ('skip' in started) {
+      if (process.env.CI === 'true') throw new Error(started.skip);
+      skip = started.skip;
+      return;
+    }
+    cpa = started;
+    for (const account of sim.accounts) {
+      await writeFile(join(cpa.authDir, fileOf(account.email)), JSON.stringify(cpaFile(account, { farExpiry: true })), {
+        mode: 0o600,
+      });
+    }
+    await waitForAuthFiles(
+      cpa,
+      SEATS.map((e) => fileOf(e)),
+      { timeoutMs: 30_000 },
+    );
+    cpaDir = await mkdtemp(join(tmpdir(), 'cf-seats-cpa-'));
+    const config = resolveConfig(
+      { dataDir: join(cpaDir, 'data'), accountDir: join(cpaDir, 'none'), chatgptUrl: sim.chatgptUrl, retries: 1 },
+      {},
+    );
+    fleet = await Fleet.open(config, () => sim.now());
+    const added = await new CpaServers(fleet.repos.settings).upsert({
+      name: 'local',
+      url: cpa.url,
+      managementKey: cpa.key,
+    });
+    assert.ok(added.ok, 'CPA server registered');
+  });
+  after(async () => {
+    await fleet?.close();
+    await cpa?.stop();
+    if (cpaDir) await rm(cpaDir, { recursive: true, force: true });
+  });
+
+  it('inspect: three seats with their own states; applying disables only the exhausted seat, audited by name', async (t) => {
+    if (skip) return t.skip(skip);
+    const outcome = await runInspection(fleet, {
+      trigger: 'manual',
+      source: 'cpa:local',
+      actor: 'person:tester',
+      apply: true,
+    });
+    assert.equal(outcome.results.length, 3);
+    assert.equal(new Set(outcome.results.map((r) => r.accountId)).size, 3);
+    const state = (email: string) => outcome.results.find((r) => r.accountName === `codex-${email}`)?.state;
+    assert.deepEqual(SEATS.map(state), ['ok', 'ok', 'exhausted']);
+    const files = await cpaFiles();
+    assert.deepEqual(
+      SEATS.map((e) => files.get(fileOf(e))),
+      [false, false, true],
+      'only the exhausted seat is disabled in CPA',
+    );
+    const audit = await new ActionsRepo(fleet.repos.db).auditLog(10);
+    const disables = audit.filter((r) => r.action === 'Disable');
+    assert.equal(disables.length, 1);
+    assert.equal(disables[0].accountName, `codex-${SEATS[2]}`);
+    assert.equal(disables[0].accountId, `cpa:local:${fileOf(SEATS[2])}`);
+    assert.match(disables[0].result, /^ok/);
   });
 });
