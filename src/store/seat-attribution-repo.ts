@@ -19,12 +19,12 @@ export interface SeatAttribution {
   updatedAt: number;
 }
 
-export type SeatCandidate = Pick<Account, 'id' | 'accountId' | 'email' | 'sourceKind'>;
+export type SeatCandidate = Pick<Account, 'id' | 'accountId' | 'email' | 'sourceKind'> & { userId?: string | null };
 
 export type AttributionDecision =
   | { status: 'pending' }
   | { status: 'kept'; seatId: string }
-  | { status: 'moved'; seatId: string }
+  | { status: 'moved'; seatId: string; userId: string | null }
   | { status: 'unattributed'; note: string };
 
 /** Pure: what happens to one legacy id, given the accounts loaded now. */
@@ -36,7 +36,7 @@ export function decideAttribution(
   const seats = accounts.filter((a) => a.accountId === legacy.workspaceId && a.sourceKind !== 'cpa');
   if (seats.some((a) => a.id === legacy.legacyId)) return { status: 'kept', seatId: legacy.legacyId };
   if (seats.length === 0) return { status: 'pending' };
-  if (seats.length === 1) return { status: 'moved', seatId: seats[0].id };
+  if (seats.length === 1) return { status: 'moved', seatId: seats[0].id, userId: seats[0].userId ?? null };
   const who = seats.map((s) => s.email ?? s.id).join(', ');
   return {
     status: 'unattributed',
@@ -107,7 +107,7 @@ export class SeatAttributionRepo {
         let seatId: string | null = null;
         if (decision.status === 'moved') {
           seatId = decision.seatId;
-          note = await moveRows(tx, legacy.legacyId, seatId);
+          note = await moveRows(tx, legacy.legacyId, seatId, decision.userId);
         } else if (decision.status === 'kept') {
           seatId = decision.seatId;
         } else {
@@ -125,7 +125,7 @@ export class SeatAttributionRepo {
 }
 
 /** Re-keys everything recorded under `from` to `to` (one transaction, the caller's); says what stayed. */
-async function moveRows(tx: Db, from: string, to: string): Promise<string | null> {
+async function moveRows(tx: Db, from: string, to: string, userId: string | null): Promise<string | null> {
   const stayed: string[] = [];
   const one = async (table: string, key: string) => {
     await tx.run(
@@ -135,6 +135,7 @@ async function moveRows(tx: Db, from: string, to: string): Promise<string | null
     if (await tx.get(`SELECT 1 AS one FROM ${table} WHERE ${key} = ?`, [from])) stayed.push(table);
   };
   await one('accounts', 'id');
+  await tx.run('UPDATE accounts SET user_id = ? WHERE id = ? AND user_id IS NULL', [userId, to]);
   for (const table of ONE) await one(table, 'account_id');
   for (const table of MANY) await tx.run(`UPDATE ${table} SET account_id = ? WHERE account_id = ?`, [to, from]);
   await tx.run(

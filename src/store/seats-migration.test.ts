@@ -4,11 +4,14 @@
 // and `db copy` from the old store works.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
+import { resolveConfig } from '../core/config.ts';
+import { Fleet } from '../core/fleet.ts';
+import { mintTokens } from '../sim/tokens.ts';
 import { copyDatabase, countRows, listTables } from './copy.ts';
 import type { Db } from './db.ts';
 import { createRepos } from './index.ts';
@@ -181,6 +184,62 @@ describe('seats migration on a store written by the landed main', () => {
       assert.equal(await countRows(pg, 'quota_snapshots'), 6);
     } finally {
       await pg.close();
+    }
+  });
+
+  it('the first load by codex-fleet does it: the seat shows the history the old store kept for it', async () => {
+    const root = join(tmp, 'fleet');
+    mkdirSync(join(root, 'data'), { recursive: true });
+    mkdirSync(join(root, 'account'));
+    copyFileSync(FIXTURE, join(root, 'data', 'codex-fleet.db'));
+    const now = Math.floor(Date.parse('2026-12-04T00:00:00Z') / 1000);
+    for (const [ws, user, email] of [
+      ['ws-solo', 'user-solo', 'solo@example.test'],
+      ['ws-team', 'user-team-a', 'team-a@example.test'],
+      ['ws-team', 'user-team-b', 'team-b@example.test'],
+    ]) {
+      const t = mintTokens({ accountId: ws, userId: user, email, plan: 'team' }, now, now + 86_400);
+      const file = {
+        type: 'codex',
+        email,
+        id_token: t.idToken,
+        access_token: t.accessToken,
+        refresh_token: t.refreshToken,
+        account_id: ws,
+      };
+      writeFileSync(join(root, 'account', `codex-${email}.json`), JSON.stringify(file), { mode: 0o600 });
+    }
+    const config = resolveConfig(
+      { dataDir: join(root, 'data'), accountDir: join(root, 'account'), chatgptUrl: 'http://127.0.0.1:9' },
+      {},
+    );
+    const fleet = await Fleet.open(config);
+    try {
+      const { accounts, errors } = await fleet.accounts();
+      // The fixture's accounts lived in a temp dir that is gone: reported like any missing imported file.
+      for (const e of errors) assert.match(e.message, /landed-store-.*: no such file/);
+      assert.deepEqual(accounts.map((a) => a.id).sort(), [
+        'ws-solo:user-solo',
+        'ws-team:user-team-a',
+        'ws-team:user-team-b',
+      ]);
+      const seats = await fleet.repos.seats.list();
+      assert.deepEqual(
+        seats.map((s) => [s.legacyId, s.status, s.seatId]),
+        [
+          ['ws-solo', 'moved', 'ws-solo:user-solo'],
+          ['ws-team', 'unattributed', null],
+        ],
+      );
+      const evidence = await fleet.evidence(accounts);
+      const solo = evidence.find((e) => e.account.id === 'ws-solo:user-solo')!;
+      assert.equal(solo.probe?.state, 'ok', "the solo seat's last stored result is its own now");
+      for (const e of evidence.filter((x) => x.account.accountId === 'ws-team')) {
+        assert.equal(e.probe, null, 'no seat of ws-team is credited with history it may not have made');
+      }
+      assert.equal((await fleet.repos.accounts.get('ws-solo:user-solo'))?.userId, 'user-solo');
+    } finally {
+      await fleet.close();
     }
   });
 });
