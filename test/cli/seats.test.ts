@@ -85,6 +85,30 @@ describe('one Team workspace with three seats', () => {
     }
   });
 
+  it('report (text): a flagged seat is listed as flagged alone, the other seats stay active', async () => {
+    const fleet = await Fleet.open(
+      resolveConfig({ accountDir: accountDir(), dataDir: join(dir, 'data'), chatgptUrl: sim.chatgptUrl }, {}),
+    );
+    const seat3 = rows.find((r) => r.email === SEATS[2])!;
+    try {
+      await fleet.repos.flags.flag(seat3.id, 'refresh_token_reused');
+    } finally {
+      await fleet.close();
+    }
+    const run = await runCli(['report', ...args()]);
+    assert.equal(run.code, 0, run.stderr);
+    const [active, rest] = run.stdout.split('Flagged Accounts');
+    const flagged = rest.split('Recommendation')[0];
+    for (const email of SEATS.slice(0, 2)) assert.match(active, new RegExp(email.replace(/\./g, '\\.')));
+    assert.doesNotMatch(active, /seat3@/);
+    assert.match(flagged, /seat3@team\.example\.test {2}refresh_token_reused/);
+    assert.doesNotMatch(flagged, /seat1@|seat2@/);
+    const clear = await Fleet.open(
+      resolveConfig({ accountDir: accountDir(), dataDir: join(dir, 'data'), chatgptUrl: sim.chatgptUrl }, {}),
+    );
+    await clear.repos.flags.clear(seat3.id).finally(() => clear.close());
+  });
+
   it('inspect --json: three results with their own states', async () => {
     const run = await runCli(['inspect', '--json', ...args()]);
     assert.equal(run.code, 0, run.stderr);
