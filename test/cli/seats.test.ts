@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { tokenHash } from '../../src/accounts/refresh-journal.ts';
 import { ActionsRepo } from '../../src/actions/actions-repo.ts';
 import { resolveConfig } from '../../src/core/config.ts';
 import { Fleet } from '../../src/core/fleet.ts';
@@ -200,6 +201,51 @@ describe('one Team workspace with three seats', () => {
       assert.doesNotMatch(run.stderr, new RegExp(old.refreshToken));
     } finally {
       await rm(stale);
+    }
+  });
+});
+
+describe('a newer copy whose refresh token its journal marks dead', () => {
+  it('loses to the live file (the journal decides, not the dates)', async () => {
+    const live = sim.accounts.find((a) => a.email === SEATS[1])!;
+    const now = Math.floor(sim.now() / 1000);
+    const newer = mintTokens(
+      { accountId: live.id, userId: live.userId, email: live.email, plan: live.plan },
+      now,
+      now + 20 * 86_400,
+    );
+    const copy = join(accountDir(), 'b-copy.json');
+    await writeFile(
+      copy,
+      JSON.stringify({
+        type: 'codex',
+        email: live.email,
+        access_token: newer.accessToken,
+        refresh_token: newer.refreshToken,
+        account_id: live.id,
+      }),
+      { mode: 0o600 },
+    );
+    await writeFile(
+      join(accountDir(), '.b-copy.json.refresh-journal'),
+      JSON.stringify({
+        [tokenHash(newer.refreshToken)]: { state: 'dead', at: new Date().toISOString(), code: 'refresh_token_reused' },
+      }),
+      { mode: 0o600 },
+    );
+    try {
+      const run = await runCli(['quota', '--json', ...args('data-dead')]);
+      assert.equal(run.code, 1);
+      assert.match(
+        run.stderr,
+        /b-copy\.json holds the same seat \(seat2@team\.example\.test.*because the other copy's refresh token is dead/,
+      );
+      const rows: QuotaRow[] = JSON.parse(run.stdout);
+      assert.equal(rows.length, 3);
+      assert.equal(rows.find((r) => r.email === SEATS[1])!.state, 'ok', 'the live file was used');
+    } finally {
+      await rm(copy);
+      await rm(join(accountDir(), '.b-copy.json.refresh-journal'));
     }
   });
 });
