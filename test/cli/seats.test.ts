@@ -16,13 +16,15 @@ import type { QuotaRow } from '../../src/core/quota-rows.ts';
 import { CpaServers } from '../../src/cpa/servers.ts';
 import type { HealthReport } from '../../src/domain/report.ts';
 import { runInspection } from '../../src/inspect/run.ts';
-import type { FleetService } from '../../src/server/service.ts';
+import { startServer } from '../../src/server/serve.ts';
+import type { AccountView, FleetService } from '../../src/server/service.ts';
 import { cpaFile } from '../../src/sim/auth-files.ts';
 import { type Simulator, startSimulator, TEAM_WORKSPACE_ID, teamWorkspaceAccounts } from '../../src/sim/index.ts';
 import { mintTokens } from '../../src/sim/tokens.ts';
 import { runCli } from '../support/cli.ts';
 import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../support/cpa.ts';
 
+const ADMIN_KEY = 'seats-test-admin-key-0123456789abcdef';
 const SEATS = ['seat1@team.example.test', 'seat2@team.example.test', 'seat3@team.example.test'];
 const fileOf = (email: string) => `codex-${email}.json`;
 
@@ -164,6 +166,33 @@ describe('one Team workspace with three seats', () => {
       assert.equal(audit.accountName, `codex-${SEATS[1]}`);
       assert.match(audit.result, /^ok/);
       await service.setAccountDisabled(seat2.id, false, 'tester');
+    });
+
+    // Last: closing the server closes the service too.
+    it('over HTTP: /api/accounts lists three seats, each one addressable by its id', async () => {
+      const server = await startServer({
+        host: '127.0.0.1',
+        port: 0,
+        service,
+        dataDir: join(dir, 'data'),
+        env: { CODEX_FLEET_ADMIN_KEY: ADMIN_KEY },
+        log: () => {},
+      });
+      try {
+        const get = (path: string) => fetch(`${server.url}${path}`, { headers: { 'X-Admin-Key': ADMIN_KEY } });
+        const list = (await (await get('/api/accounts')).json()) as { accounts: AccountView[] };
+        assert.equal(list.accounts.length, 3);
+        for (const v of list.accounts) {
+          assert.equal(v.workspaceId, TEAM_WORKSPACE_ID);
+          const one = await get(`/api/accounts/${encodeURIComponent(v.id)}`);
+          assert.equal(one.status, 200, v.id);
+          assert.equal(((await one.json()) as { account: AccountView }).account.email, v.email);
+        }
+        const metrics = await (await get('/metrics')).text();
+        assert.equal([...metrics.matchAll(/^codex_fleet_account_health_score\{/gm)].length, 3);
+      } finally {
+        await server.close();
+      }
     });
   });
 
