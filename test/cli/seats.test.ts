@@ -19,9 +19,15 @@ import { runInspection } from '../../src/inspect/run.ts';
 import { startServer } from '../../src/server/serve.ts';
 import type { AccountView, FleetService } from '../../src/server/service.ts';
 import { cpaFile } from '../../src/sim/auth-files.ts';
-import { type Simulator, startSimulator, TEAM_WORKSPACE_ID, teamWorkspaceAccounts } from '../../src/sim/index.ts';
+import {
+  readScenarioFile,
+  type Simulator,
+  startSimulator,
+  TEAM_WORKSPACE_ID,
+  teamWorkspaceAccounts,
+} from '../../src/sim/index.ts';
 import { mintTokens } from '../../src/sim/tokens.ts';
-import { runCli } from '../support/cli.ts';
+import { REPO_ROOT, runCli } from '../support/cli.ts';
 import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../support/cpa.ts';
 
 const ADMIN_KEY = 'seats-test-admin-key-0123456789abcdef';
@@ -53,6 +59,11 @@ after(async () => {
 });
 
 describe('one Team workspace with three seats', () => {
+  it('the example scenario file plays the same seats (codex-fleet sim --scenario-file src/sim/examples/team-seats.json)', async () => {
+    const setup = await readScenarioFile(join(REPO_ROOT, 'src/sim/examples/team-seats.json'));
+    assert.deepEqual(setup.accounts, teamWorkspaceAccounts());
+  });
+
   let rows: QuotaRow[];
 
   it('quota --json: three rows, one workspace, each seat its own windows and state', async () => {
