@@ -84,6 +84,15 @@ describe('one Team workspace with three seats', () => {
     assert.equal(left5h(by(SEATS[1])), 36);
   });
 
+  it('quota (table): a workspace column when seats share one, each seat on its own row', async () => {
+    const run = await runCli(['quota', ...args()]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /│ workspace +│/);
+    for (const email of SEATS) {
+      assert.match(run.stdout, new RegExp(`codex-${email.replace(/\./g, '\\.')} +│ ${TEAM_WORKSPACE_ID} `));
+    }
+  });
+
   it('report --json: three entries, accountId is the workspace on each, statuses of their own', async () => {
     const run = await runCli(['report', '--json', ...args()]);
     assert.equal(run.code, 0, run.stderr);
