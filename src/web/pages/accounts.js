@@ -25,7 +25,7 @@ function AccountCard({ account: a, now, onChanged }) {
     <header class="account-head">
       <div>
         <h2 id=${`acct-${a.id}`} class="account-name">${a.name}</h2>
-        <p class="muted small">${a.email ?? 'no email'}</p>
+        <p class="muted small">${a.email ?? 'no email'}${a.workspaceId ? html` · workspace <span class="mono">${a.workspaceId}</span>` : null}</p>
       </div>
       <${StatusBadge} status=${a.status} />
     </header>
@@ -37,7 +37,7 @@ function AccountCard({ account: a, now, onChanged }) {
     </dl>
     ${a.message ? html`<p class=${`account-message ${a.status === 'error' || a.status === 'rate-limited' ? 'bad' : ''}`}>${a.message}</p>` : null}
     <div class="quotas">
-      ${a.windows.length === 0 ? html`<p class="muted small">No quota windows known.</p>` : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)}
+      ${a.windows.length === 0 ? html`<p class="muted small">${a.reason === 'no_rate_limit_windows' ? 'No rate-limit windows apply.' : 'No quota windows known.'}</p>` : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)}
     </div>
     <footer class="account-actions">
       <${ActionButton} onClick=${act('refresh')} label=${`Refresh ${a.name}`}>Refresh<//>
