@@ -2,7 +2,7 @@
 // ever touches the file system), preact + htm from node_modules (no CDN), and the app shell for
 // every page path with the session's CSRF token in a meta tag.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
@@ -38,7 +38,10 @@ export interface WebAssets {
   scriptHashes: string[];
 }
 
-const DEFAULT_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+/** From the sources this file is src/server/routes (files in src/web); built, every chunk sits in dist/ beside dist/web. */
+const DEFAULT_ROOT = [new URL('../../web/', import.meta.url), new URL('./web/', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(join(dir, 'index.html')))!;
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
