@@ -8,7 +8,15 @@ import { actionContext, loadInspectionSettings, runInspection } from '../../insp
 import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import {
+  addAccountOptions,
+  addFleetOptions,
+  addProbeOptions,
+  addStoreOptions,
+  type CommonOptions,
+  configFrom,
+  progressReporter,
+} from '../shared-args.ts';
 
 async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
   const fleet = await Fleet.open(configFrom(options));
@@ -85,7 +93,7 @@ export function register(program: Command): void {
     .command('list')
     .option('--status <status>', `one of ${ACTION_STATUSES.join(', ')}`, 'pending')
     .option('--json', 'print as JSON');
-  addFleetOptions(list);
+  addStoreOptions(list);
   list.action(async (options: CommonOptions & { status: string }) => {
     if (!(ACTION_STATUSES as readonly string[]).includes(options.status)) {
       console.error(`codex-fleet actions list: --status must be one of ${ACTION_STATUSES.join(', ')}`);
@@ -103,7 +111,7 @@ export function register(program: Command): void {
     const cmd = actions
       .command(`${verb} <ids...>`)
       .description(verb === 'approve' ? 'approve and execute now' : 'reject (nothing is changed)');
-    addFleetOptions(cmd);
+    addAccountOptions(cmd);
     cmd.action(async (ids: string[], options: CommonOptions) => {
       process.exitCode = await withFleet(options, async (fleet) => {
         const { thresholds } = await loadInspectionSettings(fleet);
@@ -124,7 +132,7 @@ export function register(program: Command): void {
     });
   }
   const audit = actions.command('audit').option('--limit <n>', 'rows', '50').option('--json', 'print as JSON');
-  addFleetOptions(audit);
+  addStoreOptions(audit);
   audit.action(async (options: CommonOptions & { limit: string }) => {
     await withFleet(options, async (fleet) => {
       const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).auditLog(Number(options.limit) || 50);
@@ -139,7 +147,7 @@ export function register(program: Command): void {
 
   const runs = program.command('runs').description('Stored inspection runs');
   const runsList = runs.command('list').option('--limit <n>', 'rows', '20').option('--json', 'print as JSON');
-  addFleetOptions(runsList);
+  addStoreOptions(runsList);
   runsList.action(async (options: CommonOptions & { limit: string }) => {
     await withFleet(options, async (fleet) => {
       const rows = await new RunsRepo(fleet.repos.db, fleet.clock).list(Number(options.limit) || 20);
@@ -152,7 +160,7 @@ export function register(program: Command): void {
     });
   });
   const runsShow = runs.command('show <id>').option('--json', 'print as JSON');
-  addFleetOptions(runsShow);
+  addStoreOptions(runsShow);
   runsShow.action(async (id: string, options: CommonOptions) => {
     process.exitCode = await withFleet(options, async (fleet) => {
       const repo = new RunsRepo(fleet.repos.db, fleet.clock);
@@ -174,7 +182,7 @@ export function register(program: Command): void {
 
   const schedule = program.command('schedule').description('Server inspection schedule');
   const show = schedule.command('show').option('--json', 'print as JSON');
-  addFleetOptions(show);
+  addStoreOptions(show);
   show.action(async (options: CommonOptions) => {
     await withFleet(options, async (fleet) => {
       const s = await readSchedule(fleet);
@@ -194,7 +202,7 @@ export function register(program: Command): void {
     .option('--daily <times>', 'comma-separated HH:MM points, e.g. 06:00,18:00')
     .option('--tz <zone>', 'IANA time zone for --daily', 'UTC')
     .option('--retention-days <n>', 'keep runs this long', '30');
-  addFleetOptions(set);
+  addStoreOptions(set);
   set.action(
     async (
       options: CommonOptions & { off?: boolean; every?: string; daily?: string; tz: string; retentionDays: string },
