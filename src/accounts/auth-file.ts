@@ -1,6 +1,6 @@
 // Reads an auth file from disk into a ParsedAuthFile (or an error value naming the file and the
 // problem), and serializes a changed document back in the file's own style.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
 import { type AccountLoadError, type ParsedAuthFile, parseAuthText } from './formats/index.ts';
@@ -28,7 +28,9 @@ export async function readAuthFile(
 ): Promise<ParsedAuthFile | AccountLoadError> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Synchronous on purpose: an auth file is a few KB, and for a directory of 1000 a sync read is ~10×
+    // faster than fs/promises (open, fstat, read and close are each a thread-pool round trip).
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     return { path, index: null, format: expected ?? null, message: fsErrorMessage(path, error) };
   }
