@@ -1,7 +1,7 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readAuthText } from '../accounts/auth-file.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
 import type { Account } from '../domain/account.ts';
@@ -180,6 +180,7 @@ export class Fleet {
         accountId: ev.account.id,
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
+        windowless: status.windowless,
         snapshots: rows
           .filter((r) => !r.transient)
           .map((r) => probeFromSnapshot(r).snapshot)
@@ -210,7 +211,7 @@ export class Fleet {
   async #currentCodexAccountId(): Promise<string | null> {
     if (!this.config.codexHome) return null;
     try {
-      const doc = JSON.parse(await readFile(join(this.config.codexHome, 'auth.json'), 'utf8')) as {
+      const doc = JSON.parse(await readAuthText(join(this.config.codexHome, 'auth.json'))) as {
         tokens?: { account_id?: string };
       };
       return doc.tokens?.account_id ?? null;

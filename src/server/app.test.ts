@@ -335,7 +335,6 @@ describe('secrets never leave through a route', () => {
       '/api/results',
       '/api/report',
       '/api/forecast',
-      '/api/doctor',
       '/api/inspections',
       `/api/inspections/${run}`,
       '/api/actions',
@@ -347,6 +346,7 @@ describe('secrets never leave through a route', () => {
       '/api/auth-files/acct-01',
     ];
     const writes: Array<[string, string, unknown?]> = [
+      ['POST', '/api/doctor'],
       ['POST', '/api/accounts/acc-0001/refresh'],
       ['POST', '/api/accounts/acc-0001/disable'],
       ['POST', '/api/accounts/acc-0001/enable'],
