@@ -1,9 +1,11 @@
 // TokenManager against the simulator's token endpoint (single-use rotating refresh tokens).
+
 import assert from 'node:assert/strict';
 import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../test/support/wait.ts';
 import type { Account } from '../domain/account.ts';
 import { codexCliFile, codexQuotaFile, cpaFile, multiAuthFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
@@ -15,11 +17,8 @@ import { authDirSource } from './sources/auth-dir.ts';
 import { multiAuthSource } from './sources/multi-auth.ts';
 import { jsonDiffPaths, keyOrder } from './test-support/json-diff.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await sleep(5);
-  assert.ok(check(), 'condition never came true');
+  await waitFor(check, { what: `${check}`.replace(/^\(\) => /, '') });
 }
 
 /** Sets `path` (dotted) in a JSON value to the value it has in `from`. */
@@ -255,7 +254,6 @@ describe('TokenManager failure handling', () => {
     const other = new TokenManager({ refresh: 'allowed', authUrl: sim.authUrl });
     const first = await other.refreshAfterUnauthorized(stale);
     assert.ok(first.ok && first.action === 'refreshed');
-    await sleep(1);
     const before = sim.stats().refreshes;
     const r = await new TokenManager({ refresh: 'allowed', authUrl: sim.authUrl }).refreshAfterUnauthorized(stale);
     assert.ok(r.ok && r.action === 'adopted');
