@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/core/config.ts';
+import { createFleetService } from '../../src/core/fleet-service.ts';
 import { type RunningServer, startServer } from '../../src/server/serve.ts';
 import type { FleetService } from '../../src/server/service.ts';
 import { type Simulator, startSimulator } from '../../src/sim/index.ts';
-import { loadCoreService } from '../support/demo-server.ts';
 
 export interface RealApp {
   url: string;
@@ -21,8 +21,6 @@ export interface RealApp {
 }
 
 export async function startRealApp(opts: { accounts?: number; adminKey?: string } = {}): Promise<RealApp> {
-  const create = await loadCoreService();
-  if (!create) throw new Error('src/core/fleet-service.ts is missing: the hostile suite needs the real core');
   const dir = mkdtempSync(join(tmpdir(), 'cf-hostile-'));
   const sim = await startSimulator({ count: opts.accounts ?? 4, latency: 1 });
   const accountDir = join(dir, 'account');
@@ -31,7 +29,7 @@ export async function startRealApp(opts: { accounts?: number; adminKey?: string 
     { accountDir, dataDir: join(dir, 'data'), chatgptUrl: sim.chatgptUrl, authUrl: sim.authUrl, retries: 0 },
     {},
   );
-  const service = await create({ config, background: false });
+  const service = await createFleetService({ config, background: false });
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
