@@ -72,8 +72,8 @@ export default async function startupBench(): Promise<BenchRow[]> {
       base.push(b);
       for (const [name, args] of Object.entries(commands)) {
         const t = time([bin, ...args]);
-        (ms[name] ??= []).push(t);
-        (ratio[name] ??= []).push(t / b);
+        ms[name] = [...(ms[name] ?? []), t];
+        ratio[name] = [...(ratio[name] ?? []), t / b];
       }
     }
     // The quota runs must have been answered from the cache (a fresh probe would not be a start-up time).

@@ -28,7 +28,9 @@ await build({
   // Dependencies are bundled too: resolving packages in node_modules at every start costs more than the
   // code. preact and htm are still read from node_modules at run time (the dashboard serves their files).
   // Bundled CommonJS dependencies call require() for Node built-ins, so each chunk gets one.
-  banner: { js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);",
+  },
   // Flat: every chunk sits in dist/, so dist/web is the one place the dashboard files are looked up.
   chunkNames: '[name]-[hash]',
   legalComments: 'none',
