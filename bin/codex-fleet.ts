@@ -14,6 +14,14 @@ if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
   );
   process.exit(1);
 }
+// Node 22 calls node:sqlite experimental and says so on every run; the store is tested on it, so that
+// one warning is noise on stderr for the operator. Every other warning still prints.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'ExperimentalWarning' && String(warning).includes('SQLite')) return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
 // Compiled code is cached on disk (os.tmpdir()/node-compile-cache), so later starts skip parsing.
 module.enableCompileCache?.();
 await import('../src/cli/main.ts');

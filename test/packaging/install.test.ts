@@ -110,6 +110,7 @@ describe('the packed tarball', () => {
         assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
         assert.match(r.stderr, /demo mode: 30 simulated accounts/);
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        assert.doesNotMatch(r.stderr, /ExperimentalWarning/, "Node 22's SQLite warning is not shown");
         assert.match(r.stdout, /5h left/);
         assert.ok(r.stdout.split('\n').filter((l) => /\b(ok|exhausted|unknown|auth_\w+)\b/.test(l)).length >= 20);
       });
