@@ -128,7 +128,7 @@ describe('TokenManager round-trips every format against the simulator', () => {
 
       // Read again: the account holds exactly what upstream now accepts, and is fresh.
       const [again] = await loadOne(dir, c.file);
-      const live = sim.accounts.find((a) => a.id === account.id)!;
+      const live = sim.accounts.find((a) => a.id === account.accountId)!;
       assert.equal(again.credentials.refreshToken, live.refreshToken);
       assert.equal(again.credentials.accessToken, live.accessToken);
       assert.equal(again.id, account.id, 'stable id');
@@ -145,7 +145,7 @@ describe('TokenManager round-trips every format against the simulator', () => {
     const r = await manager.ensureFresh(second);
     assert.ok(r.ok && r.action === 'refreshed' && r.account.sourceIndex === 1);
     const doc = JSON.parse(await readFile(path, 'utf8'));
-    assert.equal(doc.accounts[1].refreshToken, sim.accounts.find((a) => a.id === second.id)!.refreshToken);
+    assert.equal(doc.accounts[1].refreshToken, sim.accounts.find((a) => a.id === second.accountId)!.refreshToken);
     assert.deepEqual(doc.accounts[0].plugin, { x: 1 });
   });
 });

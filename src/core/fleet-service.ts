@@ -213,6 +213,7 @@ export class CoreFleetService implements FleetService {
         id: ev.account.id,
         name: ev.account.name,
         email: ev.account.email,
+        workspaceId: ev.account.accountId,
         plan: basis?.snapshot?.plan ?? ev.account.plan,
         format: ev.account.format,
         sourceKind: ev.account.sourceKind,

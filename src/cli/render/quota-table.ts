@@ -55,6 +55,12 @@ function reset(w: QuotaRowWindow | null, now: number, wide: boolean): string {
   return wide && w.resetsAt ? `${localTime(w.resetsAt)} (${formatDuration(left)})` : formatDuration(left);
 }
 
+/** A workspace id short enough for a column (UUIDs: the first 8 characters, like git). */
+function shortId(id: string | null): string {
+  if (id == null) return '-';
+  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+}
+
 function credits(row: QuotaRow): string {
   const c = row.credits;
   if (c.unlimited) return 'unlimited';
@@ -88,12 +94,20 @@ function layout(rows: QuotaRow[], now: number, colour: boolean, wide: boolean, w
   const kinds: QuotaWindow['kind'][] = ['5h', 'weekly'];
   if (rows.some((r) => mainWindow(r, 'monthly'))) kinds.push('monthly');
 
-  const head = ['name', 'plan'];
+  // Seats of one Team workspace: say which workspace each row is a seat of (only then: no noise otherwise).
+  const workspaces = rows.map((r) => r.accountId).filter((w) => w != null);
+  const hasSeats = new Set(workspaces).size < workspaces.length;
+
+  const head = ['name', ...(hasSeats ? ['workspace'] : []), 'plan'];
   for (const kind of kinds) head.push(wide ? `${kind} left` : kind, wide ? `${kind} reset` : 'reset');
   head.push(...(wide ? ['credits', 'state', 'source'] : ['state']));
 
   const body = rows.map((row) => {
-    const cells = [row.stale ? `${row.name} (stale)` : row.name, row.plan ?? '-'];
+    const cells = [
+      row.stale ? `${row.name} (stale)` : row.name,
+      ...(hasSeats ? [shortId(row.accountId)] : []),
+      row.plan ?? '-',
+    ];
     for (const kind of kinds) {
       const w = mainWindow(row, kind);
       cells.push(percent(w?.remainingPercent ?? null), reset(w, now, wide));
