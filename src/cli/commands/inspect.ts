@@ -70,6 +70,13 @@ export function register(program: Command): void {
         apply: options.apply,
         onProgress: progressReporter('inspecting', !options.json),
       });
+      // The exit-code rule (README, Install): no accounts is exit 1, as for quota, report and forecast.
+      if (outcome.results.length === 0) {
+        console.error(
+          'codex-fleet inspect: no accounts. Add auth files to the account directory (--account-dir) first.',
+        );
+        return 1;
+      }
       if (options.json) {
         console.log(
           JSON.stringify(
