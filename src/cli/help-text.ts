@@ -4,7 +4,7 @@
 
 interface HelpText {
   examples: string[];
-  /** Codes beyond the common ones (0 done, 1 error or bad input, 2 nothing to act on is never used). */
+  /** What this command adds to (or says more precisely than) the common codes; the rule is in the README. */
   exitCodes?: Record<number, string>;
 }
 
@@ -47,6 +47,7 @@ const HELP: Record<string, HelpText> = {
     exitCodes: { 1: 'error, no accounts, or an account could not be read now (its reason on stderr)' },
   },
   report: {
+    exitCodes: { 1: 'error or no accounts' },
     examples: [
       'codex-fleet report',
       'codex-fleet report --live --model gpt-5-codex',
@@ -55,7 +56,10 @@ const HELP: Record<string, HelpText> = {
   },
   forecast: { examples: ['codex-fleet forecast', 'codex-fleet forecast --json'] },
   metrics: { examples: ['codex-fleet metrics > /var/lib/node_exporter/codex-fleet.prom'] },
-  inspect: { examples: ['codex-fleet inspect', 'codex-fleet inspect --source cpa --json'] },
+  inspect: {
+    examples: ['codex-fleet inspect', 'codex-fleet inspect --source cpa --json'],
+    exitCodes: { 1: 'error, no accounts, or the run did not finish' },
+  },
   actions: { examples: ['codex-fleet actions list', 'codex-fleet actions approve 12 13'] },
   'actions list': { examples: ['codex-fleet actions list --status executed --json'] },
   'actions approve': {
