@@ -245,6 +245,24 @@ export class SnapshotsRepo {
     return rows.map(toSnapshot);
   }
 
+  /**
+   * The last conclusive snapshot per account per stepMs-long bucket of [fromMs, toMs), oldest first:
+   * what history charts need, bounded by accounts × buckets however often accounts were probed.
+   */
+  async sampled(fromMs: number, toMs: number, stepMs: number, accountId?: string): Promise<StoredSnapshot[]> {
+    if (!(Number.isSafeInteger(stepMs) && stepMs > 0)) throw new Error(`sampled: stepMs must be a positive integer`);
+    const one = accountId === undefined ? '' : 'AND account_id = ?';
+    const params = accountId === undefined ? [fromMs, toMs] : [fromMs, toMs, accountId];
+    const rows = await this.db.query<SnapshotRow>(
+      `SELECT s.* FROM quota_snapshots s WHERE s.id IN (
+         SELECT MAX(id) FROM quota_snapshots WHERE fetched_at >= ? AND fetched_at < ? AND transient = 0 ${one}
+         GROUP BY account_id, fetched_at / ${stepMs})
+       ORDER BY s.fetched_at, s.id`,
+      params,
+    );
+    return rows.map(toSnapshot);
+  }
+
   /** Deletes snapshots older than maxAgeMs, always keeping each account's latest ones. Returns rows deleted. */
   async prune(maxAgeMs: number): Promise<number> {
     if (!(maxAgeMs >= 0)) throw new Error(`prune: maxAgeMs must be a non-negative number, got ${maxAgeMs}`);
