@@ -50,7 +50,10 @@ export function AccountHistory({ account }) {
   const label = { '5h': '5-hour', weekly: 'Weekly', monthly: 'Monthly' };
   const markers = d
     ? [
-        ...d.resets.map((r) => ({ at: r.at, kind: 'reset' })),
+        // 5-hour resets only on short ranges: over a week they would be a comb of lines.
+        ...d.resets
+          .filter((r) => r.kind !== '5h' || range === '1h' || range === '6h' || range === '24h')
+          .map((r) => ({ at: r.at, kind: 'reset' })),
         ...(d.runsOutAt
           ? [{ at: d.runsOutAt, kind: 'runout', label: `runs out ${new Date(d.runsOutAt).toLocaleString()}` }]
           : []),
@@ -138,8 +141,7 @@ const COLUMNS = [
   ['checked', 'Last check', (a) => a.lastCheckedAt ?? ''],
 ];
 
-function AccountsTable({ accounts, now, onChanged }) {
-  const [sort, setSort] = useState({ key: 'tightest', dir: 1 });
+function AccountsTable({ accounts, now, onChanged, sort, setSort }) {
   const [open, setOpen] = useState(null);
   const col = COLUMNS.find((c) => c[0] === sort.key) ?? COLUMNS[0];
   const rows = [...accounts].sort((x, y) => {
@@ -165,8 +167,7 @@ function AccountsTable({ accounts, now, onChanged }) {
       const hint = signInHint(a);
       return html`<tr key=${a.id} data-account=${a.name}>
         <td data-label="Account"><span class="name">${a.name}</span>${a.email ? html`<br /><span class="muted small">${a.email}</span>` : null}
-          ${hint ? html`<br /><span class="hint small" data-testid="sign-in-hint">${hint}</span>` : null}
-          ${open === a.id ? html`<${AccountHistory} account=${a} />` : null}</td>
+          ${hint ? html`<br /><span class="hint small" data-testid="sign-in-hint">${hint}</span>` : null}</td>
         <td data-label="Status"><${StatusBadge} status=${a.status} /></td>
         <td data-label="Plan">${a.plan ?? 'unknown'}</td>
         <td data-label="Source">${a.sourceKind}</td>
@@ -178,7 +179,8 @@ function AccountsTable({ accounts, now, onChanged }) {
             aria-label=${`History of ${a.name}`}>History</button>
           <${ActionButton} kind="small" onClick=${act(a, 'refresh')} label=${`Refresh ${a.name}`}>Refresh<//>
         </td>
-      </tr>`;
+      </tr>
+      ${open === a.id ? html`<tr class="history-row" key=${`${a.id}-history`}><td colspan="8"><${AccountHistory} account=${a} /></td></tr>` : null}`;
     })}</tbody>
   </table></div>`;
 }
@@ -201,8 +203,25 @@ function useView() {
   return [view, set];
 }
 
+/** Sort choice for phones, where the table's header row is folded away. */
+function SortSelect({ sort, setSort }) {
+  return html`<label class="field inline sort-select">
+    <span>Sort</span>
+    <select value=${`${sort.key}:${sort.dir}`} onChange=${(e) => {
+      const [key, dir] = e.target.value.split(':');
+      setSort({ key, dir: Number(dir) });
+    }}>
+      ${COLUMNS.flatMap(([key, label]) => [
+        html`<option value=${`${key}:1`}>${label} ▲</option>`,
+        html`<option value=${`${key}:-1`}>${label} ▼</option>`,
+      ])}
+    </select>
+  </label>`;
+}
+
 export function AccountsPage({ search }) {
   const [view, setView] = useView();
+  const [sort, setSort] = useState({ key: 'tightest', dir: 1 });
   const params = new URLSearchParams(search);
   const status = params.get('status') ?? '';
   const [query, setQuery] = useState('');
@@ -252,7 +271,8 @@ export function AccountsPage({ search }) {
         : shown.length === 0
           ? html`<${Empty}>No account matches.<//>`
           : view === 'table'
-            ? html`<${AccountsTable} accounts=${shown} now=${now} onChanged=${res.reload} />`
+            ? html`<${SortSelect} sort=${sort} setSort=${setSort} />
+              <${AccountsTable} accounts=${shown} now=${now} onChanged=${res.reload} sort=${sort} setSort=${setSort} />`
             : html`<div class="accounts-grid">${shown.map((a) => html`<${AccountCard} key=${a.id} account=${a} now=${now} onChanged=${res.reload} />`)}</div>`
     }
   `;
