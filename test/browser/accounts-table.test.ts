@@ -45,12 +45,8 @@ describe(`accounts table with ${N} accounts`, { skip }, () => {
         // Sorting by name puts the alphabetically first account on top, and back.
         if (viewport.width > 820) await page.getByRole('button', { name: /^Account/ }).click();
         else await page.getByRole('combobox', { name: 'Sort' }).selectOption('name:1');
-        const first = await rows.first().locator('.name').innerText();
-        const names = await page.evaluate(() =>
-          [...document.querySelectorAll('[data-testid="accounts-table"] tbody tr .name')].map(
-            (e) => e.textContent ?? '',
-          ),
-        );
+        const first = await rows.first().locator('.name').textContent();
+        const names = await rows.locator('.name').allTextContents();
         assert.equal(first, [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))[0]);
         // A filter narrows the table.
         await page.getByRole('combobox', { name: 'Status' }).selectOption('error');

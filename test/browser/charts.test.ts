@@ -149,7 +149,7 @@ for (const viewport of [
       const res = await page.goto(`${demo.url}/no-such-page`);
       assert.equal(res?.status(), 404);
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();
-      assert.match(await page.locator('code').innerText(), /\/no-such-page/);
+      assert.match((await page.locator('code').textContent()) ?? '', /\/no-such-page/);
     });
   });
 }
