@@ -62,8 +62,8 @@ async function serveDemoOnce(env: NodeJS.ProcessEnv): Promise<void> {
       });
       child.on('exit', (code) => reject(new Error(`serve --demo exited ${code}:\n${err}`)));
     });
-    const pool = (await (await fetch(`${url}/api/pool`)).json()) as { total: number };
-    assert.equal(pool.total, 30);
+    const pool = (await (await fetch(`${url}/api/pool`)).json()) as { pool: { total: number } };
+    assert.equal(pool.pool.total, 30);
     const history = (await (await fetch(`${url}/api/series/pool?range=7d`)).json()) as { usable: Array<number | null> };
     assert.ok(history.usable.filter((v) => v != null).length >= 24, 'the pool chart has a week of points at once');
     const traffic = (await (await fetch(`${url}/api/monitor/summary`)).json()) as { requests: number };
@@ -100,7 +100,8 @@ describe('README quick tour, line by line on a fresh demo dir', () => {
   for (const line of lines) {
     it(line, async () => {
       if (line === 'npm start -- --demo') return serveDemoOnce(env);
-      const [cmd, jq] = line.split(/\s\|\s/);
+      const pipe = line.indexOf(' | jq ');
+      const [cmd, jq] = pipe < 0 ? [line, undefined] : [line.slice(0, pipe), line.slice(pipe + 3)];
       const [npx, bin, ...args] = words(cmd);
       assert.deepEqual([npx, bin], ['npx', 'codex-fleet'], `unexpected quick tour line: ${line}`);
       const r = await runCli(args, { env, cwd: dir });
@@ -110,7 +111,12 @@ describe('README quick tour, line by line on a fresh demo dir', () => {
         assert.match(r.stdout, /fix|ok/i);
         return;
       }
-      assert.equal(r.code, 0, `${line} exited ${r.code}:\n${r.stderr}`);
+      if (args[0] === 'quota' && r.code === 1) {
+        // quota exits 1 when an account cannot be read right now (the demo's Cloudflare account), and says so.
+        assert.match(r.stderr, /could not be read now/);
+      } else {
+        assert.equal(r.code, 0, `${line} exited ${r.code}:\n${r.stderr}`);
+      }
       assert.ok(r.stdout.trim().length > 0, `${line} printed nothing`);
       assert.doesNotMatch(r.stderr, /unknown option|no accounts/i);
       if (args[0] === 'report') assert.doesNotMatch(r.stdout, /never checked/);
