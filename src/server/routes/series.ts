@@ -7,6 +7,7 @@ import { parseFilter } from '../../monitor/filters.ts';
 import { type AppEnv, BadRequest, parseWith, type RouteDeps } from './context.ts';
 
 const RANGE_PARAMS = ['range', 'maxPoints'];
+const POOL_POINTS = 60;
 const rangeQuery = z.object({
   range: z
     .enum(Object.keys(SERIES_RANGES) as [keyof typeof SERIES_RANGES], {
@@ -33,8 +34,13 @@ function toMs(v: string | undefined, what: string): number | undefined {
 }
 
 /** `range=7d` (default `fallback`) back from now, or explicit `from`/`to`; aligned to the chosen step. */
-function rangeOf(query: Record<string, string>, now: number, fallback: keyof typeof SERIES_RANGES): SeriesRange {
-  const q = parseWith(rangeQuery, { range: query.range, maxPoints: query.maxPoints }, 'range');
+function rangeOf(
+  query: Record<string, string>,
+  now: number,
+  fallback: keyof typeof SERIES_RANGES,
+  defaultPoints?: number,
+): SeriesRange {
+  const q = parseWith(rangeQuery, { range: query.range, maxPoints: query.maxPoints ?? defaultPoints }, 'range');
   const t = parseWith(timeQuery, { from: query.from, to: query.to }, 'range');
   const to = toMs(t.to, 'to') ?? now;
   const from = toMs(t.from, 'from') ?? to - SERIES_RANGES[q.range ?? fallback];
@@ -49,7 +55,8 @@ export function seriesRoutes(deps: RouteDeps): Hono<AppEnv> {
 
   app.get('/api/series/pool', async (c) => {
     if (!service.poolSeries) throw unsupported();
-    return c.json(await service.poolSeries(rangeOf(c.req.query(), clock(), '7d')));
+    // The pool reads accounts × buckets rows: fewer buckets by default keep 1,000 accounts quick.
+    return c.json(await service.poolSeries(rangeOf(c.req.query(), clock(), '7d', POOL_POINTS)));
   });
 
   app.get('/api/series/accounts/:id', async (c) => {

@@ -101,7 +101,13 @@ function AccountCard({ account: a, now, onChanged }) {
     <div class="quotas">
       ${
         a.windows.length === 0
-          ? html`<p class="muted small">${a.status === 'rate-limited' ? 'Rate-limited (429): the upstream sent no quota windows.' : 'No quota windows known.'}</p>`
+          ? html`<p class="muted small">${
+              a.reason === 'no_rate_limit_windows'
+                ? 'No rate-limit windows apply.'
+                : a.status === 'rate-limited'
+                  ? 'Rate-limited (429): the upstream sent no quota windows.'
+                  : 'No quota windows known.'
+            }</p>`
           : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)
       }
     </div>
