@@ -36,9 +36,17 @@ export function pickRange(from: number, to: number, maxPoints = DEFAULT_MAX_POIN
   if (!(Number.isFinite(from) && Number.isFinite(to) && to > from))
     throw new RangeError('range: from must be before to');
   if (!(Number.isInteger(maxPoints) && maxPoints >= 2)) throw new RangeError('range: maxPoints must be 2 or more');
-  const span = to - from;
-  const stepMs = SERIES_STEPS_MS.find((s) => span / s <= maxPoints) ?? SERIES_STEPS_MS.at(-1)!;
-  return { from: Math.floor(from / stepMs) * stepMs, to: Math.ceil(to / stepMs) * stepMs, stepMs };
+  const aligned = (stepMs: number) => ({
+    from: Math.floor(from / stepMs) * stepMs,
+    to: Math.ceil(to / stepMs) * stepMs,
+    stepMs,
+  });
+  // Counted after alignment, so an unaligned range never gets one bucket more than asked.
+  for (const step of SERIES_STEPS_MS) {
+    const r = aligned(step);
+    if ((r.to - r.from) / step <= maxPoints) return r;
+  }
+  return aligned(SERIES_STEPS_MS.at(-1)!);
 }
 
 /** Bucket start times of a range, oldest first. */

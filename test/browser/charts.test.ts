@@ -90,7 +90,7 @@ for (const viewport of [
       await page.getByTestId('recommendation').locator('.rec-name').waitFor();
       await noSidewaysScroll(page, 'overview');
       if (SHOTS && viewport.name === 'desktop')
-        await page.screenshot({ path: join(REPO_ROOT, 'docs/screenshots/overview.png'), fullPage: true });
+        await page.screenshot({ path: join(REPO_ROOT, 'docs/screenshots/overview-charts.png'), fullPage: true });
     });
 
     it('Monitoring: requests, failures, latency, tokens and cost over time, with live traffic', async () => {
@@ -116,7 +116,7 @@ for (const viewport of [
       );
       await noSidewaysScroll(page, 'monitoring');
       if (SHOTS && viewport.name === 'desktop')
-        await page.screenshot({ path: join(REPO_ROOT, 'docs/screenshots/monitoring.png'), fullPage: false });
+        await page.screenshot({ path: join(REPO_ROOT, 'docs/screenshots/monitoring-charts.png'), fullPage: false });
     });
 
     it('Accounts: the table view (remembered), an account history with its forecast', async () => {
@@ -142,6 +142,21 @@ for (const viewport of [
         });
       await page.getByTestId('view-cards').click();
       await page.locator('article.account').first().waitFor();
+    });
+
+    it('series endpoints: bad input is a 400 that says what was wrong, an unknown account 404', async () => {
+      const bad = await fetch(`${demo.url}/api/series/pool?range=2w`);
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /range must be one of 1h, 6h, 24h, 7d, 30d/);
+      const order = await fetch(`${demo.url}/api/series/monitor?from=2026-12-02&to=2026-12-01`);
+      assert.equal(order.status, 400);
+      const none = await fetch(`${demo.url}/api/series/accounts/no-such-account`);
+      assert.equal(none.status, 404);
+      const month = (await (await fetch(`${demo.url}/api/series/monitor?range=30d`)).json()) as {
+        t: number[];
+        stepMs: number;
+      };
+      assert.ok(month.t.length <= 240, `30 days in ${month.t.length} buckets of ${month.stepMs} ms`);
     });
 
     it('an unknown dashboard path gets the HTML 404 page', async () => {

@@ -121,7 +121,7 @@ function firstArray(data) {
 }
 
 /** Requests, failures by status, latency, tokens and cost over time, for the page's filter and range. */
-function MonitorCharts({ data, range, setRange, hasTime }) {
+function MonitorCharts({ data, error, range, setRange, hasTime }) {
   const d = data;
   const statuses = d ? Object.keys(d.failuresByStatus).sort() : [];
   return html`<section class="panel" aria-label="Over time">
@@ -145,7 +145,9 @@ function MonitorCharts({ data, range, setRange, hasTime }) {
             format=${(v) => `$${v.toFixed(v < 1 ? 3 : 2)}`}
             series=${[{ label: 'cost', values: d.costUsd }]} />
         </div>`
-        : html`<p class="muted small">Loading…</p>`
+        : error
+          ? html`<p class="muted small">No series: ${error.message}</p>`
+          : html`<p class="muted small">Loading…</p>`
     }
   </section>`;
 }
@@ -212,7 +214,7 @@ export function MonitoringPage() {
         <a class="btn" data-native href=${`/api/monitor/export?format=jsonl${query ? `&${query}` : ''}`}>Export JSONL</a>
       </span>
     </section>
-    <${MonitorCharts} data=${series.data} range=${range} setRange=${setRange} hasTime=${hasTime} />
+    <${MonitorCharts} data=${series.data} error=${series.error} range=${range} setRange=${setRange} hasTime=${hasTime} />
     <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" keyLabel="Account (auth_index)" columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" keyLabel="API key" columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" columns=${REQUEST_COLUMNS} /></section>
