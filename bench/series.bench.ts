@@ -73,6 +73,8 @@ export default async function seriesBench(): Promise<BenchRow[]> {
     const account = (await mon.queries.accounts({ from: now - 24 * HOUR, to: now }))[0]?.key ?? undefined;
 
     const range = (name: keyof typeof SERIES_RANGES) => pickRange(now - SERIES_RANGES[name], now);
+    // The pool route's default: 60 buckets (it reads accounts × buckets rows).
+    const poolRange = (name: keyof typeof SERIES_RANGES) => pickRange(now - SERIES_RANGES[name], now, 60);
     const cases: Array<[string, () => Promise<unknown>]> = [];
     for (const r of ['24h', '7d', '30d'] as const) {
       cases.push([
@@ -89,7 +91,12 @@ export default async function seriesBench(): Promise<BenchRow[]> {
     for (const r of ['24h', '7d', '30d'] as const) {
       cases.push([
         `pool (${ACCOUNTS} accounts), ${r}`,
-        async () => poolSeries(await snapshots.sampled(range(r).from, range(r).to, range(r).stepMs), range(r), null),
+        async () =>
+          poolSeries(
+            await snapshots.sampled(poolRange(r).from, poolRange(r).to, poolRange(r).stepMs),
+            poolRange(r),
+            null,
+          ),
       ]);
     }
     for (const r of ['24h', '7d', '30d'] as const)
