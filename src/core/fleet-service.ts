@@ -1,12 +1,12 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
-import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
+import { type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
@@ -218,6 +218,7 @@ export class CoreFleetService implements FleetService {
         id: ev.account.id,
         name: ev.account.name,
         email: ev.account.email,
+        workspaceId: ev.account.accountId,
         plan: basis?.snapshot?.plan ?? ev.account.plan,
         format: ev.account.format,
         sourceKind: ev.account.sourceKind,
@@ -394,7 +395,7 @@ export class CoreFleetService implements FleetService {
     const account = (await this.#accounts()).find((a) => a.id === id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
     const { thresholds } = await loadInspectionSettings(this.fleet);
-    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, `person:${actor}`);
+    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, actor);
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
     this.#emit('accounts', id);
     this.#emit('audit');
@@ -418,7 +419,7 @@ export class CoreFleetService implements FleetService {
   }
 
   async runInspection(actor: string): Promise<InspectionRunView> {
-    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: `person:${actor}` });
+    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: actor });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
@@ -446,7 +447,7 @@ export class CoreFleetService implements FleetService {
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
-    const outcome = await decideQueuedAction(ctx, id, decision, `person:${actor}`, (accountId) =>
+    const outcome = await decideQueuedAction(ctx, id, decision, actor, (accountId) =>
       this.fleet.findAccount(accountId),
     );
     if (!outcome.ok) throw new FleetError(outcome.code, outcome.message);
@@ -581,11 +582,12 @@ export class CoreFleetService implements FleetService {
     if (mode === 'update' && !exists) throw new FleetError('not_found', `no auth file ${basename(path)}`);
     let doc: Record<string, unknown>;
     let format: AuthFileFormat;
-    let text = '';
+    let style = NEW_FILE_STYLE;
     if (exists) {
-      text = await readFile(path, 'utf8');
+      // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
     } else {
@@ -604,7 +606,6 @@ export class CoreFleetService implements FleetService {
     }
     applyAuthFields(doc, format, input);
     if (!hasAccessToken(doc, format)) throw new FleetError('invalid', 'an auth file needs an access token');
-    const style = exists ? detectJsonStyle(text) : NEW_FILE_STYLE;
     await mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, stringifyJson(doc, style));
     this.#emit('auth-files');
