@@ -2,7 +2,7 @@
 // filtered selection approved at once after a confirmation (the audit log records each), and at
 // phone width (390 px) the Settings checkboxes keep their size and Inspection's evidence is not clipped.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
 import { type DemoServer, startDemoServer } from '../support/demo-server.ts';
 
@@ -10,15 +10,25 @@ const skip = chromiumMissing();
 
 describe('actions: chips and bulk decisions', { skip }, () => {
   let demo: DemoServer;
-  before(async () => {
+  // A fresh demo per test: the two must not see each other's inspections and decisions.
+  beforeEach(async () => {
     demo = await startDemoServer(30);
-    await demo.service.runInspection('local');
   });
-  after(async () => {
+  afterEach(async () => {
     await demo?.close();
   });
 
   it('approves a filtered selection after a confirmation; the audit log has each', async () => {
+    // The inspection runs from its page, as an operator starts it; its suggestions fill the queue.
+    const start: Browser = await launchBrowser({ width: 1366, height: 900 });
+    try {
+      const page = await start.context.newPage();
+      await page.goto(`${demo.url}/inspection`);
+      await page.getByRole('button', { name: /Run inspection now/ }).click();
+      await page.locator('.evidence li').first().waitFor({ timeout: 60_000 });
+    } finally {
+      await start.close();
+    }
     const pending = await demo.service.listActions('pending');
     const kinds = [...new Set(pending.map((a) => a.action))];
     assert.ok(pending.length > 1, `inspection queued ${pending.length} actions`);
@@ -67,7 +77,18 @@ describe('actions: chips and bulk decisions', { skip }, () => {
       const size = await box.evaluate((b) => b.getBoundingClientRect().width);
       assert.ok(size >= 14, `checkbox is ${size} px wide`);
       await page.goto(`${demo.url}/inspection`);
+      const runs = () => demo.service.listInspections(5).then((r) => r.length);
+      const before = await runs();
       await page.getByRole('button', { name: /Run inspection now/ }).click();
+      // Wait for this run to be stored (not only for an older run's chips), so nothing runs on after close.
+      await page.waitForFunction(
+        async (n) => {
+          const r = await fetch('/api/inspections?limit=5').then((x) => x.json());
+          return r.runs.length > n && r.runs.every((x: { status: string }) => x.status !== 'running');
+        },
+        before,
+        { timeout: 60_000, polling: 500 },
+      );
       const chip = page.locator('.evidence li').first();
       await chip.waitFor({ timeout: 60_000 });
       const clipped = await page.evaluate(() =>
