@@ -298,7 +298,7 @@ export class CoreFleetService implements FleetService {
   }
 
   async poolSeries(range: SeriesRange) {
-    const samples = await this.fleet.repos.snapshots.sampled(range.from, range.to, range.stepMs);
+    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
     const forecast = await this.fleet.forecast();
     return poolSeries(samples, range, forecast.pool);
   }

@@ -223,7 +223,10 @@ export function poolSeries(
           cnt[k]--;
         });
       }
-      const rem = FORECAST_WINDOWS.map((kind) => mainRemaining(s, kind).remaining);
+      // Only remaining % matters here (no reset times): this loop runs for accounts × buckets samples.
+      const rem = FORECAST_WINDOWS.map((kind) =>
+        remainingOf(s.windows.find((x) => x.kind === kind && MAIN_SCOPES.has(x.scope)) ?? null),
+      );
       const ok = s.state === 'ok' && rem.every((r) => r == null || r > 0);
       current.set(s.accountId, { usable: ok, rem });
       if (ok) usableNow++;
