@@ -18,6 +18,7 @@ import { doctorRoutes } from './routes/doctor.ts';
 import { inspectionRoutes } from './routes/inspections.ts';
 import { loginRoutes } from './routes/login.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { seriesRoutes } from './routes/series.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { systemRoutes } from './routes/system.ts';
 import { loadWebAssets, type WebAssets, webRoutes } from './routes/web.ts';
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps): FleetApp {
   app.route('/', loginRoutes(routeDeps));
   app.route('/', accountRoutes(routeDeps));
   app.route('/', reportRoutes(routeDeps));
+  app.route('/', seriesRoutes(routeDeps));
   app.route('/', doctorRoutes(routeDeps));
   app.route('/', inspectionRoutes(routeDeps));
   app.route('/', actionRoutes(routeDeps));
