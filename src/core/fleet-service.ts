@@ -13,7 +13,7 @@ import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput } from '../cpa/servers.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
-import { runDoctor } from '../doctor/run.ts';
+import { runDoctor } from '../core/doctor-run.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
@@ -24,10 +24,10 @@ import {
   POLICY_SETTING,
   runInspection,
   THRESHOLDS_SETTING,
-} from '../inspect/run.ts';
+} from '../core/inspection-run.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import { nextSlot, type Schedule } from '../inspect/schedule.ts';
-import { readSchedule, saveSchedule } from '../inspect/scheduler.ts';
+import { readSchedule, saveSchedule } from '../core/inspection-scheduler.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
@@ -51,7 +51,7 @@ import type {
   SettingsView,
 } from '../server/service.ts';
 import { FleetError, HEALTH_STATUSES } from '../server/service.ts';
-import { createStateFileWriter } from '../server/state-file.ts';
+import { createStateFileWriter } from '../core/state-file.ts';
 import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { Fleet } from './fleet.ts';

@@ -15,7 +15,7 @@ import { fleetLeaderTasks } from '../../src/core/background-tasks.ts';
 import { resolveConfig } from '../../src/core/config.ts';
 import { Fleet } from '../../src/core/fleet.ts';
 import { startLeaderTasks } from '../../src/core/leader-tasks.ts';
-import { SCHEDULE_LEASE } from '../../src/inspect/scheduler.ts';
+import { SCHEDULE_LEASE } from '../../src/core/inspection-scheduler.ts';
 import { Collector, type CollectorStats } from '../../src/monitor/collector.ts';
 import { RespSource } from '../../src/monitor/collectors/resp.ts';
 import { spoolPathFor } from '../../src/monitor/run.ts';

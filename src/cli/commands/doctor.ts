@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { Fleet } from '../../core/fleet.ts';
 import type { DoctorReport, DoctorStatus } from '../../doctor/checks.ts';
-import { runDoctor } from '../../doctor/run.ts';
+import { runDoctor } from '../../core/doctor-run.ts';
 import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
 
 interface DoctorOptions extends CommonOptions {

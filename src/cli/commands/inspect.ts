@@ -4,10 +4,10 @@ import { ACTION_STATUSES, type ActionStatus, ActionsRepo, type QueuedAction } fr
 import { decideQueuedAction } from '../../actions/execute.ts';
 import { Fleet } from '../../core/fleet.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
-import { actionContext, loadInspectionSettings, runInspection } from '../../inspect/run.ts';
+import { actionContext, loadInspectionSettings, runInspection } from '../../core/inspection-run.ts';
 import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
-import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
+import { readSchedule, saveSchedule } from '../../core/inspection-scheduler.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
 
 async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
