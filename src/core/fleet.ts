@@ -30,6 +30,14 @@ export type ProbeMode = (typeof PROBE_MODES)[number];
 export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
+/** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
+export const CONCURRENCY_SETTING = 'probe.concurrency';
+
+/** What a face chose explicitly (CLI flags, serve flags): it wins over the stored setting and the config. */
+export interface ProbeDefaults {
+  probe?: ProbeMode;
+  concurrency?: number;
+}
 const STORED_FIELDS = [
   'name',
   'email',
@@ -52,6 +60,8 @@ export interface QuotaCheckOptions {
   /** Probe through POST /codex/responses with this model instead of the usage endpoint. */
   model?: string;
   probe?: ProbeMode;
+  /** Parallel probes for this sweep; default: the face's choice, else the stored setting, else the config. */
+  concurrency?: number;
   captureRaw?: boolean;
   cacheTtlMs?: number;
   onProgress?: (progress: SweepProgress) => void;
@@ -75,6 +85,7 @@ export class Fleet {
   readonly clock: Clock;
   #pathMemory: UsagePathMemory | null = null;
   #sweep: Promise<QuotaCheckResult> | null = null;
+  #defaults: ProbeDefaults = {};
 
   constructor(config: FleetConfig, repos: Repos, clock: Clock = systemClock) {
     this.config = config;
@@ -89,6 +100,25 @@ export class Fleet {
 
   async close(): Promise<void> {
     await this.repos.db.close();
+  }
+
+  /** A face's explicit --probe / --concurrency: every sweep this process runs (scheduled ones too) uses them. */
+  setProbeDefaults(defaults: ProbeDefaults): void {
+    this.#defaults = { ...defaults };
+  }
+
+  get probeMode(): ProbeMode {
+    return this.#defaults.probe ?? 'http';
+  }
+
+  /** One answer for every sweep, local or through CPA: explicit choice, else the stored setting, else the config. */
+  async probeConcurrency(explicit?: number): Promise<number> {
+    return (
+      explicit ??
+      this.#defaults.concurrency ??
+      (await this.repos.settings.get<number>(CONCURRENCY_SETTING)) ??
+      this.config.concurrency
+    );
   }
 
   /** Reads every account source and records what it found; one bad file never hides the others. */
@@ -337,7 +367,7 @@ export class Fleet {
       accessToken: accountAt(i).credentials.accessToken,
       accountId: accountAt(i).credentials.accountId ?? a.accountId,
     }));
-    const mode = options.probe ?? 'http';
+    const mode = options.probe ?? this.probeMode;
     let cloudflareAnswers = 0;
     const base: ProbeOptions = {
       chatgptUrl: this.config.chatgptUrl,
@@ -356,7 +386,7 @@ export class Fleet {
       targets,
       {
         ...base,
-        concurrency: this.config.concurrency,
+        concurrency: await this.probeConcurrency(options.concurrency),
         probe: async (target, probeOptions) => {
           const index = targets.indexOf(target);
           const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);

@@ -109,7 +109,7 @@ async function probeCpa(
     }
     await fleet.repos.accounts.upsertMany(accounts);
     log(`CPA ${view.name}: ${accounts.length} codex account(s)`);
-    const limit = pLimit(fleet.config.concurrency);
+    const limit = pLimit(await fleet.probeConcurrency());
     let done = 0;
     const probes = await Promise.all(
       accounts.map((account) =>

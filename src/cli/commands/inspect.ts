@@ -1,21 +1,17 @@
 // `codex-fleet inspect`, `actions`, `runs`, `schedule`: thin commands over inspect/ and actions/.
 import type { Command } from 'commander';
-import { ACTION_STATUSES, type ActionStatus, ActionsRepo, type QueuedAction } from '../../actions/actions-repo.ts';
-import { decideQueuedAction } from '../../actions/execute.ts';
-import { Fleet } from '../../core/fleet.ts';
+import { ACTION_STATUSES, type ActionStatus, type QueuedAction } from '../../actions/actions-repo.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
-import { actionContext, loadInspectionSettings, runInspection } from '../../core/inspection-run.ts';
-import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
-import { readSchedule, saveSchedule } from '../../core/inspection-scheduler.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, withCore } from '../shared-args.ts';
 
-async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
-  const fleet = await Fleet.open(configFrom(options));
+async function withFleet(options: CommonOptions, fn: (fleet: FleetService) => Promise<number | undefined | void>) {
   try {
-    return await fn(fleet);
-  } finally {
-    await fleet.close();
+    return (await withCore(options, fn)) ?? 0;
+  } catch (error) {
+    console.error(`codex-fleet: ${(error as Error).message}`);
+    return 1;
   }
 }
 
@@ -55,10 +51,8 @@ export function register(program: Command): void {
   addProbeOptions(inspect);
   inspect.action(async (options: CommonOptions & { source: string; apply?: boolean }) => {
     process.exitCode = await withFleet(options, async (fleet) => {
-      const outcome = await runInspection(fleet, {
-        trigger: 'manual',
+      const outcome = await fleet.inspect('cli', {
         source: options.source,
-        actor: 'cli',
         apply: options.apply,
         onProgress: progressReporter('inspecting', !options.json),
       });
@@ -92,8 +86,8 @@ export function register(program: Command): void {
       process.exitCode = 1;
       return;
     }
-    await withFleet(options, async (fleet) => {
-      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).list(options.status as ActionStatus);
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const rows = await fleet.listActions(options.status as ActionStatus);
       if (options.json) console.log(JSON.stringify(rows, null, 2));
       else if (rows.length === 0) console.log(`no ${options.status} actions`);
       else rows.forEach(printAction);
@@ -106,18 +100,18 @@ export function register(program: Command): void {
     addFleetOptions(cmd);
     cmd.action(async (ids: string[], options: CommonOptions) => {
       process.exitCode = await withFleet(options, async (fleet) => {
-        const { thresholds } = await loadInspectionSettings(fleet);
-        const ctx = actionContext(fleet, thresholds);
         let failed = 0;
         for (const id of ids) {
-          const outcome = await decideQueuedAction(ctx, id, verb, 'cli', (accountId) => fleet.findAccount(accountId));
-          if (!outcome.ok) {
-            console.error(`codex-fleet actions ${verb}: ${outcome.message}`);
+          let action: QueuedAction;
+          try {
+            action = await fleet.decideAction(id, verb, 'cli');
+          } catch (error) {
+            console.error(`codex-fleet actions ${verb}: ${(error as Error).message}`);
             failed++;
             continue;
           }
-          printAction(outcome.action);
-          if (outcome.action.status === 'failed') failed++;
+          printAction(action);
+          if (action.status === 'failed') failed++;
         }
         return failed > 0 ? 1 : 0;
       });
@@ -126,8 +120,8 @@ export function register(program: Command): void {
   const audit = actions.command('audit').option('--limit <n>', 'rows', '50').option('--json', 'print as JSON');
   addFleetOptions(audit);
   audit.action(async (options: CommonOptions & { limit: string }) => {
-    await withFleet(options, async (fleet) => {
-      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).auditLog(Number(options.limit) || 50);
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const rows = await fleet.listAudit(Number(options.limit) || 50);
       if (options.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows)
@@ -141,8 +135,8 @@ export function register(program: Command): void {
   const runsList = runs.command('list').option('--limit <n>', 'rows', '20').option('--json', 'print as JSON');
   addFleetOptions(runsList);
   runsList.action(async (options: CommonOptions & { limit: string }) => {
-    await withFleet(options, async (fleet) => {
-      const rows = await new RunsRepo(fleet.repos.db, fleet.clock).list(Number(options.limit) || 20);
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const rows = await fleet.listInspections(Number(options.limit) || 20);
       if (options.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows)
@@ -155,13 +149,12 @@ export function register(program: Command): void {
   addFleetOptions(runsShow);
   runsShow.action(async (id: string, options: CommonOptions) => {
     process.exitCode = await withFleet(options, async (fleet) => {
-      const repo = new RunsRepo(fleet.repos.db, fleet.clock);
-      const run = await repo.get(id);
-      if (!run) {
+      const found = await fleet.getInspection(id);
+      if (!found) {
         console.error(`codex-fleet runs show: no run ${id}`);
         return 1;
       }
-      const results = await repo.results(id);
+      const { results = [], ...run } = found;
       if (options.json) console.log(JSON.stringify({ run, results }, null, 2));
       else {
         console.log(`run ${run.id}: ${run.status}, ${run.trigger}, started ${new Date(run.startedAt).toISOString()}`);
@@ -176,9 +169,8 @@ export function register(program: Command): void {
   const show = schedule.command('show').option('--json', 'print as JSON');
   addFleetOptions(show);
   show.action(async (options: CommonOptions) => {
-    await withFleet(options, async (fleet) => {
-      const s = await readSchedule(fleet);
-      const next = nextSlot(s, fleet.clock());
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const { nextRunAt: next, ...s } = await fleet.getSchedule();
       if (options.json)
         console.log(JSON.stringify({ ...s, nextRunAt: next ? new Date(next).toISOString() : null }, null, 2));
       else
@@ -213,7 +205,7 @@ export function register(program: Command): void {
       }
       process.exitCode = await withFleet(options, async (fleet) => {
         try {
-          const s = await saveSchedule(fleet, { ...input, retentionDays: Number(options.retentionDays) });
+          const s = await fleet.setSchedule({ ...input, retentionDays: Number(options.retentionDays) } as never);
           console.log(`schedule: ${describeSchedule(s)}`);
           return 0;
         } catch (error) {
