@@ -50,7 +50,8 @@ export class AddAccountError extends Error {
  * with a dot and never `..`, so a name can never reach outside its directory.
  */
 export const AUTH_FILE_NAME = /^(?!.*\.\.)[A-Za-z0-9_@+-][A-Za-z0-9._@+-]{0,127}$/;
-export const AUTH_FILE_NAME_RULE = 'letters, digits and . _ @ + - only (no slashes, not starting with a dot, at most 128)';
+export const AUTH_FILE_NAME_RULE =
+  'letters, digits and . _ @ + - only (no slashes, not starting with a dot, at most 128)';
 const SAFE_NAME = AUTH_FILE_NAME;
 
 /** Where a deleted auth file goes: `.deleted/<time>-<name>` beside it; moving it back undoes the delete. */
@@ -72,9 +73,7 @@ export async function moveToTrash(path: string, now: number): Promise<string> {
  */
 export async function addAccountFile(dir: string, text: string, name?: string): Promise<Account> {
   if (name != null && !SAFE_NAME.test(name)) {
-    throw new AddAccountError(
-      `--name "${name.slice(0, 20)}" may hold ${AUTH_FILE_NAME_RULE}`,
-    );
+    throw new AddAccountError(`--name "${name.slice(0, 20)}" may hold ${AUTH_FILE_NAME_RULE}`);
   }
   const parsed = parseAuthText(text, { path: '(input)', fileName: 'input.json', sourceKind: 'auth-dir' });
   if (isLoadError(parsed))

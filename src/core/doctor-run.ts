@@ -3,15 +3,10 @@
 // checks.ts judge them. Ban safety: each CPA key is tried by exactly one call (the client's breaker
 // stops at the first 401 and remembers it across runs); nothing else is sent with a key that failed.
 import { execFile } from 'node:child_process';
-import type { Fleet } from './fleet.ts';
 import type { CpaClient, CpaClientOptions } from '../cpa/client.ts';
 import { checkCpaServer } from '../cpa/doctor.ts';
 import { CPA_ROUTES } from '../cpa/routes.ts';
 import { CpaServers } from '../cpa/servers.ts';
-import { loadInspectionSettings } from './inspection-run.ts';
-import { leaseNameFor } from '../monitor/collector.ts';
-import { HttpQueueSource } from '../monitor/collectors/http-queue.ts';
-import { codexCliBin } from '../upstream/codex-cli-probe.ts';
 import {
   authFileChecks,
   buildReport,
@@ -23,6 +18,11 @@ import {
   recordsFlowCheck,
   trafficCheck,
 } from '../doctor/checks.ts';
+import { leaseNameFor } from '../monitor/collector.ts';
+import { HttpQueueSource } from '../monitor/collectors/http-queue.ts';
+import { codexCliBin } from '../upstream/codex-cli-probe.ts';
+import type { Fleet } from './fleet.ts';
+import { loadInspectionSettings } from './inspection-run.ts';
 
 /** auth_index per file name, per CPA server, as seen on the last doctor run. */
 export const AUTH_INDEX_SETTING = 'doctor.authIndexes';

@@ -5,6 +5,8 @@ import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
+import { isLoadError } from '../accounts/formats/index.ts';
+import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import {
   AUTH_FILE_NAME,
   AUTH_FILE_NAME_RULE,
@@ -13,21 +15,36 @@ import {
   moveToTrash,
   readImportPath,
 } from '../accounts/manage.ts';
-import { isLoadError } from '../accounts/formats/index.ts';
-import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput } from '../cpa/servers.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
-import { runDoctor } from './doctor-run.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
+import { RunsRepo } from '../inspect/runs-repo.ts';
+import { nextSlot, type Schedule } from '../inspect/schedule.ts';
+import { deriveStatus } from '../inspect/status.ts';
+import { mainWindows } from '../inspect/windows.ts';
+import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
+import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
 import type { AccountLoadResult } from './account-registry.ts';
+import { fleetLeaderTasks } from './background-tasks.ts';
+import type { FleetConfig } from './config.ts';
+import { runDoctor } from './doctor-run.ts';
+import {
+  CONCURRENCY_SETTING,
+  Fleet,
+  type ProbeDefaults,
+  type QuotaCheckOptions,
+  type QuotaCheckResult,
+} from './fleet.ts';
 import {
   actionContext,
   type InspectionOptions,
@@ -37,15 +54,10 @@ import {
   runInspection,
   THRESHOLDS_SETTING,
 } from './inspection-run.ts';
-import { RunsRepo } from '../inspect/runs-repo.ts';
-import { nextSlot, type Schedule } from '../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
-import { deriveStatus } from '../inspect/status.ts';
-import { mainWindows } from '../inspect/windows.ts';
-import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
-import { createMonitorService, type MonitorService } from '../monitor/service.ts';
-import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
-import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
+import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
+import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
   AuthFileInput,
@@ -61,18 +73,6 @@ import type {
   SettingsView,
 } from './views.ts';
 import { FleetError, HEALTH_STATUSES } from './views.ts';
-import { createStateFileWriter } from './state-file.ts';
-import { fleetLeaderTasks } from './background-tasks.ts';
-import type { FleetConfig } from './config.ts';
-import {
-  CONCURRENCY_SETTING,
-  Fleet,
-  type ProbeDefaults,
-  type QuotaCheckOptions,
-  type QuotaCheckResult,
-} from './fleet.ts';
-import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
-import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 const NOTIFY_MEMORY = 'notify.memory';

@@ -8,7 +8,6 @@ import { type ActionContext, executeAction, flattenEvidence } from '../actions/e
 import { CpaExecutor } from '../actions/executors/cpa.ts';
 import { LocalFileExecutor } from '../actions/executors/local-file.ts';
 import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
-import type { Fleet } from './fleet.ts';
 import type { CpaClient } from '../cpa/client.ts';
 import { probeViaCpa } from '../cpa/probe.ts';
 import { CpaServers } from '../cpa/servers.ts';
@@ -25,6 +24,7 @@ import type { ProbeResult } from '../domain/quota.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../inspect/inspection.ts';
 import { type InspectionRun, RunsRepo, type RunTrigger } from '../inspect/runs-repo.ts';
 import { tokenStateOf } from '../inspect/status.ts';
+import type { Fleet } from './fleet.ts';
 
 export const THRESHOLDS_SETTING = 'inspection.thresholds';
 export const POLICY_SETTING = 'actions.policy';

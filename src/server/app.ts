@@ -61,7 +61,8 @@ export function createApp(deps: AppDeps): FleetApp {
   const assets = deps.assets ?? loadWebAssets();
   const hub = new EventHub(service);
   const mount = service.monitor;
-  const monitor = deps.monitor ?? (mount ? monitorRoutes({ monitor: mount.service, collector: mount.collector }) : null);
+  const monitor =
+    deps.monitor ?? (mount ? monitorRoutes({ monitor: mount.service, collector: mount.collector }) : null);
   const monitorEvents = deps.monitorEvents ?? service.monitor?.events;
   const stopMonitorNotices = monitorEvents ? forwardMonitorEvents(monitorEvents, hub, clock) : () => {};
   const gate = new RefreshGate(service, clock);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, startTestServer } from '../../test/support/fleet-server.ts';
-import { MemoryFleet } from '../../test/support/memory-fleet.ts';
+import { resolveConfig } from '../core/config.ts';
+import { createFleetService } from '../core/fleet-service.ts';
 import { AdminKeyError } from './middleware/admin-key.ts';
 import { startServer } from './serve.ts';
 
@@ -19,11 +20,25 @@ describe('startServer', () => {
   it('refuses a non-loopback bind when no admin key can be had, before listening', async () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, '');
-    const fleet = new MemoryFleet({ clock: Date.now, accounts: 1 });
-    await assert.rejects(
-      startServer({ host: '0.0.0.0', port: 0, service: fleet, dataDir: join(blocker, 'data'), env: {}, log: () => {} }),
-      (e: Error) => e instanceof AdminKeyError && /refusing to bind 0\.0\.0\.0/.test(e.message),
-    );
+    const fleet = await createFleetService({
+      config: resolveConfig({ dataDir: join(dir, 'data'), accountDir: join(dir, 'account') }, {}),
+      background: false,
+    });
+    try {
+      await assert.rejects(
+        startServer({
+          host: '0.0.0.0',
+          port: 0,
+          service: fleet,
+          dataDir: join(blocker, 'data'),
+          env: {},
+          log: () => {},
+        }),
+        (e: Error) => e instanceof AdminKeyError && /refusing to bind 0\.0\.0\.0/.test(e.message),
+      );
+    } finally {
+      await fleet.close();
+    }
   });
 
   it('on close: stops accepting, ends SSE streams, lets the in-flight request finish, then closes the service', async () => {
@@ -31,21 +46,22 @@ describe('startServer', () => {
     const api = await new ApiClient(s.url).start();
     const sse = await fetch(`${s.url}/api/events`);
     const sseText = sse.text();
-    const release = s.fleet.holdProbe('acc-0001');
-    const inflight = api.request('POST', '/api/accounts/acc-0001/refresh');
+    const id = await s.idOf('acct-01');
+    const release = s.holdProbe('acct-01');
+    const inflight = api.request('POST', `/api/accounts/${id}/refresh`);
     while (
-      !(await api.json<{ account: { refreshing: boolean } }>('GET', '/api/accounts/acc-0001')).body.account.refreshing
+      !(await api.json<{ account: { refreshing: boolean } }>('GET', `/api/accounts/${id}`)).body.account.refreshing
     ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const closing = s.server.close();
     await sseText; // the stream ended instead of holding the server open
-    assert.equal(s.fleet.closed, false, 'the service stays open while a request is in flight');
+    assert.equal(s.closed, false, 'the service stays open while a request is in flight');
     release();
     const res = await inflight;
     assert.equal(res.status, 200);
     await closing;
-    assert.equal(s.fleet.closed, true);
+    assert.equal(s.closed, true);
     await assert.rejects(fetch(`${s.url}/healthz`));
     await s.close();
   });
@@ -53,13 +69,13 @@ describe('startServer', () => {
   it('refreshes on its interval, joining a refresh in progress instead of stacking them', async () => {
     const s = await startTestServer({ accounts: 2, refreshIntervalSeconds: 0.02 });
     try {
-      const release = s.fleet.holdProbe('acc-0001');
-      while (s.fleet.refreshAllCalls < 1) await new Promise((r) => setTimeout(r, 10));
+      const release = s.holdProbe('acct-01');
+      while (s.refreshAllCalls < 1) await new Promise((r) => setTimeout(r, 10));
       // Many ticks pass while the first refresh hangs: none starts another.
       for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(s.fleet.refreshAllCalls, 1);
+      assert.equal(s.refreshAllCalls, 1);
       release();
-      while (s.fleet.refreshAllCalls < 2) await new Promise((r) => setTimeout(r, 10));
+      while (s.refreshAllCalls < 2) await new Promise((r) => setTimeout(r, 10));
     } finally {
       await s.close();
     }

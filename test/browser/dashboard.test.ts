@@ -53,7 +53,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const card = page.locator('article.account[data-account="acct-02"]');
     await card.getByRole('button', { name: 'Disable acct-02' }).waitFor();
     const other = await new ApiClient(s.url).start();
-    await other.json('POST', '/api/accounts/acc-0002/disable');
+    await other.json('POST', `/api/accounts/${await s.idOf('acct-02')}/disable`);
     // No reload: the page learns it from the event stream.
     await card.getByRole('button', { name: 'Enable acct-02' }).waitFor();
     await card.getByRole('button', { name: 'Enable acct-02' }).click();
@@ -125,14 +125,14 @@ describe('dashboard in Chromium', { skip }, () => {
     );
     await page.getByRole('button', { name: 'Save changes' }).click();
     await row.getByText('edited@example.test').waitFor();
-    assert.equal(s.fleet.storedToken('browser-made', 'accessToken'), 'browser-access-token-1234567890');
+    assert.equal(s.storedToken('browser-made', 'accessToken'), 'browser-access-token-1234567890');
 
     await row.getByRole('link', { name: 'Edit browser-made' }).click();
     await page.getByRole('button', { name: 'Replace access token' }).click();
     await page.locator('input[name="accessToken"]').fill('browser-replaced-token-0987654321');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await row.getByText('brow…4321').waitFor();
-    assert.equal(s.fleet.storedToken('browser-made', 'accessToken'), 'browser-replaced-token-0987654321');
+    assert.equal(s.storedToken('browser-made', 'accessToken'), 'browser-replaced-token-0987654321');
 
     page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Delete browser-made' }).click();
