@@ -1,7 +1,7 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
@@ -35,6 +35,7 @@ import { createMonitorService, type MonitorService } from '../monitor/service.ts
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
 import type { AccountLoadResult } from './account-registry.ts';
+import { isCpaAccount } from './cpa-accounts.ts';
 import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { runDoctor } from './doctor-run.ts';
@@ -153,7 +154,7 @@ export class FleetService {
     this.#options = options;
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
-    this.#servers = new CpaServers(fleet.repos.settings);
+    this.#servers = fleet.cpaServers;
     this.#notifier = new Notifier(
       () => ({ targets: this.#notifySettings.webhooks, poolLowFraction: this.#notifySettings.poolLowFraction }),
       {
@@ -583,8 +584,25 @@ export class FleetService {
   async saveCpaServer(input: CpaServerInput) {
     const saved = await this.#servers.upsert(input);
     if (!saved.ok) throw new FleetError('invalid', saved.error.message);
+    this.fleet.cpa.invalidate(saved.value.name);
+    this.#emit('accounts');
     this.#emit('settings');
     return saved.value;
+  }
+
+  /**
+   * Lists and probes the accounts of one CPA server (after `cpa add`), so every view shows them with
+   * their state at once, without waiting for an inspection. Cached results within the TTL are reused.
+   */
+  async sweepCpaServer(name: string, onProgress?: QuotaCheckOptions['onProgress']): Promise<QuotaCheckResult> {
+    this.fleet.cpa.invalidate(name);
+    const result = await this.fleet.checkQuota({
+      tokenRefresh: 'never',
+      filter: (a) => isCpaAccount(a) && a.cpa.server === name,
+      onProgress,
+    });
+    this.#emit('accounts');
+    return result;
   }
 
   async removeCpaServer(name: string): Promise<void> {

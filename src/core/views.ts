@@ -3,14 +3,10 @@
 // Every value here is safe to serve: secrets are already masked by the implementation.
 // Types are the rooms' own (domain, inspect, actions, cpa, notify); only the views are defined here.
 import type { EventEmitter } from 'node:events';
-import type { AuditRecord, QueuedAction } from '../actions/actions-repo.ts';
-import type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
-import type { DoctorReport } from '../doctor/checks.ts';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
 import type { InspectionResult, InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { AccountState, Credits, ProbeReason, QuotaWindow, SnapshotSource, WindowKind } from '../domain/quota.ts';
-import { ACCOUNT_STATUSES, type HealthReport } from '../domain/report.ts';
-import type { Forecast } from '../inspect/forecast.ts';
+import { ACCOUNT_STATUSES } from '../domain/report.ts';
 import type { InspectionRun } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import type { CollectorStats } from '../monitor/collector.ts';

@@ -8,6 +8,7 @@ import { loadCpaAccounts } from '../../cpa/source.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
+import { withCore } from '../shared-args.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -77,15 +78,21 @@ export function register(program: Command): void {
       .option('--key-stdin', 'read the management key from stdin'),
   ).action(async (name: string, url: string, flags: AddFlags) => {
     const key = flags.keyStdin ? await readStdin() : process.env[flags.keyEnv];
-    const res = await withServers(flags, async (s) => {
-      const known = (await s.config(name)) !== null;
-      if (!key && !known) return null;
-      return s.upsert({ name, url, ...(key ? { managementKey: key } : {}) });
-    });
-    if (res === null) return fail(`no management key: set ${flags.keyEnv} or pass --key-stdin`);
-    if (!res.ok) return fail(res.error.message);
-    if (flags.json) console.log(JSON.stringify(res.value));
-    else console.log(`saved CPA server ${res.value.name} (${res.value.url}, key ${res.value.managementKey})`);
+    const known = await withServers(flags, async (s) => (await s.config(name)) !== null);
+    if (!key && !known) return fail(`no management key: set ${flags.keyEnv} or pass --key-stdin`);
+    // Through the core: its accounts are listed and probed now, so every view shows them at once.
+    const out = await withCore(flags, async (core) => {
+      const saved = await core.saveCpaServer({ name, url, ...(key ? { managementKey: key } : {}) });
+      const swept = await core.sweepCpaServer(name);
+      return { saved, accounts: swept.checks.length, problems: swept.errors.map((e) => e.message) };
+    }).catch((error: Error) => error);
+    if (out instanceof Error) return fail(out.message);
+    for (const p of out.problems) console.error(`codex-fleet cpa add: ${p}`);
+    if (flags.json) console.log(JSON.stringify({ ...out.saved, accounts: out.accounts }));
+    else
+      console.log(
+        `saved CPA server ${out.saved.name} (${out.saved.url}, key ${out.saved.managementKey}): ${out.accounts} codex account(s) checked`,
+      );
   });
 
   store(cpa.command('remove <name>').description('forget a CPA server')).action(
