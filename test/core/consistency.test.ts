@@ -39,7 +39,11 @@ for (const home of ['local', 'cpa'] as const) {
       before(async () => {
         dir = await mkdtemp(join(tmpdir(), `cf-consistency-${home}-`));
         sim = await startSimulator({
-          accounts: SCENARIO_NAMES.map((scenario) => ({ scenario, name: `s-${scenario}`, email: `s-${scenario}@example.test` })),
+          accounts: SCENARIO_NAMES.map((scenario) => ({
+            scenario,
+            name: `s-${scenario}`,
+            email: `s-${scenario}@example.test`,
+          })),
           retiredPaths: [mode.retired],
         });
         const accountDir = join(dir, 'account');
@@ -97,12 +101,16 @@ for (const home of ['local', 'cpa'] as const) {
         }
         const json = async (args: string[]) => {
           const run = await runCli([...args, '--json'], { env });
-          assert.ok(run.stdout.trim().startsWith('[') || run.stdout.trim().startsWith('{'), `${args[0]}: ${run.stderr}`);
+          assert.ok(
+            run.stdout.trim().startsWith('[') || run.stdout.trim().startsWith('{'),
+            `${args[0]}: ${run.stderr}`,
+          );
           return JSON.parse(run.stdout);
         };
         const quota: J[] = await json(['quota', ...flags]);
         assert.equal(quota.length, SCENARIO_NAMES.length, 'quota lists every account');
-        for (const row of quota) assert.equal(row.source === 'cpa', home === 'cpa', `${row.name}: source ${row.source}`);
+        for (const row of quota)
+          assert.equal(row.source === 'cpa', home === 'cpa', `${row.name}: source ${row.source}`);
         const report: HealthReport = await json(['report', ...flags.filter((f, i) => !isProbeFlag(flags, i, f))]);
 
         const { core, server } = await serve(dir, sim);
@@ -122,7 +130,7 @@ for (const home of ['local', 'cpa'] as const) {
               assert.equal(inReport.status, view.status, `${row.name}: report ${inReport.status}, API ${view.status}`);
             }
             const line = new RegExp(
-              `codex_fleet_account_status\\{[^}]*account_id="${escape(view.id)}"[^}]*status="([a-z-]+)"[^}]*\\} 1`,
+              `codex_fleet_account_status\\{[^}]*account_id="${escapeRegExp(view.id)}"[^}]*status="([a-z-]+)"[^}]*\\} 1`,
             ).exec(metrics);
             assert.ok(line, `/metrics has ${row.name}'s status`);
             assert.equal(line[1], inReport.status, `${row.name}: metrics ${line[1]}, report ${inReport.status}`);
@@ -140,7 +148,8 @@ for (const home of ['local', 'cpa'] as const) {
             const view = after.get(r.accountName);
             assert.ok(view, `the API lists ${r.accountName} after inspect`);
             assert.equal(view.state, r.state, `${r.accountName}: inspect ${r.state}, API ${view.state}`);
-            if (NEEDS_SIGN_IN.has(r.state)) assert.equal(r.action, 'Reauth', `${r.accountName}: ${r.state} → ${r.action}`);
+            if (NEEDS_SIGN_IN.has(r.state))
+              assert.equal(r.action, 'Reauth', `${r.accountName}: ${r.state} → ${r.action}`);
           }
         } finally {
           await server.close();
@@ -156,7 +165,7 @@ function isProbeFlag(all: string[], i: number, f: string): boolean {
   return probe.includes(f) || (i > 0 && probe.includes(all[i - 1]));
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -32,7 +32,7 @@ export async function runDoctorCommand(options: DoctorOptions): Promise<number> 
   try {
     fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet doctor: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet doctor: ${(error as Error).message}`);
     return 1;
   }
   try {

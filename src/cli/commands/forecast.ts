@@ -30,7 +30,7 @@ export async function runForecast(options: ForecastOptions): Promise<number> {
   try {
     fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet forecast: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet forecast: ${(error as Error).message}`);
     return 1;
   }
   try {

@@ -23,7 +23,7 @@ export async function runMetrics(options: MetricsOptions): Promise<number> {
   try {
     fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet metrics: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet metrics: ${(error as Error).message}`);
     return 1;
   }
   try {

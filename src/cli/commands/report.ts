@@ -45,7 +45,7 @@ export async function runReport(options: ReportOptions): Promise<number> {
   try {
     fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet report: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet report: ${(error as Error).message}`);
     return 1;
   }
   try {

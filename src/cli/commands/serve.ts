@@ -72,11 +72,19 @@ export async function runServe(options: ServeOptions): Promise<number> {
     return 1;
   }
   const { host, port, intervalSeconds } = parsed.data;
-  const config = configFrom(options);
+  let config: ReturnType<typeof configFrom>;
+  let probe: ReturnType<typeof probeModeFrom>;
+  try {
+    config = configFrom(options);
+    probe = probeModeFrom(options);
+  } catch (error) {
+    console.error(`codex-fleet serve: ${(error as Error).message}`);
+    return 1;
+  }
   const service = await createFleetService({
     config,
     // --probe and an explicit --concurrency reach every sweep the server runs (refreshes, schedules).
-    probe: probeModeFrom(options),
+    probe,
     concurrency: options.concurrency != null ? config.concurrency : undefined,
     accountName: options.accountName,
     collect: collectTarget(options.collect),
