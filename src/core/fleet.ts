@@ -228,6 +228,7 @@ export class Fleet {
         accountId: ev.account.id,
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
+        windowless: status.windowless,
         snapshots: rows
           .filter((r) => !r.transient)
           .map((r) => probeFromSnapshot(r).snapshot)

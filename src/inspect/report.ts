@@ -146,6 +146,9 @@ function recommend(rows: Row[], now: number): HealthReportRecommendation | undef
       parts.push(
         `most remaining quota in its tightest window (${best.tightestKind}: ${Math.round(best.status.tightestRemaining)}% left${when})`,
       );
+    } else if (best.status.windowless) {
+      // No windows is not unknown: say why the account can serve ("no rate-limit windows: …").
+      parts.push(best.status.reasons[0]);
     } else {
       parts.push('quota unknown, but no usable account has known quota');
     }
@@ -222,7 +225,10 @@ export function renderHealthReportText(report: HealthReport, now: number): strin
       );
     if (a.extensions?.stale) cols.push('(stale)');
     out.push(`  ${cols.join('  ')}`);
-    if (a.status !== 'healthy' && a.status !== 'rate-limited' && a.extensions?.reasons.length) {
+    // Reasons explain a warning, and also an account without 5h/7d numbers (no rate-limit windows, a
+    // spend limit): "-" there never means 0% left.
+    const noNumbers = a.quota5hPercent == null && a.quota7dPercent == null;
+    if ((noNumbers || (a.status !== 'healthy' && a.status !== 'rate-limited')) && a.extensions?.reasons.length) {
       out.push(`  ${' '.repeat(width)}  ${a.extensions.reasons.join('; ')}`);
     }
   }

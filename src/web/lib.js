@@ -210,7 +210,8 @@ const WINDOW_LABELS = { '5h': '5-hour', weekly: 'Weekly', monthly: 'Monthly', ot
 export function QuotaBar({ window: w }) {
   const remaining = w.remainingPercent;
   const level = remaining == null ? 'unknown' : remaining <= 10 ? 'low' : remaining <= 30 ? 'mid' : 'ok';
-  const label = w.limitName ?? WINDOW_LABELS[w.kind] ?? w.kind;
+  const label =
+    w.scope === 'spend_control' ? `Spend budget (${w.limitName})` : (w.limitName ?? WINDOW_LABELS[w.kind] ?? w.kind);
   return html`<div class="quota">
     <div class="quota-head">
       <span class="quota-label">${label}</span>

@@ -37,7 +37,7 @@ function AccountCard({ account: a, now, onChanged }) {
     </dl>
     ${a.message ? html`<p class=${`account-message ${a.status === 'error' || a.status === 'rate-limited' ? 'bad' : ''}`}>${a.message}</p>` : null}
     <div class="quotas">
-      ${a.windows.length === 0 ? html`<p class="muted small">No quota windows known.</p>` : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)}
+      ${a.windows.length === 0 ? html`<p class="muted small">${a.reason === 'no_rate_limit_windows' ? 'No rate-limit windows apply.' : 'No quota windows known.'}</p>` : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)}
     </div>
     <footer class="account-actions">
       <${ActionButton} onClick=${act('refresh')} label=${`Refresh ${a.name}`}>Refresh<//>
