@@ -98,7 +98,14 @@ describe('--probe is checked by every command that takes it', () => {
 
 describe('--probe codex-cli reaches the probe', () => {
   const viaCli = (source: unknown) => assert.equal(source, 'codex-cli');
-  const sources = async () => new Map((await core.listAccounts()).map((a) => [a.name, a.source]));
+  // The store keeps how each probe read the quota: the Codex CLI's app-server, or an HTTP usage path.
+  const sources = async () =>
+    new Map(
+      (await core.fleet.evidence()).map((e) => [
+        e.account.name,
+        e.probe?.usagePath?.startsWith('codex app-server') ? 'codex-cli' : (e.probe?.usagePath ?? null),
+      ]),
+    );
 
   it('quota', async () => {
     const run = await runCli(['quota', 'o0', '--refresh', '--json', '--probe', 'codex-cli', ...flags]);
