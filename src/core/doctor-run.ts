@@ -26,6 +26,28 @@ import { loadInspectionSettings } from './inspection-run.ts';
 
 /** auth_index per file name, per CPA server, as seen on the last doctor run. */
 export const AUTH_INDEX_SETTING = 'doctor.authIndexes';
+
+interface SettingsLike {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+/** The one auth_index baseline per CPA server, shared by `doctor` and `cpa check`. */
+export async function readAuthIndexBaseline(
+  settings: SettingsLike,
+  server: string,
+): Promise<Record<string, string> | null> {
+  return (await settings.get<Record<string, Record<string, string>>>(AUTH_INDEX_SETTING))?.[server] ?? null;
+}
+
+export async function saveAuthIndexBaseline(
+  settings: SettingsLike,
+  server: string,
+  indexes: Record<string, string>,
+): Promise<void> {
+  const all = (await settings.get<Record<string, Record<string, string>>>(AUTH_INDEX_SETTING)) ?? {};
+  await settings.set(AUTH_INDEX_SETTING, { ...all, [server]: indexes });
+}
 /** How often a collector is assumed to drain the queue when judging CPA's retention. */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
 

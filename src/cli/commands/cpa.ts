@@ -2,6 +2,7 @@
 // src/cpa (servers.ts, source.ts, doctor.ts). A management key is never taken from argv (other users
 // can read it in `ps`): it comes from an environment variable or stdin, and output masks it.
 import type { Command } from 'commander';
+import { readAuthIndexBaseline, saveAuthIndexBaseline } from '../../core/doctor-run.ts';
 import { checkCpaServer } from '../../cpa/doctor.ts';
 import { CpaServers } from '../../cpa/servers.ts';
 import { loadCpaAccounts } from '../../cpa/source.ts';
@@ -24,8 +25,6 @@ interface AddFlags extends StoreFlags {
 interface CheckFlags extends StoreFlags {
   pollInterval: string;
 }
-
-const AUTH_INDEX_SETTING = (server: string) => `cpa.authIndexes.${server}`;
 
 async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, settings: SettingsRepo) => Promise<T>) {
   const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
@@ -145,13 +144,14 @@ export function register(program: Command): void {
       const out = [];
       for (const c of clients) {
         if (!c.ok) return c.error;
-        const previous = await settings.get<Record<string, string>>(AUTH_INDEX_SETTING(c.value.name));
+        // The same baseline `doctor` keeps: two baselines would contradict each other.
+        const previous = await readAuthIndexBaseline(settings, c.value.name);
         const report = await checkCpaServer(c.value, {
           pollIntervalSeconds: poll,
           previousAuthIndexes: previous ?? null,
         });
         if (Object.keys(report.authIndexes).length > 0) {
-          await settings.set(AUTH_INDEX_SETTING(c.value.name), report.authIndexes);
+          await saveAuthIndexBaseline(settings, c.value.name, report.authIndexes);
         }
         out.push(...report.checks);
       }
