@@ -10,7 +10,7 @@ describe('HTTP API', () => {
   let s: TestServer;
   let api: ApiClient;
   before(async () => {
-    s = await startTestServer({ accounts: 14 });
+    s = await startTestServer({ accounts: 14, initialRefresh: false });
     api = await new ApiClient(s.url).start();
   });
   after(() => s.close());

@@ -67,7 +67,7 @@ describe('startServer', () => {
   });
 
   it('refreshes on its interval, joining a refresh in progress instead of stacking them', async () => {
-    const s = await startTestServer({ accounts: 2, refreshIntervalSeconds: 0.02 });
+    const s = await startTestServer({ accounts: 2, refreshIntervalSeconds: 0.02, initialRefresh: false });
     try {
       const release = s.holdProbe('acct-01');
       while (s.refreshAllCalls < 1) await new Promise((r) => setTimeout(r, 10));

@@ -59,7 +59,11 @@ export async function startTestServer(
     monitor?: ServeOptions['monitor'];
     monitorEvents?: ServeOptions['monitorEvents'];
     refreshIntervalSeconds?: number;
-    service?: Partial<FleetServiceOptions>;
+    /** Serve this already-open core instead of one over the simulator's accounts (it is closed with the server). */
+    service?: FleetService;
+    serviceOptions?: Partial<FleetServiceOptions>;
+    /** Probe every account once before returning, as `serve` does at start (default true). */
+    initialRefresh?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'codex-fleet-server-'));
@@ -87,8 +91,10 @@ export async function startTestServer(
     },
     {},
   );
-  const fleet = await createFleetService({ config, background: false, ...opts.service });
-  await fleet.saveCpaServer({ name: 'cpa-main', url: 'http://127.0.0.1:8317', managementKey: TEST_CPA_KEY });
+  const fleet = opts.service ?? (await createFleetService({ config, background: false, ...opts.serviceOptions }));
+  if (!opts.service) {
+    await fleet.saveCpaServer({ name: 'cpa-main', url: 'http://127.0.0.1:8317', managementKey: TEST_CPA_KEY });
+  }
   let refreshAllCalls = 0;
   let closed = false;
   const refreshAll = fleet.refreshAll.bind(fleet);
@@ -114,6 +120,8 @@ export async function startTestServer(
     monitorEvents: opts.monitorEvents,
     refreshIntervalSeconds: opts.refreshIntervalSeconds,
   });
+  // Like `serve`: the first refresh runs at start, so the pages have quota to show.
+  if (opts.initialRefresh !== false) await server.fleetApp.gate.refreshAll().done;
   const simAccount = (name: string) => {
     const a = sim.accounts.find((x) => x.name === name);
     if (!a) throw new Error(`no simulated account ${name}`);
