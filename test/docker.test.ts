@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DockerfileParser, type Instruction, type JSONInstruction, type ModifiableInstruction } from 'dockerfile-ast';
 import { parseYaml, type YamlValue } from './support/mini-yaml.ts';
 import { freePort } from './support/postgres.ts';
+import { waitFor } from './support/wait.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dockerfileText = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -242,14 +243,17 @@ describe("the image's start command, outside Docker", () => {
   it('serves /healthz with the admin key set, the HEALTHCHECK command passes, SIGTERM stops it cleanly', async () => {
     const port = await freePort();
     const run = launch(port, { CODEX_FLEET_ADMIN_KEY: adminKey });
-    let res: Response | null = null;
-    const deadline = Date.now() + 30_000; // a safety net for a hung start, not a speed assertion
-    while (!res) {
-      if (run.child.exitCode !== null) assert.fail(`the server exited: ${run.stderr()}`);
-      if (Date.now() > deadline) assert.fail(`no answer on /healthz: ${run.stderr()}`);
-      res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-      if (!res) await new Promise((r) => setTimeout(r, 100));
-    }
+    const res = await waitFor(
+      async () => {
+        if (run.child.exitCode !== null) assert.fail(`the server exited: ${run.stderr()}`);
+        return fetch(`http://127.0.0.1:${port}/healthz`);
+      },
+      {
+        what: `an answer on /healthz (stderr: ${run.stderr()})`,
+        intervalMs: 100,
+        retryOnError: (e) => !(e instanceof assert.AssertionError),
+      },
+    );
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { status: string }).status, 'ok');
     assert.doesNotMatch(run.stderr(), new RegExp(adminKey), 'the admin key is never logged');

@@ -1,12 +1,12 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
-import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
+import { type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import {
   AUTH_FILE_NAME,
   AUTH_FILE_NAME_RULE,
@@ -18,8 +18,7 @@ import {
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
-import type { CpaServerInput } from '../cpa/servers.ts';
-import { CpaServers } from '../cpa/servers.ts';
+import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
@@ -35,9 +34,9 @@ import { createMonitorService, type MonitorService } from '../monitor/service.ts
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
 import type { AccountLoadResult } from './account-registry.ts';
-import { isCpaAccount } from './cpa-accounts.ts';
 import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
+import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
 import {
   CONCURRENCY_SETTING,
@@ -251,6 +250,7 @@ export class FleetService {
         id: ev.account.id,
         name: ev.account.name,
         email: ev.account.email,
+        workspaceId: ev.account.accountId,
         plan: basis?.snapshot?.plan ?? ev.account.plan,
         format: ev.account.format,
         sourceKind: ev.account.sourceKind,
@@ -663,11 +663,12 @@ export class FleetService {
     if (mode === 'update' && !exists) throw new FleetError('not_found', `no auth file ${basename(path)}`);
     let doc: Record<string, unknown>;
     let format: AuthFileFormat;
-    let text = '';
+    let style = NEW_FILE_STYLE;
     if (exists) {
-      text = await readFile(path, 'utf8');
+      // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
     } else {
@@ -686,7 +687,6 @@ export class FleetService {
     }
     applyAuthFields(doc, format, input);
     if (!hasAccessToken(doc, format)) throw new FleetError('invalid', 'an auth file needs an access token');
-    const style = exists ? detectJsonStyle(text) : NEW_FILE_STYLE;
     await mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, stringifyJson(doc, style));
     this.#emit('auth-files');

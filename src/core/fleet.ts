@@ -1,7 +1,8 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readAuthFile } from '../accounts/auth-file.ts';
+import { isLoadError } from '../accounts/formats/index.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
 import { CpaServers } from '../cpa/servers.ts';
@@ -136,7 +137,9 @@ export class Fleet {
    */
   async accounts(): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    const result = await loadAccounts(this.config, stored);
+    const result = await loadAccounts(this.config, stored, this.clock());
+    // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
+    await this.repos.seats.attribute(result.accounts);
     const cpa = await this.cpa.list();
     const seen = new Set(result.accounts.map((a) => a.id));
     result.accounts.push(...cpa.accounts.filter((a) => !seen.has(a.id)));
@@ -258,14 +261,9 @@ export class Fleet {
   /** The account the Codex CLI on this machine uses now, if its auth.json is among the sources. */
   async #currentCodexAccountId(): Promise<string | null> {
     if (!this.config.codexHome) return null;
-    try {
-      const doc = JSON.parse(await readFile(join(this.config.codexHome, 'auth.json'), 'utf8')) as {
-        tokens?: { account_id?: string };
-      };
-      return doc.tokens?.account_id ?? null;
-    } catch {
-      return null;
-    }
+    // The seat's id (workspace + user): the workspace alone names every seat of a Team workspace.
+    const read = await readAuthFile(join(this.config.codexHome, 'auth.json'), 'codex-home').catch(() => null);
+    return read && !isLoadError(read) ? (read.accounts[0]?.id ?? null) : null;
   }
 
   /**

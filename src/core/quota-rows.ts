@@ -6,7 +6,10 @@ import type { AccountState, Credits, ProbeReason, ProbeResult, QuotaWindow, Snap
 export type QuotaRowWindow = QuotaWindow;
 
 export interface QuotaRow {
+  /** The seat's account id (workspace + user): unique per row, unlike accountId. */
+  id: string;
   name: string;
+  /** The workspace (chatgpt_account_id): shared by every seat of a Team workspace. */
   accountId: string | null;
   email: string | null;
   plan: string | null;
@@ -28,6 +31,7 @@ const UNKNOWN_CREDITS: Credits = { hasCredits: null, unlimited: null, balance: n
 export function toQuotaRow(account: Account, result: ProbeResult, now: number, stale = false): QuotaRow {
   const snapshot = result.snapshot;
   return {
+    id: account.id,
     name: account.name,
     accountId: account.accountId,
     email: account.email,

@@ -24,7 +24,10 @@ export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 export interface AccountView {
   id: string;
   name: string;
+  /** The seat's email. */
   email: string | null;
+  /** The workspace (chatgpt_account_id, sent as ChatGPT-Account-Id); seats of one Team workspace share it. */
+  workspaceId: string | null;
   plan: string | null;
   format: AuthFileFormat;
   sourceKind: AccountSourceKind;

@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import type { Clock } from '../domain/time.ts';
 import { EventHub } from './event-hub.ts';
 import { adminGuard } from './middleware/admin-key.ts';
+import { crossSiteGuard } from './middleware/cross-site.ts';
 import { loopbackHostGuard } from './middleware/host-check.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { RefreshGate } from './refresh-gate.ts';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): FleetApp {
       onError: (c) => c.json({ error: 'request body too large' }, 413),
     }),
   );
+  app.use(crossSiteGuard());
   app.use(adminGuard({ adminKey: config.adminKey, sessions }));
 
   app.route('/', systemRoutes({ ...routeDeps, version: config.version ?? '0.1.0', startedAt: clock() }));

@@ -2,12 +2,12 @@
 // payload and tokens, and its refresh goes through our rotating token endpoint.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
+import { codexCliMissing } from '../../test/support/real-server.ts';
 import { classifyUpstreamAnswer } from '../upstream/classify.ts';
 import { classifyAppServerError, snapshotFromRateLimits } from '../upstream/codex-cli-probe.ts';
 import { type ScenarioName, type Simulator, startSimulator } from './index.ts';
@@ -17,7 +17,7 @@ const BIN = join(
   import.meta.dirname,
   '../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
 );
-const skip = existsSync(BIN) ? false : 'the @openai/codex binary is not installed';
+const skip = codexCliMissing(BIN);
 
 /** Issue 19's rows as the real CLI reads them, with the state codex-fleet must derive from its answer. */
 const ISSUE_19: [ScenarioName, string, string][] = [

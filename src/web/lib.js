@@ -82,6 +82,9 @@ export function useConnection() {
   const [state, setState] = useState(connection.state);
   useEffect(() => {
     connection.listeners.add(setState);
+    // The stream may have opened between the first render and this effect (a loaded machine): catch up,
+    // or the indicator would say "Connecting…" until the next change.
+    setState(connection.state);
     return () => connection.listeners.delete(setState);
   }, []);
   return state;

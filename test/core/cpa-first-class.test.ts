@@ -15,8 +15,8 @@ import { cpaFile } from '../../src/sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../../src/sim/index.ts';
 import { chromiumMissing, launchBrowser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
-import { ApiClient } from '../support/fleet-server.ts';
 import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../support/cpa.ts';
+import { ApiClient } from '../support/fleet-server.ts';
 
 const COUNT = 50;
 let sim: Simulator;

@@ -35,13 +35,22 @@ function credits(row: QuotaRow): string {
   return c.balance ?? 'yes';
 }
 
+/** A workspace id short enough for a column (UUIDs: the first 8 characters, like git). */
+function shortId(id: string | null): string {
+  if (id == null) return '-';
+  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+}
+
 /** The human table of `codex-fleet quota`; the JSON output comes from the same rows. */
 export function renderQuotaTable(
   rows: QuotaRow[],
   colour = pc.isColorSupported && process.stdout.isTTY === true,
 ): string {
   const hasMonthly = rows.some((r) => mainWindow(r, 'monthly'));
-  const head = ['name', 'plan', '5h left', 'weekly left', 'weekly reset'];
+  // Seats of one Team workspace: say which workspace each row is a seat of (only then: no noise otherwise).
+  const workspaces = rows.map((r) => r.accountId).filter((w) => w != null);
+  const hasSeats = new Set(workspaces).size < workspaces.length;
+  const head = ['name', ...(hasSeats ? ['workspace'] : []), 'plan', '5h left', 'weekly left', 'weekly reset'];
   if (hasMonthly) head.push('monthly left', 'monthly reset');
   head.push('credits', 'state', 'source');
   const table = new Table({ head, style: colour ? { head: ['cyan'] } : { head: [], border: [] } });
@@ -50,6 +59,7 @@ export function renderQuotaTable(
     const week = mainWindow(row, 'weekly');
     const cells = [
       row.name,
+      ...(hasSeats ? [shortId(row.accountId)] : []),
       row.plan ?? '-',
       percent(five?.remainingPercent ?? null),
       percent(week?.remainingPercent ?? null),

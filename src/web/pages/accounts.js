@@ -25,7 +25,7 @@ function AccountCard({ account: a, now, onChanged }) {
     <header class="account-head">
       <div>
         <h2 id=${`acct-${a.id}`} class="account-name">${a.name}</h2>
-        <p class="muted small">${a.email ?? 'no email'}</p>
+        <p class="muted small">${a.email ?? 'no email'}${a.workspaceId ? html` · workspace <span class="mono">${a.workspaceId}</span>` : null}</p>
       </div>
       <${StatusBadge} status=${a.status} />
     </header>
