@@ -2,8 +2,7 @@
 // problem), and serializes a changed document back in the file's own style. The one place the
 // product reads auth files: regular files only, opened non-blocking (a FIFO named *.json cannot
 // hang a sweep) and read with a size cap (a link to /dev/zero cannot eat the memory).
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
 import { type AccountLoadError, type ParsedAuthFile, parseAuthText } from './formats/index.ts';
@@ -27,11 +26,14 @@ function kindOf(st: import('node:fs').Stats): string {
 /**
  * The file's text, read through one non-blocking descriptor: the type and size are checked on that
  * descriptor (no race with a rename), and at most MAX_AUTH_FILE_BYTES + 1 bytes are ever read.
+ * Synchronous calls on purpose: a file is a few KiB, and for a directory of 1000 they are ~10× faster
+ * than fs/promises, where open, fstat, read and close are each a thread-pool round trip (the cached
+ * `report` reads every file on each run). The non-blocking open keeps a FIFO from blocking.
  */
 export async function readAuthText(path: string): Promise<string> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile())
       throw new UnreadableAuthFile(`is ${kindOf(st)}, not a regular file: auth files must be regular files`);
     if (st.size > MAX_AUTH_FILE_BYTES) throw new UnreadableAuthFile(tooLarge(st.size));
@@ -39,14 +41,14 @@ export async function readAuthText(path: string): Promise<string> {
     let length = 0;
     // The file may grow between stat and read: stop one byte past the cap.
     while (length < buffer.length) {
-      const { bytesRead } = await fh.read(buffer, length, buffer.length - length, length);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
     if (length > MAX_AUTH_FILE_BYTES) throw new UnreadableAuthFile(tooLarge(length));
     return buffer.toString('utf8', 0, length);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

@@ -24,15 +24,20 @@ import { type Account, type AuthFileFormat, maskSecret } from '../domain/account
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
+import { forecastAccount } from '../inspect/forecast.ts';
+import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import { nextSlot, type Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
+import type { MonitorFilter } from '../monitor/filters.ts';
 import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
+import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import type { AccountLoadResult } from './account-registry.ts';
 import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
@@ -311,6 +316,33 @@ export class FleetService {
       lastRefreshAt: last ? new Date(last).toISOString() : null,
       refreshing: this.#sweepInFlight,
     };
+  }
+
+  // History series (issue 16): the pure rules live in inspect/history-series.ts and monitor/series.ts.
+  async accountSeries(id: string, range: SeriesRange) {
+    const account = await this.getAccount(id);
+    if (!account) return null;
+    const snapshots = this.fleet.repos.snapshots;
+    const now = this.fleet.clock();
+    const samples = await snapshots.sampled(range.from, range.to, range.stepMs, id);
+    // The forecast reads the raw history since the weekly window's start, like `codex-fleet forecast`.
+    const history = (await snapshots.history(id, now - 8 * 86_400_000))
+      .filter((r) => !r.transient)
+      .map((r) => probeFromSnapshot(r).snapshot)
+      .filter((s) => s != null);
+    const forecast = forecastAccount({ accountId: id, name: account.name, snapshots: history }, now);
+    return accountSeries(id, samples, range, forecast);
+  }
+
+  async poolSeries(range: SeriesRange) {
+    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const forecast = await this.fleet.forecast();
+    return poolSeries(samples, range, forecast.pool);
+  }
+
+  async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
+    if (!this.#monitorService) return null;
+    return readMonitorSeries(this.#monitorService, filter, range);
   }
 
   async refreshAll(): Promise<RefreshOutcome> {

@@ -309,9 +309,13 @@ export class Fleet {
     const run = this.#checkQuota(options);
     if (isFullSweep) {
       this.#sweep = run;
-      run.finally(() => {
-        if (this.#sweep === run) this.#sweep = null;
-      });
+      // The caller gets run's failure; this bookkeeping branch must not become an unhandled rejection
+      // (a sweep cut short by close() on shutdown crashed the process with "database is closed").
+      run
+        .finally(() => {
+          if (this.#sweep === run) this.#sweep = null;
+        })
+        .catch(() => {});
     }
     return run;
   }

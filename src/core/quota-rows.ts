@@ -21,6 +21,8 @@ export interface QuotaRow {
   httpStatus: number | null;
   fetchedAt: string;
   stale: boolean;
+  /** A rate-limited account (429 with a reset): when it can serve again; null when not limited or unknown. */
+  limitResetsAt: string | null;
   windows: QuotaRowWindow[];
   credits: Credits;
 }
@@ -44,6 +46,10 @@ export function toQuotaRow(account: Account, result: ProbeResult, now: number, s
     httpStatus: result.httpStatus,
     fetchedAt: result.fetchedAt,
     stale,
+    limitResetsAt:
+      result.state === 'exhausted' && result.resetAfterSeconds != null
+        ? new Date(Date.parse(result.fetchedAt) + result.resetAfterSeconds * 1000).toISOString()
+        : null,
     windows: (snapshot?.windows ?? []).map((w) => ({
       kind: w.kind,
       scope: w.scope,

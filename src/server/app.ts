@@ -19,6 +19,7 @@ import { inspectionRoutes } from './routes/inspections.ts';
 import { loginRoutes } from './routes/login.ts';
 import { monitorRoutes } from './routes/monitor.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { seriesRoutes } from './routes/series.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { systemRoutes } from './routes/system.ts';
 import { loadWebAssets, type WebAssets, webRoutes } from './routes/web.ts';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): FleetApp {
   app.route('/', loginRoutes(routeDeps));
   app.route('/', accountRoutes(routeDeps));
   app.route('/', reportRoutes(routeDeps));
+  app.route('/', seriesRoutes(routeDeps));
   app.route('/', doctorRoutes(routeDeps));
   app.route('/', inspectionRoutes(routeDeps));
   app.route('/', actionRoutes(routeDeps));

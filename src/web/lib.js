@@ -260,3 +260,56 @@ export function ActionButton({ onClick, children, kind = '', label, confirm: que
     ${error ? html`<span class="inline-error" role="alert">${error.message}</span>` : null}</span
   >`;
 }
+
+const EVIDENCE_KNOWN = new Set([
+  'httpStatus',
+  'probeReason',
+  'errorCode',
+  'limitReached',
+  'windows',
+  'resetsAt',
+  'tokenExpiresAt',
+  'source',
+  'transient',
+  'message',
+]);
+
+/**
+ * Evidence as chips (Inspection and Actions): the inspection fields in a fixed order, any other field
+ * as key/value; unknown (null) stays visibly unknown only for the fields a decision needs.
+ */
+export function EvidenceChips({ evidence, missing }) {
+  const e = evidence ?? {};
+  const chips = [
+    ['HTTP', e.httpStatus],
+    ['reason', e.probeReason],
+    ['code', e.errorCode],
+    ['limit reached', e.limitReached],
+    ...(Array.isArray(e.windows) ? e.windows : []).map((w) => [
+      w.limitName ?? w.kind,
+      w.usedPercent == null ? null : `${w.usedPercent}% used`,
+    ]),
+    ['resets', e.resetsAt ? formatTime(e.resetsAt) : null],
+    ['token expires', e.tokenExpiresAt ? formatTime(e.tokenExpiresAt) : null],
+    ['source', e.source],
+    ...Object.entries(e)
+      .filter(([k]) => !EVIDENCE_KNOWN.has(k))
+      .map(([k, v]) => [
+        k,
+        v === null
+          ? 'unknown'
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)
+              ? formatTime(v)
+              : v,
+      ]),
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (chips.length === 0 && !e.message && !e.transient) return html`<span class="muted">—</span>`;
+  return html`<ul class="evidence">
+      ${chips.map(([k, v]) => html`<li><span class="ev-key">${k}</span><span class="ev-val">${String(v)}</span></li>`)}
+      ${e.transient ? html`<li><span class="ev-key">transient</span><span class="ev-val">says nothing about the account</span></li>` : null}
+    </ul>
+    ${e.message ? html`<div class="muted small">${e.message}</div>` : null}
+    ${missing?.length ? html`<div class="muted small">unknown: ${missing.join(', ')}</div>` : null}`;
+}

@@ -52,7 +52,7 @@ export function register(program: Command): void {
   addFleetOptions(cmd);
   addProbeOptions(cmd);
   cmd.action(async (options: ServeOptions) => {
-    process.exitCode = await withDemo(options, runServe);
+    process.exitCode = await withDemo(options, runServe, { collect: true });
   });
 }
 
