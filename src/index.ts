@@ -25,7 +25,8 @@ export { InspectionScheduler, readSchedule, saveSchedule } from './inspect/sched
 export { deriveStatus } from './inspect/status.ts';
 export { detectChanges } from './notify/changes.ts';
 export { Notifier } from './notify/notifier.ts';
-export { deliver, type WebhookTarget } from './notify/webhook.ts';
+export { deliverMessage } from './notify/channels.ts';
+export type { WebhookTarget } from './notify/webhook.ts';
 export { startSimulator } from './sim/index.ts';
 export { cacheDecision } from './upstream/cache.ts';
 export { classifyUpstreamAnswer } from './upstream/classify.ts';

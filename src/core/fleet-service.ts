@@ -33,7 +33,8 @@ import { mainWindows } from '../inspect/windows.ts';
 import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
-import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
+import type { DeliveryLog } from '../notify/channels.ts';
+import type { WebhookTarget } from '../notify/webhook.ts';
 import { monitorRoutes } from '../server/routes/monitor.ts';
 import type {
   AccountView,
