@@ -21,7 +21,7 @@ import {
   deliverMessage,
 } from './channels.ts';
 import { DEFAULT_DELIVERY_SCHEDULE, type DeliverySchedule, type PendingAlert, planDelivery } from './digest.ts';
-import { webhookChannel, type WebhookTarget } from './webhook.ts';
+import { type WebhookTarget, webhookChannel } from './webhook.ts';
 
 export interface NotifierMemory {
   states: Record<string, AccountState>;
@@ -114,7 +114,12 @@ export class Notifier {
       now,
     });
     const alerts = detectAlerts({
-      accounts: current.map((a) => ({ id: a.id, name: a.name, windows: a.windows ?? [], planEndsAt: a.planEndsAt ?? null })),
+      accounts: current.map((a) => ({
+        id: a.id,
+        name: a.name,
+        windows: a.windows ?? [],
+        planEndsAt: a.planEndsAt ?? null,
+      })),
       poolRunsOutAt,
       memory: memory.alerts ?? EMPTY_ALERT_MEMORY,
       settings: settings.rules ?? DEFAULT_ALERT_RULES,
@@ -134,10 +139,7 @@ export class Notifier {
   /** Plans and sends; alerts whose send failed stay pending for the next look. Saves the memory. */
   private async send(memory: NotifierMemory, fresh: PendingAlert[], now: number): Promise<DeliveryResult[]> {
     const settings = this.settings();
-    const channels = [
-      ...settings.targets.map((t) => webhookChannel(t, this.options)),
-      ...(settings.channels ?? []),
-    ];
+    const channels = [...settings.targets.map((t) => webhookChannel(t, this.options)), ...(settings.channels ?? [])];
     const known = new Set((memory.pending ?? []).map((a) => a.key));
     const pending = [...(memory.pending ?? []), ...fresh.filter((a) => !known.has(a.key))];
     const results: DeliveryResult[] = [];
@@ -150,7 +152,8 @@ export class Notifier {
       for (const message of plan.send) {
         const sent = await deliverMessage(message, channels, this.log, { ...this.options, now: () => now });
         results.push(...sent);
-        if (sent.some((r) => !r.delivered && !r.skipped)) keep.push(...message.alerts.map((a) => ({ ...a, held: false })));
+        if (sent.some((r) => !r.delivered && !r.skipped))
+          keep.push(...message.alerts.map((a) => ({ ...a, held: false })));
       }
     }
     memory.pending = keep.slice(-MAX_PENDING);
