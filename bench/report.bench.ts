@@ -29,7 +29,7 @@ async function medianMs(args: string[]): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
-function probeAt(at: number, used5h: number, usedWeek: number): ProbeResult {
+export function probeAt(at: number, used5h: number, usedWeek: number): ProbeResult {
   const fetchedAt = new Date(at).toISOString();
   const window = (kind: '5h' | 'weekly', used: number, seconds: number) => ({
     kind,

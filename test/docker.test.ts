@@ -3,20 +3,26 @@
 // /healthz answers 200 and the HEALTHCHECK command passes; without the admin key it refuses to start.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParser, type Instruction, type JSONInstruction, type ModifiableInstruction } from 'dockerfile-ast';
 import { parseYaml, type YamlValue } from './support/mini-yaml.ts';
 import { freePort } from './support/postgres.ts';
+import { waitFor } from './support/wait.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dockerfileText = readFileSync(join(root, 'Dockerfile'), 'utf8');
 const dockerfile = DockerfileParser.parse(dockerfileText);
 const tmp = mkdtempSync(join(tmpdir(), 'codex-fleet-docker-'));
 const procs: ChildProcess[] = [];
+// The start command runs the built output (dist/), as in the image.
+before(() => {
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.ts')], { encoding: 'utf8' });
+  assert.equal(built.status, 0, `scripts/build.ts: ${built.stderr}`);
+});
 after(() => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
@@ -156,6 +162,57 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('Dockerfile build', () => {
+  it('the start command runs the built output, which a build stage makes and the runtime copies', () => {
+    const cmd = startCommand();
+    assert.ok(cmd.includes('dist/codex-fleet.js'), `CMD runs dist/codex-fleet.js: ${cmd.join(' ')}`);
+    assert.ok(!cmd.some((a) => a.endsWith('.ts')), 'no TypeScript at run time');
+    const builder = stages().find((st) =>
+      st.some(
+        (i) =>
+          i.getKeyword() === 'RUN' &&
+          /\bnpm run build\b|\bnode scripts\/build\.ts\b/.test(i.getArgumentsContent() ?? ''),
+      ),
+    );
+    assert.ok(builder, 'a stage runs the build (npm run build or node scripts/build.ts)');
+    const name = (builder[0] as unknown as { getBuildStage(): string | null }).getBuildStage();
+    const copied = inFinal('COPY').find((c) => copyFrom(c) === name && plainArgs(c)[0] === '/app/dist');
+    assert.ok(copied, `the runtime stage copies /app/dist from ${name}`);
+  });
+
+  it('the production-dependency stage works: its npm ci --omit=dev runs in a copy of what it copies', () => {
+    const deps = stages().find((st) =>
+      st.some((i) => i.getKeyword() === 'RUN' && /npm ci\b.*--omit=dev/.test(i.getArgumentsContent() ?? '')),
+    );
+    assert.ok(deps, 'a stage runs npm ci --omit=dev');
+    const ctx = join(tmp, 'deps-context');
+    for (const ins of deps.filter((i) => i.getKeyword() === 'COPY' && copyFrom(i) === null)) {
+      const args = plainArgs(ins);
+      for (const src of args.slice(0, -1)) cpSync(join(root, src), join(ctx, src), { recursive: true });
+    }
+    for (const ins of deps.filter((i) => i.getKeyword() === 'RUN')) {
+      // Each step of the RUN as written, except cleaning npm's cache (that would empty this machine's).
+      const steps = (ins.getArgumentsContent() ?? '').split('&&').map((s) => s.trim());
+      for (const step of steps.filter((s) => !s.startsWith('npm cache clean'))) {
+        const r = spawnSync('sh', ['-c', step], {
+          cwd: ctx,
+          encoding: 'utf8',
+          timeout: 300_000,
+          env: {
+            ...process.env,
+            npm_config_prefer_offline: 'true',
+            npm_config_audit: 'false',
+            npm_config_fund: 'false',
+          },
+        });
+        assert.equal(r.status, 0, `${step} failed in a copy of the build context:\n${r.stderr}`);
+      }
+    }
+    for (const dep of ['preact', 'htm']) assert.ok(existsSync(join(ctx, 'node_modules', dep)), `${dep} is installed`);
+    assert.ok(!existsSync(join(ctx, 'node_modules', 'typescript')), 'no devDependency is installed');
+  });
+});
+
 describe('docker-compose.yml', () => {
   const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
   const doc = parseYaml(text) as { [k: string]: YamlValue };
@@ -242,14 +299,17 @@ describe("the image's start command, outside Docker", () => {
   it('serves /healthz with the admin key set, the HEALTHCHECK command passes, SIGTERM stops it cleanly', async () => {
     const port = await freePort();
     const run = launch(port, { CODEX_FLEET_ADMIN_KEY: adminKey });
-    let res: Response | null = null;
-    const deadline = Date.now() + 30_000; // a safety net for a hung start, not a speed assertion
-    while (!res) {
-      if (run.child.exitCode !== null) assert.fail(`the server exited: ${run.stderr()}`);
-      if (Date.now() > deadline) assert.fail(`no answer on /healthz: ${run.stderr()}`);
-      res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-      if (!res) await new Promise((r) => setTimeout(r, 100));
-    }
+    const res = await waitFor(
+      async () => {
+        if (run.child.exitCode !== null) assert.fail(`the server exited: ${run.stderr()}`);
+        return fetch(`http://127.0.0.1:${port}/healthz`);
+      },
+      {
+        what: `an answer on /healthz (stderr: ${run.stderr()})`,
+        intervalMs: 100,
+        retryOnError: (e) => !(e instanceof assert.AssertionError),
+      },
+    );
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { status: string }).status, 'ok');
     assert.doesNotMatch(run.stderr(), new RegExp(adminKey), 'the admin key is never logged');

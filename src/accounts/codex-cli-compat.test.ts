@@ -2,11 +2,11 @@
 // that codex-fleet refreshed and wrote back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { codexCliMissing } from '../../test/support/real-server.ts';
 import { codexCliFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
 import { TokenManager } from './refresh.ts';
@@ -27,7 +27,7 @@ function loginStatus(codexHome: string) {
 }
 
 describe('real Codex CLI accepts an auth.json that codex-fleet refreshed', {
-  skip: !existsSync(CODEX_BIN) && 'codex binary missing',
+  skip: codexCliMissing(CODEX_BIN),
 }, () => {
   let sim: Simulator;
   let home: string;

@@ -3,15 +3,16 @@
 // and while codex-fleet holds the auth.json locks the CLI's own write waits for us.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { codexCliMissing } from '../../test/support/real-server.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { codexCliFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
 import { ACCESS_TOKEN_TTL_SECONDS } from '../sim/tokens.ts';
-import { withFileLock } from './lock.ts';
+import { codexCliLockPaths, withFileLock } from './lock.ts';
 import { TokenManager } from './refresh.ts';
 import { codexHomeSource } from './sources/codex-home.ts';
 import { jsonDiffPaths } from './test-support/json-diff.ts';
@@ -20,7 +21,7 @@ const CODEX_BIN = join(
   import.meta.dirname,
   '../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
 );
-const skip = !existsSync(CODEX_BIN) ? 'real Codex CLI missing' : false;
+const skip = codexCliMissing(CODEX_BIN);
 
 /**
  * Asks the real CLI (`codex app-server`, JSON lines on stdio) for rate limits; like every CLI
@@ -61,10 +62,13 @@ function cliReadRateLimits(home: string, authUrl: string): Promise<string> {
   });
 }
 
-const waitFor = async (what: string, check: () => boolean) => {
-  for (let i = 0; i < 1500 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!check()) throw new Error(`gave up waiting for ${what}`);
-};
+/** Whether a process is blocked in flock(2) on `path` (the kernel lists waiters as "->" in /proc/locks). */
+async function flockWaiterOn(path: string): Promise<{ ok: boolean; seen: string }> {
+  const { ino } = await stat(path);
+  const locks = await readFile('/proc/locks', 'utf8');
+  const waiting = locks.split('\n').some((l) => / -> FLOCK\s.*:/.test(l) && l.includes(`:${ino} `));
+  return { ok: waiting, seen: `/proc/locks: ${locks.trim() || '(empty)'}` };
+}
 
 describe('the real Codex CLI and codex-fleet share one auth.json', { skip }, () => {
   let sim: Simulator;
@@ -120,8 +124,9 @@ describe('the real Codex CLI and codex-fleet share one auth.json', { skip }, () 
     let cli: Promise<string> | null = null;
     await withFileLock(auth, 'codex-cli', async () => {
       cli = cliReadRateLimits(home, sim.authUrl);
-      await waitFor('the CLI to refresh upstream', () => sim.stats().refreshes > before);
-      await new Promise((r) => setTimeout(r, 1000));
+      await waitFor(() => sim.stats().refreshes > before, { what: 'the CLI to refresh upstream', timeoutMs: 60_000 });
+      // "Did not write" made observable: the CLI is blocked on the lock we hold, not merely slow.
+      await waitFor(() => flockWaiterOn(codexCliLockPaths(auth)[0]), { what: 'the CLI to wait on auth.lock' });
       assert.equal(await readFile(auth, 'utf8'), original, 'the CLI did not write while we held the lock');
     });
     await cli;

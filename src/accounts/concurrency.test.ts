@@ -84,7 +84,7 @@ describe('cross-process refresh: 2 processes × 50 concurrent refreshes', () => 
       const { accounts } = await authDirSource(dir).load();
       assert.equal(accounts.length, 4);
       for (const account of accounts) {
-        const live = sim.accounts.find((s) => s.id === account.id)!;
+        const live = sim.accounts.find((s) => s.id === account.accountId)!;
         assert.equal(
           account.credentials.refreshToken,
           live.refreshToken,

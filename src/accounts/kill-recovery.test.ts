@@ -1,12 +1,14 @@
 // A process killed mid-refresh (upstream has rotated the pair, the new pair is not saved yet):
 // the account must end with the new pair or flagged for reauth with a clear reason, never silently
 // broken. Upstream already spent the old refresh token, so here the honest outcome is the flag.
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../test/support/wait.ts';
 import { codexCliFile, cpaFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
 import { TEST_PAUSE_ENV, TokenManager } from './refresh.ts';
@@ -15,11 +17,7 @@ import { authDirSource } from './sources/auth-dir.ts';
 const worker = join(import.meta.dirname, 'test-support', 'refresh-worker.ts');
 
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 1500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  await waitFor(check, { what });
 }
 
 async function killHard(child: ChildProcess): Promise<void> {

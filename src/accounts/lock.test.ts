@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pace } from '../../test/support/wait.ts';
 import { codexCliLockPaths, createSingleFlight, LockError, withFileLock } from './lock.ts';
 
 /** Is `path` free for an exclusive flock right now? Asks flock(1) without waiting. */
@@ -68,7 +69,7 @@ describe('file locks', () => {
           withFileLock(path, format, async () => {
             inside++;
             maxInside = Math.max(maxInside, inside);
-            await new Promise((r) => setTimeout(r, 5));
+            await pace(5); // a section that takes a moment, so the eight really overlap
             inside--;
           }),
         ),
@@ -80,7 +81,7 @@ describe('file locks', () => {
   it('single-flight: concurrent callers share one run, later callers start a new one', async () => {
     const flight = createSingleFlight<number>();
     let runs = 0;
-    const work = () => new Promise<number>((r) => setTimeout(() => r(++runs), 5));
+    const work = () => pace(5).then(() => ++runs);
     const results = await Promise.all([flight('a', work), flight('a', work), flight('a', work)]);
     assert.deepEqual(results, [1, 1, 1]);
     assert.equal(await flight('a', work), 2);

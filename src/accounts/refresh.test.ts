@@ -1,9 +1,11 @@
 // TokenManager against the simulator's token endpoint (single-use rotating refresh tokens).
+
 import assert from 'node:assert/strict';
 import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../test/support/wait.ts';
 import type { Account } from '../domain/account.ts';
 import { codexCliFile, codexQuotaFile, cpaFile, multiAuthFile } from '../sim/auth-files.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
@@ -15,11 +17,8 @@ import { authDirSource } from './sources/auth-dir.ts';
 import { multiAuthSource } from './sources/multi-auth.ts';
 import { jsonDiffPaths, keyOrder } from './test-support/json-diff.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await sleep(5);
-  assert.ok(check(), 'condition never came true');
+  await waitFor(check, { what: `${check}`.replace(/^\(\) => /, '') });
 }
 
 /** Sets `path` (dotted) in a JSON value to the value it has in `from`. */
@@ -129,7 +128,7 @@ describe('TokenManager round-trips every format against the simulator', () => {
 
       // Read again: the account holds exactly what upstream now accepts, and is fresh.
       const [again] = await loadOne(dir, c.file);
-      const live = sim.accounts.find((a) => a.id === account.id)!;
+      const live = sim.accounts.find((a) => a.id === account.accountId)!;
       assert.equal(again.credentials.refreshToken, live.refreshToken);
       assert.equal(again.credentials.accessToken, live.accessToken);
       assert.equal(again.id, account.id, 'stable id');
@@ -146,7 +145,7 @@ describe('TokenManager round-trips every format against the simulator', () => {
     const r = await manager.ensureFresh(second);
     assert.ok(r.ok && r.action === 'refreshed' && r.account.sourceIndex === 1);
     const doc = JSON.parse(await readFile(path, 'utf8'));
-    assert.equal(doc.accounts[1].refreshToken, sim.accounts.find((a) => a.id === second.id)!.refreshToken);
+    assert.equal(doc.accounts[1].refreshToken, sim.accounts.find((a) => a.id === second.accountId)!.refreshToken);
     assert.deepEqual(doc.accounts[0].plugin, { x: 1 });
   });
 });
@@ -255,7 +254,6 @@ describe('TokenManager failure handling', () => {
     const other = new TokenManager({ refresh: 'allowed', authUrl: sim.authUrl });
     const first = await other.refreshAfterUnauthorized(stale);
     assert.ok(first.ok && first.action === 'refreshed');
-    await sleep(1);
     const before = sim.stats().refreshes;
     const r = await new TokenManager({ refresh: 'allowed', authUrl: sim.authUrl }).refreshAfterUnauthorized(stale);
     assert.ok(r.ok && r.action === 'adopted');

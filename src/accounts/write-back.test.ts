@@ -54,16 +54,16 @@ describe('write-back', () => {
 
   it('multi-auth: disable sets enabled=false on that entry only; the file keeps its tabs and newline', async () => {
     const before = await readFile(join(dir, 'pool.json'), 'utf8');
-    const b = (await load()).find((x) => x.id === 'b')!;
+    const b = (await load()).find((x) => x.accountId === 'b')!;
     const r = await setAccountDisabled(b, true);
     assert.ok(r.ok && r.account.disabled);
     const after = await readFile(join(dir, 'pool.json'), 'utf8');
     assert.equal(after, before.replace(/("accountId": "b",[^}]*"enabled": )true/, '$1false'));
-    assert.ok(!(await load()).find((x) => x.id === 'a')!.disabled);
+    assert.ok(!(await load()).find((x) => x.accountId === 'a')!.disabled);
   });
 
   it('codex-quota: tokens and the disabled flag, compact style kept', async () => {
-    const q = (await load()).find((x) => x.id === 'q')!;
+    const q = (await load()).find((x) => x.accountId === 'q')!;
     const next = mint('q');
     const r = await writeAccountTokens(q, {
       accessToken: next.accessToken,

@@ -1,10 +1,47 @@
 #!/usr/bin/env node
-import { buildProgram } from './program.ts';
+// The CLI's entry (run from the sources in development, built to dist/cli.js): only Node built-ins load
+// before the command is known, so `--version` costs no library and each command loads only its own module.
+import { readFileSync } from 'node:fs';
+import module from 'node:module';
 
-try {
-  const program = await buildProgram(process.argv);
-  await program.parseAsync(process.argv);
-} catch (error) {
-  console.error(`codex-fleet: ${(error as Error).message}`);
-  process.exitCode = 1;
+// The installed bin turns the compile cache on before loading this file; from the sources it starts here.
+module.enableCompileCache?.();
+
+// A closed pipe (`report --json | head -c 10`) is the reader saying it has enough: stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+/** package.json is ../../ from src/cli/main.ts and ../ from dist/cli.js. */
+function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'codex-fleet' && pkg.version) return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
+}
+
+const version = packageVersion();
+const first = process.argv[2];
+if (first === '--version' || first === '-V') {
+  console.log(version);
+} else {
+  try {
+    const { buildProgram } = await import('./program.ts');
+    const program = await buildProgram(process.argv, { version });
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    console.error(`codex-fleet: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
 }

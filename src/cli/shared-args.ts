@@ -6,14 +6,24 @@ export interface CommonOptions extends ConfigFlags {
   json?: boolean;
 }
 
-/** Where data lives and which upstream to talk to: every command that opens the store or probes takes these. */
-export function addFleetOptions(cmd: Command): Command {
+/** Where the store lives: every command that opens it takes these. */
+export function addStoreOptions(cmd: Command): Command {
   return cmd
     .option('--data-dir <dir>', 'where the SQLite store lives (env CODEX_FLEET_DATA_DIR, default ./data)')
-    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env CODEX_FLEET_DATABASE_URL)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env CODEX_FLEET_DATABASE_URL)');
+}
+
+/** Where the accounts come from: commands that read or change auth files take these (with the store's). */
+export function addAccountOptions(cmd: Command): Command {
+  return addStoreOptions(cmd)
     .option('--account-dir <dir>', 'directory of auth files (env CODEX_FLEET_ACCOUNT_DIR, default ./account)')
     .option('--codex-home <dir>', 'also read the Codex CLI auth.json in this directory')
-    .option('--multi-auth-file <file>', 'also read a codex-multi-auth v3 accounts file')
+    .option('--multi-auth-file <file>', 'also read a codex-multi-auth v3 accounts file');
+}
+
+/** Store, accounts and which upstream to talk to: every command that probes or refreshes takes these. */
+export function addFleetOptions(cmd: Command): Command {
+  return addAccountOptions(cmd)
     .option('--chatgpt-url <url>', 'ChatGPT backend base URL (env CODEX_FLEET_CHATGPT_URL)')
     .option('--auth-url <url>', 'OAuth token endpoint (env CODEX_FLEET_AUTH_URL)');
 }

@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { readAuthFile } from '../accounts/auth-file.ts';
+import { resolveDuplicates } from '../accounts/duplicates.ts';
 import { type AccountLoadError, isLoadError, problemsAsErrors } from '../accounts/formats/index.ts';
+import { readJournal, tokenHash } from '../accounts/refresh-journal.ts';
 import {
   type AccountSource,
   authDirSource,
@@ -34,7 +36,24 @@ function importedFileSource(path: string, kind: Account['sourceKind']): AccountS
   };
 }
 
-export async function loadAccounts(config: FleetConfig, stored: readonly StoredAccount[]): Promise<AccountLoadResult> {
+/** Copies whose refresh token their journal marks dead; journals are read only for ids seen twice. */
+async function deadCopies(accounts: readonly Account[]): Promise<Set<Account>> {
+  const count = new Map<string, number>();
+  for (const a of accounts) count.set(a.id, (count.get(a.id) ?? 0) + 1);
+  const dead = new Set<Account>();
+  for (const a of accounts) {
+    if ((count.get(a.id) ?? 0) < 2 || !a.sourcePath || !a.credentials.refreshToken) continue;
+    const journal = await readJournal(a.sourcePath);
+    if (journal[tokenHash(a.credentials.refreshToken)]?.state === 'dead') dead.add(a);
+  }
+  return dead;
+}
+
+export async function loadAccounts(
+  config: FleetConfig,
+  stored: readonly StoredAccount[],
+  now: number = Date.now(),
+): Promise<AccountLoadResult> {
   const sources: AccountSource[] = [];
   const accountDir = resolve(config.accountDir);
   if (existsSync(accountDir)) sources.push(authDirSource(accountDir));
@@ -52,8 +71,15 @@ export async function loadAccounts(config: FleetConfig, stored: readonly StoredA
     sources.push(importedFileSource(path, account.sourceKind));
   }
   const load = await loadAll(sources);
-  // The same account can sit in two files (e.g. imported twice): the first source wins.
-  const seen = new Set<string>();
-  const accounts = load.accounts.filter((a) => !seen.has(a.id) && seen.add(a.id));
-  return { accounts, errors: load.errors };
+  // The same seat can sit in two files (imported twice, a CLI auth.json and a CPA copy): the usable or
+  // newest copy wins, and the other is reported like any file that was not used.
+  const dead = await deadCopies(load.accounts);
+  const { accounts, duplicates } = resolveDuplicates(load.accounts, { now, isDead: (a) => dead.has(a) });
+  const skipped = duplicates.map((d) => ({
+    path: d.dropped.sourcePath ?? '',
+    index: d.dropped.sourceIndex,
+    format: d.dropped.format,
+    message: d.message,
+  }));
+  return { accounts, errors: [...load.errors, ...skipped] };
 }

@@ -1,6 +1,7 @@
 // The collector as a leader task, on both backends with a real Redis list: while another consumer holds
 // the queue lease the leader's task is refused and keeps retrying; once that consumer stops, the task
 // takes the queue over and drains it; stopping the leader releases the queue lease.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { generateRecords } from '../../test/support/monitor-events.ts';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { type RedisServer, tryStartRedis } from '../../test/support/redis.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { Collector, leaseNameFor } from '../monitor/collector.ts';
 import { RespSource } from '../monitor/collectors/resp.ts';
 import { createMonitorService } from '../monitor/service.ts';
@@ -41,11 +43,7 @@ const backends = [
 ];
 
 async function until(pred: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000; // a safety net for a hung test, not an assertion on speed
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(pred, { what });
 }
 
 for (const backend of backends) {

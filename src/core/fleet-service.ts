@@ -1,12 +1,12 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
-import { detectJsonStyle, type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
+import { type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
@@ -17,6 +17,8 @@ import { runDoctor } from '../doctor/run.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
+import { forecastAccount } from '../inspect/forecast.ts';
+import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import {
   actionContext,
@@ -30,7 +32,9 @@ import { nextSlot, type Schedule } from '../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from '../inspect/scheduler.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
+import type { MonitorFilter } from '../monitor/filters.ts';
 import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import type { DeliveryLog } from '../notify/channels.ts';
@@ -53,6 +57,7 @@ import type {
 } from '../server/service.ts';
 import { FleetError, HEALTH_STATUSES } from '../server/service.ts';
 import { createStateFileWriter } from '../server/state-file.ts';
+import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { Fleet } from './fleet.ts';
@@ -214,6 +219,7 @@ export class CoreFleetService implements FleetService {
         id: ev.account.id,
         name: ev.account.name,
         email: ev.account.email,
+        workspaceId: ev.account.accountId,
         plan: basis?.snapshot?.plan ?? ev.account.plan,
         format: ev.account.format,
         sourceKind: ev.account.sourceKind,
@@ -274,6 +280,33 @@ export class CoreFleetService implements FleetService {
       lastRefreshAt: last ? new Date(last).toISOString() : null,
       refreshing: this.#sweepInFlight,
     };
+  }
+
+  // History series (issue 16): the pure rules live in inspect/history-series.ts and monitor/series.ts.
+  async accountSeries(id: string, range: SeriesRange) {
+    const account = await this.getAccount(id);
+    if (!account) return null;
+    const snapshots = this.fleet.repos.snapshots;
+    const now = this.fleet.clock();
+    const samples = await snapshots.sampled(range.from, range.to, range.stepMs, id);
+    // The forecast reads the raw history since the weekly window's start, like `codex-fleet forecast`.
+    const history = (await snapshots.history(id, now - 8 * 86_400_000))
+      .filter((r) => !r.transient)
+      .map((r) => probeFromSnapshot(r).snapshot)
+      .filter((s) => s != null);
+    const forecast = forecastAccount({ accountId: id, name: account.name, snapshots: history }, now);
+    return accountSeries(id, samples, range, forecast);
+  }
+
+  async poolSeries(range: SeriesRange) {
+    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const forecast = await this.fleet.forecast();
+    return poolSeries(samples, range, forecast.pool);
+  }
+
+  async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
+    if (!this.#monitorService) return null;
+    return readMonitorSeries(this.#monitorService, filter, range);
   }
 
   async refreshAll(): Promise<RefreshOutcome> {
@@ -363,7 +396,7 @@ export class CoreFleetService implements FleetService {
     const account = (await this.#accounts()).find((a) => a.id === id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
     const { thresholds } = await loadInspectionSettings(this.fleet);
-    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, `person:${actor}`);
+    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, actor);
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
     this.#emit('accounts', id);
     this.#emit('audit');
@@ -387,7 +420,7 @@ export class CoreFleetService implements FleetService {
   }
 
   async runInspection(actor: string): Promise<InspectionRunView> {
-    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: `person:${actor}` });
+    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: actor });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
@@ -415,7 +448,7 @@ export class CoreFleetService implements FleetService {
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
-    const outcome = await decideQueuedAction(ctx, id, decision, `person:${actor}`, (accountId) =>
+    const outcome = await decideQueuedAction(ctx, id, decision, actor, (accountId) =>
       this.fleet.findAccount(accountId),
     );
     if (!outcome.ok) throw new FleetError(outcome.code, outcome.message);
@@ -550,11 +583,12 @@ export class CoreFleetService implements FleetService {
     if (mode === 'update' && !exists) throw new FleetError('not_found', `no auth file ${basename(path)}`);
     let doc: Record<string, unknown>;
     let format: AuthFileFormat;
-    let text = '';
+    let style = NEW_FILE_STYLE;
     if (exists) {
-      text = await readFile(path, 'utf8');
+      // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
     } else {
@@ -573,7 +607,6 @@ export class CoreFleetService implements FleetService {
     }
     applyAuthFields(doc, format, input);
     if (!hasAccessToken(doc, format)) throw new FleetError('invalid', 'an auth file needs an access token');
-    const style = exists ? detectJsonStyle(text) : NEW_FILE_STYLE;
     await mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, stringifyJson(doc, style));
     this.#emit('auth-files');

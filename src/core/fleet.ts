@@ -1,7 +1,8 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readAuthFile } from '../accounts/auth-file.ts';
+import { isLoadError } from '../accounts/formats/index.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
 import type { Account } from '../domain/account.ts';
@@ -94,7 +95,9 @@ export class Fleet {
   /** Reads every account source and records what it found; one bad file never hides the others. */
   async accounts(): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    const result = await loadAccounts(this.config, stored);
+    const result = await loadAccounts(this.config, stored, this.clock());
+    // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
+    await this.repos.seats.attribute(result.accounts);
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
     const byId = new Map(stored.map((s) => [s.id, s]));
     const changed = result.accounts.filter((a) => {
@@ -180,6 +183,7 @@ export class Fleet {
         accountId: ev.account.id,
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
+        windowless: status.windowless,
         snapshots: rows
           .filter((r) => !r.transient)
           .map((r) => probeFromSnapshot(r).snapshot)
@@ -209,14 +213,9 @@ export class Fleet {
   /** The account the Codex CLI on this machine uses now, if its auth.json is among the sources. */
   async #currentCodexAccountId(): Promise<string | null> {
     if (!this.config.codexHome) return null;
-    try {
-      const doc = JSON.parse(await readFile(join(this.config.codexHome, 'auth.json'), 'utf8')) as {
-        tokens?: { account_id?: string };
-      };
-      return doc.tokens?.account_id ?? null;
-    } catch {
-      return null;
-    }
+    // The seat's id (workspace + user): the workspace alone names every seat of a Team workspace.
+    const read = await readAuthFile(join(this.config.codexHome, 'auth.json'), 'codex-home').catch(() => null);
+    return read && !isLoadError(read) ? (read.accounts[0]?.id ?? null) : null;
   }
 
   /**
@@ -262,9 +261,13 @@ export class Fleet {
     const run = this.#checkQuota(options);
     if (isFullSweep) {
       this.#sweep = run;
-      run.finally(() => {
-        if (this.#sweep === run) this.#sweep = null;
-      });
+      // The caller gets run's failure; this bookkeeping branch must not become an unhandled rejection
+      // (a sweep cut short by close() on shutdown crashed the process with "database is closed").
+      run
+        .finally(() => {
+          if (this.#sweep === run) this.#sweep = null;
+        })
+        .catch(() => {});
     }
     return run;
   }

@@ -1,12 +1,14 @@
 // Leader tasks on both backends, several electors in one process over real connections: only the lease
 // holder runs tasks, a lost lease stops them at once, every fenced write carries the live token, and a
 // periodic step is not repeated by the next leader.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import type { Db } from '../store/db.ts';
 import { LeaseStore } from '../store/lease.ts';
 import { openStore } from '../store/open.ts';
@@ -69,11 +71,7 @@ function journalTask(name: string, instance: string, journal: string[], seen: Le
 }
 
 async function until(pred: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000; // a safety net for a hung test, not an assertion on speed
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(pred, { what });
 }
 
 for (const backend of backends) {

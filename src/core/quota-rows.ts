@@ -6,7 +6,10 @@ import type { AccountState, Credits, ProbeReason, ProbeResult, QuotaWindow, Snap
 export type QuotaRowWindow = QuotaWindow;
 
 export interface QuotaRow {
+  /** The seat's account id (workspace + user): unique per row, unlike accountId. */
+  id: string;
   name: string;
+  /** The workspace (chatgpt_account_id): shared by every seat of a Team workspace. */
   accountId: string | null;
   email: string | null;
   plan: string | null;
@@ -18,6 +21,8 @@ export interface QuotaRow {
   httpStatus: number | null;
   fetchedAt: string;
   stale: boolean;
+  /** A rate-limited account (429 with a reset): when it can serve again; null when not limited or unknown. */
+  limitResetsAt: string | null;
   windows: QuotaRowWindow[];
   credits: Credits;
 }
@@ -28,6 +33,7 @@ const UNKNOWN_CREDITS: Credits = { hasCredits: null, unlimited: null, balance: n
 export function toQuotaRow(account: Account, result: ProbeResult, now: number, stale = false): QuotaRow {
   const snapshot = result.snapshot;
   return {
+    id: account.id,
     name: account.name,
     accountId: account.accountId,
     email: account.email,
@@ -40,6 +46,10 @@ export function toQuotaRow(account: Account, result: ProbeResult, now: number, s
     httpStatus: result.httpStatus,
     fetchedAt: result.fetchedAt,
     stale,
+    limitResetsAt:
+      result.state === 'exhausted' && result.resetAfterSeconds != null
+        ? new Date(Date.parse(result.fetchedAt) + result.resetAfterSeconds * 1000).toISOString()
+        : null,
     windows: (snapshot?.windows ?? []).map((w) => ({
       kind: w.kind,
       scope: w.scope,

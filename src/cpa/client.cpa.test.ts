@@ -1,6 +1,7 @@
 // The CPA client against the REAL CLIProxyAPI v7.2.140 (../shared/cpa). Only v0 exists in that build;
 // v8 is tested against the simulator's emulation in src/sim/cpa.test.ts.
 // Ban safety: exactly one wrong key is sent, by the breaker test, and nothing after its 401.
+
 import assert from 'node:assert/strict';
 import { readFile, realpath } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -13,6 +14,7 @@ import {
   waitForAuthFiles,
   writeCodexAuthFile,
 } from '../../test/support/cpa.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { startSimulator } from '../sim/index.ts';
 import { mountOpenAiCompat } from '../sim/openai-compat.ts';
 import { authIndexFor } from './auth-index.ts';
@@ -216,13 +218,15 @@ describe('CpaClient against the real CPA', () => {
     });
     assert.equal(res.status, 200, await res.clone().text());
     await res.text();
-    let records: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < 50 && records.length === 0; i++) {
-      const popped = await client.popUsageQueue(100);
-      assert.ok(popped.ok, JSON.stringify(popped));
-      records = popped.value as Array<Record<string, unknown>>;
-      if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+    const records = await waitFor(
+      async () => {
+        const popped = await client.popUsageQueue(100);
+        assert.ok(popped.ok, JSON.stringify(popped));
+        const got = popped.value as Array<Record<string, unknown>>;
+        return got.length > 0 ? got : { ok: false, seen: 'an empty usage queue' };
+      },
+      { what: 'CPA to queue the usage record of the request', intervalMs: 100 },
+    );
     assert.equal(records.length, 1);
     const record = records[0];
     assert.equal(record.model, 'sim-model');
@@ -249,13 +253,15 @@ describe('CpaClient against the real CPA', () => {
     await res.text();
     failNext.count = 0;
     assert.ok(res.status >= 400, `CPA passes the failure on (got ${res.status})`);
-    let records: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < 50 && records.length === 0; i++) {
-      const popped = await client.popUsageQueue(100);
-      assert.ok(popped.ok);
-      records = popped.value as Array<Record<string, unknown>>;
-      if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+    const records = await waitFor(
+      async () => {
+        const popped = await client.popUsageQueue(100);
+        assert.ok(popped.ok);
+        const got = popped.value as Array<Record<string, unknown>>;
+        return got.length > 0 ? got : { ok: false, seen: 'an empty usage queue' };
+      },
+      { what: 'CPA to queue the usage record of the failed request', intervalMs: 100 },
+    );
     assert.ok(records.length >= 1);
     const failed = records.filter((r) => r.failed === true);
     assert.ok(failed.length >= 1, JSON.stringify(records.map((r) => r.failed)));

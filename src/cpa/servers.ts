@@ -1,5 +1,6 @@
-// The configured CPA servers (many at once), kept in the store's settings under one key. Keys are
-// stored (the database is 0600 / access-controlled) but every listing masks them. One CpaClient per
+// The configured CPA servers (many at once), kept in the store's settings under one key. The store
+// seals that setting (src/store/secret-box.ts: the database never holds a key in clear) and every
+// listing masks the keys. One CpaClient per
 // server is kept, so a detected route generation and an open 401 breaker survive between calls; a
 // changed URL or key reconfigures the client, which is what closes the breaker.
 import { z } from 'zod';

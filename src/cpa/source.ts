@@ -27,6 +27,8 @@ export interface CpaAccount extends Account {
 /** Non-secret facts read from a downloaded auth file. */
 export interface CpaFileDetails {
   accountId: string | null;
+  /** The seat's user (chatgpt_user_id / user_id / sub): one CPA file per seat of a Team workspace. */
+  userId: string | null;
   plan: string | null;
   email: string | null;
   /** Access token expiry in ms since epoch, from the file's "expired" field. */
@@ -54,6 +56,7 @@ export function accountFromAuthFile(
     email: file.email ?? details?.email ?? null,
     plan: details?.plan ?? null,
     accountId: details?.accountId ?? null,
+    userId: details?.userId ?? null,
     format: 'cpa',
     sourceKind: 'cpa',
     sourcePath: null,
@@ -96,6 +99,7 @@ export function detailsFromAuthFileText(text: string): CpaFileDetails | null {
   const expiresMs = expired ? Date.parse(expired) : Number.NaN;
   return {
     accountId: str(f.account_id) ?? claims?.accountId ?? null,
+    userId: claims?.userId ?? claims?.subject ?? null,
     plan: claims?.planType ?? null,
     email: str(f.email) ?? claims?.email ?? null,
     expiresAt: Number.isFinite(expiresMs) ? expiresMs : claims?.exp != null ? claims.exp * 1000 : null,

@@ -23,6 +23,7 @@ function account(name: string, over: Partial<Account> = {}, creds: Partial<Accou
     email: `${name}@example.com`,
     plan: 'plus',
     accountId: `acct-${name}`,
+    userId: null,
     format: 'cpa',
     sourceKind: 'auth-dir',
     sourcePath: `/x/${name}.json`,

@@ -20,17 +20,29 @@ export interface TokenClaims {
   email: string | null;
   planType: string | null;
   accountId: string | null;
+  /** `chatgpt_user_id`, else `user_id`, under the auth claim. */
   userId: string | null;
+  /** The OIDC `sub`: the last resort for telling seats apart. */
+  subject: string | null;
 }
 
 export interface Account {
-  /** Stable id: the ChatGPT account id where known, else derived from the source. */
+  /**
+   * Stable id, one per seat: `<workspace>:<user>` (see src/accounts/identity.ts), the bare workspace
+   * id when nothing tells seats apart, else derived from the source (`src-…`, CPA: `cpa:<server>:<file>`).
+   */
   id: string;
   /** Display name: file name without .auth.json / .json, or the multi-auth email. */
   name: string;
   email: string | null;
   plan: string | null;
+  /**
+   * The workspace: `chatgpt_account_id`, sent as ChatGPT-Account-Id. Every seat of a Team workspace
+   * shares it (the name is the upstream's and the report's `accountId`).
+   */
   accountId: string | null;
+  /** The seat's user inside the workspace (`chatgpt_user_id`, else `user_id`/`sub`); null when unknown. */
+  userId: string | null;
   format: AuthFileFormat;
   sourceKind: AccountSourceKind;
   /** File the credentials live in, and for multi-auth the index inside it. */

@@ -4,8 +4,12 @@
 export const WINDOW_KINDS = ['5h', 'weekly', 'monthly', 'other'] as const;
 export type WindowKind = (typeof WINDOW_KINDS)[number];
 
-/** Where in the upstream payload a window came from; kind is decided by duration, never by slot. */
-export const WINDOW_SCOPES = ['primary', 'secondary', 'code_review', 'additional'] as const;
+/**
+ * Where in the upstream payload a window came from; kind is decided by duration, never by slot.
+ * spend_control: a workspace spend budget (`spend_control.*_limit`), a percentage with a reset but no
+ * window length; like code_review and additional it never counts as a main rate-limit window.
+ */
+export const WINDOW_SCOPES = ['primary', 'secondary', 'code_review', 'additional', 'spend_control'] as const;
 export type WindowScope = (typeof WINDOW_SCOPES)[number];
 
 export const ACCOUNT_STATES = [
@@ -23,7 +27,11 @@ export type AccountState = (typeof ACCOUNT_STATES)[number];
 /** Why a probe ended in its state, in operator words. Stable identifiers: used as metric labels. */
 export const PROBE_REASONS = [
   'quota_available',
+  /** 200 with `rate_limit: null`: no Codex rate-limit windows apply (credits, spend controls). */
+  'no_rate_limit_windows',
   'limit_reached',
+  /** 200 with `spend_control.reached: true`: the member's workspace spend budget is used up. */
+  'spend_control_reached',
   'window_exhausted',
   'usage_limit_reached',
   'usage_not_included',
@@ -44,6 +52,38 @@ export const PROBE_REASONS = [
   'unexpected_status',
 ] as const;
 export type ProbeReason = (typeof PROBE_REASONS)[number];
+
+/**
+ * Plans seen in the wild (UPSTREAM.md §2; codex-rs `codex-backend-openapi-models` PlanType adds guest,
+ * free_workspace, education, quorum, k12 and usage-based business variants). Informative only: an
+ * unknown plan with valid windows is still ok with its windows.
+ */
+export const KNOWN_PLANS = [
+  'free',
+  'go',
+  'plus',
+  'pro',
+  'prolite',
+  'team',
+  'business',
+  'self_serve_business_prolite',
+  'enterprise',
+  'edu',
+] as const;
+
+/**
+ * `rate_limit_reached_type.type` values, from codex-rs `RateLimitReachedKind` (rate_limit_status_payload.rs;
+ * anything else deserializes there as `unknown`). They say which limit was hit; they only make an account
+ * rate-limited together with `allowed: false` or `limit_reached: true`.
+ */
+export const RATE_LIMIT_REACHED_KINDS = [
+  'rate_limit_reached',
+  'workspace_owner_credits_depleted',
+  'workspace_member_credits_depleted',
+  'workspace_owner_usage_limit_reached',
+  'workspace_member_usage_limit_reached',
+  'unknown',
+] as const;
 
 export const SNAPSHOT_SOURCES = ['network', 'cache', 'codex-cli', 'cpa'] as const;
 export type SnapshotSource = (typeof SNAPSHOT_SOURCES)[number];
@@ -76,6 +116,14 @@ export interface QuotaSnapshot {
   windows: QuotaWindow[];
   credits: Credits;
   fetchedAt: string;
+  /**
+   * True when upstream said no rate-limit windows apply: `rate_limit: null` on a 200, or a successful
+   * /codex/responses request without x-codex-*-window headers. Absent (undefined) means not said.
+   * Not stored: the probe's reason (no_rate_limit_windows) carries it past the store.
+   */
+  windowless?: boolean;
+  /** `spend_control.reached`: the member's workspace spend budget is used up (null/absent: not said). */
+  spendControlReached?: boolean | null;
 }
 
 /** The classified outcome of one probe: errors are data, not exceptions. */

@@ -17,6 +17,11 @@ export interface SnapshotHistory {
   name: string;
   /** False for accounts that cannot serve anyway (disabled, auth error): left out of the pool. */
   usable?: boolean;
+  /**
+   * True when the latest check says no rate-limit windows apply (StatusResult.windowless; stored
+   * snapshots do not carry it). Defaults to the latest snapshot's own `windowless`.
+   */
+  windowless?: boolean;
   snapshots: readonly QuotaSnapshot[];
 }
 
@@ -44,6 +49,8 @@ export interface AccountForecast {
   accountId: string;
   name: string;
   usable: boolean;
+  /** No rate-limit windows apply: capacity that never runs out by a window, and no run-out is forecast. */
+  windowless?: boolean;
   windows: WindowForecast[];
   exhaustedNow: boolean;
   /** When the account runs out before a reset rescues it (future), null when it does not. */
@@ -57,6 +64,8 @@ export interface PoolForecast {
   accounts: number;
   /** Usable accounts without quota samples: unknown, so not counted as capacity. */
   withoutData: number;
+  /** Usable accounts without rate-limit windows (credits, spend controls): counted as capacity that does not run out. */
+  windowless?: number;
   usableNow: number;
   exhaustedNow: number;
   /** When every usable account is out at once; null when that does not happen at current rates. */
@@ -216,6 +225,22 @@ export function forecastWindow(
 const RANK: Record<ForecastConfidence, number> = { none: 0, low: 1, medium: 2, high: 3 };
 
 export function forecastAccount(h: SnapshotHistory, now: number): AccountForecast {
+  const latest = [...h.snapshots].sort((a, b) => Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt))[0];
+  const windowless = h.windowless ?? latest?.windowless === true;
+  if (windowless) {
+    // Nothing to extrapolate: no window fills, so no run-out time is invented.
+    return {
+      accountId: h.accountId,
+      name: h.name,
+      usable: h.usable !== false,
+      windowless: true,
+      windows: [],
+      exhaustedNow: false,
+      runsOutAt: null,
+      capacityReturnsAt: null,
+      confidence: 'none',
+    };
+  }
   const windows = FORECAST_WINDOWS.map((k) => forecastWindow(h.snapshots, k, now)).filter(
     (w): w is WindowForecast => w != null,
   );
@@ -236,6 +261,7 @@ export function forecastAccount(h: SnapshotHistory, now: number): AccountForecas
     accountId: h.accountId,
     name: h.name,
     usable: h.usable !== false,
+    windowless: false,
     windows,
     exhaustedNow,
     runsOutAt,
@@ -251,11 +277,13 @@ export function forecastAccount(h: SnapshotHistory, now: number): AccountForecas
  */
 export function forecastPool(accounts: readonly AccountForecast[], now: number): PoolForecast {
   const usable = accounts.filter((a) => a.usable);
-  const pool = usable.filter((a) => a.windows.length > 0);
+  // A windowless account is capacity with no run-out (start() is +∞ for it), so the pool never runs out.
+  const pool = usable.filter((a) => a.windows.length > 0 || a.windowless === true);
   const exhaustedNow = pool.filter((a) => a.exhaustedNow).length;
   const base = {
     accounts: pool.length,
     withoutData: usable.length - pool.length,
+    windowless: pool.filter((a) => a.windowless).length,
     usableNow: pool.length - exhaustedNow,
     exhaustedNow,
   };
@@ -297,6 +325,10 @@ export function renderForecastText(f: Forecast): string {
   if (!f.accounts.length) out.push('  No snapshot history yet: run `codex-fleet report --live` a few times first.');
   const width = Math.max(0, ...f.accounts.map((a) => a.name.length));
   for (const a of f.accounts) {
+    if (a.windowless) {
+      out.push(`  ${a.name.padEnd(width)}  no rate-limit windows: usable, nothing runs out by a window`);
+      continue;
+    }
     if (!a.windows.length) {
       out.push(`  ${a.name.padEnd(width)}  no quota samples`);
       continue;
@@ -313,7 +345,9 @@ export function renderForecastText(f: Forecast): string {
     });
   }
   out.push('', 'Pool');
-  const unknown = f.pool.withoutData ? ` (${f.pool.withoutData} more without data, not counted)` : '';
+  const unknown =
+    (f.pool.windowless ? `, ${f.pool.windowless} without rate-limit windows` : '') +
+    (f.pool.withoutData ? ` (${f.pool.withoutData} more without data, not counted)` : '');
   out.push(`  ${f.pool.accounts} accounts, ${f.pool.usableNow} usable now, ${f.pool.exhaustedNow} exhausted${unknown}`);
   out.push(`  ${f.pool.alarm ? '! ' : ''}${f.pool.note}`);
   return `${out.join('\n')}\n`;

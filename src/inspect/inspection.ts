@@ -1,6 +1,7 @@
 // Inspection: one account plus its upstream evidence → state, suggested action, one-line reason,
 // the evidence it was decided from, and what was missing. Pure; the policy (actions/policy.ts)
 // decides separately whether a suggestion is queued or executed.
+
 import type { Account } from '../domain/account.ts';
 import {
   type InspectionEvidence,
@@ -11,6 +12,7 @@ import {
   type ThresholdWindow,
 } from '../domain/inspection.ts';
 import type { AccountState, ProbeResult } from '../domain/quota.ts';
+import { windowlessText } from '../domain/quota-reason.ts';
 import type { TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
 import { mainWindow, mainWindows, resetAtMs, usedOf } from './windows.ts';
@@ -104,10 +106,14 @@ export function inspectAccount(
     const what = full ? `${full.kind} window exhausted` : 'usage limit reached';
     return result('exhausted', 'Keep', `${what}, ${when}; below the disable thresholds`);
   }
+  // No rate-limit windows apply (credits, spend controls): usable, in the words every face uses.
+  const windowless = probe.reason === 'no_rate_limit_windows' ? windowlessText(probe.snapshot) : null;
   if (account.disabled) {
+    if (windowless) return result('ok', 'Enable', `usable again (${windowless})`);
     if (!known.length) return result('ok', 'Keep', 'disabled; the probe succeeded but reported no quota windows');
     return result('ok', 'Enable', `quota available again (${summary})`);
   }
+  if (windowless) return result('ok', 'Keep', windowless);
   return result(
     'ok',
     'Keep',

@@ -99,10 +99,11 @@ export function buildHealthReport(input: HealthReportInput, opts: HealthReportOp
     }
   });
 
+  // By seat id; a bare workspace id only counts when it names one seat (seats of a Team share it).
+  const byWorkspace = input.accounts.filter((e) => e.account.accountId === input.currentAccountId);
   const current = input.currentAccountId
-    ? input.accounts.find(
-        (e) => e.account.accountId === input.currentAccountId || e.account.id === input.currentAccountId,
-      )
+    ? (input.accounts.find((e) => e.account.id === input.currentAccountId) ??
+      (byWorkspace.length === 1 ? byWorkspace[0] : undefined))
     : undefined;
   const recommendation = recommend(rows, opts.now);
   return {
@@ -146,6 +147,9 @@ function recommend(rows: Row[], now: number): HealthReportRecommendation | undef
       parts.push(
         `most remaining quota in its tightest window (${best.tightestKind}: ${Math.round(best.status.tightestRemaining)}% left${when})`,
       );
+    } else if (best.status.windowless) {
+      // No windows is not unknown: say why the account can serve ("no rate-limit windows: …").
+      parts.push(best.status.reasons[0]);
     } else {
       parts.push('quota unknown, but no usable account has known quota');
     }
@@ -200,9 +204,10 @@ export function renderHealthReportText(report: HealthReport, now: number): strin
   if (report.summary.currentAccountEmail) out.push(`  Current account:  ${report.summary.currentAccountEmail}`);
   out.push('');
 
-  const flaggedIds = new Set(report.flagged.flatMap((f) => [f.accountId, f.email].filter((x) => x != null)));
-  const isFlagged = (a: HealthReportAccount) =>
-    (a.accountId != null && flaggedIds.has(a.accountId)) || (a.email != null && flaggedIds.has(a.email));
+  // Workspace and email together: seats of one Team workspace share the accountId, one may be flagged alone.
+  const seatKey = (x: { accountId?: string; email?: string }) => `${x.accountId ?? ''}\u0000${x.email ?? ''}`;
+  const flaggedSeats = new Set(report.flagged.map(seatKey));
+  const isFlagged = (a: HealthReportAccount) => flaggedSeats.has(seatKey(a));
   const active = report.accounts.filter((a) => !isFlagged(a));
   out.push('Active Accounts');
   if (!active.length) out.push('  (none)');
@@ -222,7 +227,10 @@ export function renderHealthReportText(report: HealthReport, now: number): strin
       );
     if (a.extensions?.stale) cols.push('(stale)');
     out.push(`  ${cols.join('  ')}`);
-    if (a.status !== 'healthy' && a.status !== 'rate-limited' && a.extensions?.reasons.length) {
+    // Reasons explain a warning, and also an account without 5h/7d numbers (no rate-limit windows, a
+    // spend limit): "-" there never means 0% left.
+    const noNumbers = a.quota5hPercent == null && a.quota7dPercent == null;
+    if ((noNumbers || (a.status !== 'healthy' && a.status !== 'rate-limited')) && a.extensions?.reasons.length) {
       out.push(`  ${' '.repeat(width)}  ${a.extensions.reasons.join('; ')}`);
     }
   }

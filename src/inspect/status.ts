@@ -3,6 +3,7 @@
 // docs/status-rules.md; keep both in step.
 import type { Account } from '../domain/account.ts';
 import type { ProbeResult } from '../domain/quota.ts';
+import { bindingSpendWindow, exhaustedText, windowlessText } from '../domain/quota-reason.ts';
 import type { AccountStatus, FlagState, TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
 import { mainWindows, remainingOf, resetAtMs } from './windows.ts';
@@ -45,6 +46,16 @@ export interface StatusResult {
   stale: boolean;
   /** Lowest remaining % over the main windows, when known. */
   tightestRemaining: number | null;
+  /**
+   * True when upstream said no rate-limit windows apply (credits, spend controls): usable capacity
+   * with no window numbers, which is not "0% left" and not "unknown".
+   */
+  windowless: boolean;
+}
+
+/** Whether a probe says the account has no rate-limit windows (stored as its reason, so it survives the store). */
+export function isWindowless(probe: ProbeResult | null | undefined): boolean {
+  return probe?.reason === 'no_rate_limit_windows' && probe.state === 'ok';
 }
 
 /** A probe says something about the account unless it is transient or unknown. */
@@ -83,7 +94,8 @@ export function deriveStatus(
   const windows = mainWindows(basis?.snapshot);
   const remainings = windows.map(remainingOf).filter((r): r is number => r != null);
   const tightestRemaining = remainings.length ? Math.min(...remainings) : null;
-  const base = { basis, stale, tightestRemaining };
+  const windowless = isWindowless(basis);
+  const base = { basis, stale, tightestRemaining, windowless };
   const result = (status: AccountStatus, healthScore: number, reasons: string[], resetsAt: number | null = null) => ({
     ...base,
     status,
@@ -104,7 +116,8 @@ export function deriveStatus(
     case 'workspace_deactivated':
       return result('error', 0, [`workspace deactivated${code}`]);
     case 'blocked':
-      return result('error', 0, [`account blocked${code}`]);
+      // Banned or closed (e.g. a 401 account_deactivated): disable it; a new sign-in cannot help.
+      return result('error', 0, [`account blocked${code}; a new sign-in cannot help`]);
     case 'no_codex':
       return result('error', 0, [`plan does not include Codex${code}`]);
     case 'auth_expired':
@@ -115,14 +128,11 @@ export function deriveStatus(
   const limitHit = state === 'exhausted' || basis?.snapshot?.limitReached === true || remainings.some((r) => r <= 0);
   if (basis && limitHit) {
     const resetsAt = exhaustedResetAt(basis);
-    if (resetsAt == null) return result('rate-limited', 10, ['quota exhausted; reset time unknown']);
+    // What ran out: the quota, a workspace spend budget, or the workspace's credits (domain/quota-reason.ts).
+    const what = exhaustedText(basis.reason, basis.errorCode, basis.snapshot);
+    if (resetsAt == null) return result('rate-limited', 10, [`${what}; reset time unknown`]);
     if (resetsAt > now) {
-      return result(
-        'rate-limited',
-        10,
-        [`quota exhausted; resets in ${formatDuration((resetsAt - now) / 1000)}`],
-        resetsAt,
-      );
+      return result('rate-limited', 10, [`${what}; resets in ${formatDuration((resetsAt - now) / 1000)}`], resetsAt);
     }
     // The reset has passed since the last check: probably usable again, but not verified.
     return result('warning', 50, ['quota reset has passed since the last check; not re-checked yet'], resetsAt);
@@ -139,6 +149,11 @@ export function deriveStatus(
   }
   if (tightestRemaining != null && tightestRemaining < settings.lowQuotaPercent) {
     reasons.push(`low quota: ${Math.round(tightestRemaining)}% left`);
+  }
+  // Without windows a spend budget, when there is one, is what can run low.
+  const spendLeft = windowless ? remainingOf(bindingSpendWindow(basis?.snapshot)) : null;
+  if (spendLeft != null && spendLeft < settings.lowQuotaPercent) {
+    reasons.push(`low spend budget: ${Math.round(spendLeft)}% left`);
   }
   if (token.refreshFailures > 0) {
     reasons.push(`${token.refreshFailures} failed refresh attempt(s)`);
@@ -157,10 +172,12 @@ export function deriveStatus(
     penalty += 20;
   }
   // Quota drives the score: 30 points for a working account plus up to 70 for remaining quota;
-  // unknown quota counts as half.
-  const quotaPart = 0.7 * (tightestRemaining ?? 50);
+  // unknown quota counts as half, no windows as full (or the spend budget left).
+  const quotaPart = 0.7 * (tightestRemaining ?? (windowless ? (spendLeft ?? 100) : 50));
   const score = Math.round(Math.min(100, Math.max(1, 30 + quotaPart - penalty)));
-  if (reasons.length) return result('warning', score, reasons);
+  if (windowless) reasons.unshift(windowlessText(basis?.snapshot));
+  if (reasons.length > (windowless ? 1 : 0)) return result('warning', score, reasons);
+  if (windowless) return result('healthy', score, reasons);
   return result('healthy', score, [
     tightestRemaining != null ? `${Math.round(tightestRemaining)}% left in the tightest window` : 'quota available',
   ]);

@@ -15,6 +15,7 @@ export function makeAccount(over: Partial<Account> = {}): Account {
     email: 'alice@example.com',
     plan: 'plus',
     accountId: 'acct-1',
+    userId: null,
     format: 'cpa',
     sourceKind: 'auth-dir',
     sourcePath: '/tmp/alice.json',

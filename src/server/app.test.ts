@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { ApiClient, startTestServer, type TestServer } from '../../test/support/fleet-server.ts';
 import { MemoryFleet, secretFor } from '../../test/support/memory-fleet.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 type J = Record<string, any>;
 
@@ -55,7 +56,13 @@ describe('HTTP API', () => {
     const calls = s.fleet.refreshAllCalls;
     // codex-quota's GET /refresh starts a refresh and waits for it before redirecting home.
     const alias = api.request('GET', '/refresh');
-    while (!(await api.json<J>('GET', '/api/pool')).body.refreshing) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(
+      async () => {
+        const pool = (await api.json<J>('GET', '/api/pool')).body;
+        return { ok: pool.refreshing === true, seen: pool };
+      },
+      { what: 'the pool to show a refresh in progress' },
+    );
     const first = await api.json<J>('POST', '/api/refresh');
     assert.equal(first.status, 202);
     assert.equal(first.body.status, 'joined');
@@ -335,7 +342,6 @@ describe('secrets never leave through a route', () => {
       '/api/results',
       '/api/report',
       '/api/forecast',
-      '/api/doctor',
       '/api/inspections',
       `/api/inspections/${run}`,
       '/api/actions',
@@ -347,6 +353,7 @@ describe('secrets never leave through a route', () => {
       '/api/auth-files/acct-01',
     ];
     const writes: Array<[string, string, unknown?]> = [
+      ['POST', '/api/doctor'],
       ['POST', '/api/accounts/acc-0001/refresh'],
       ['POST', '/api/accounts/acc-0001/disable'],
       ['POST', '/api/accounts/acc-0001/enable'],

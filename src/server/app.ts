@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import type { Clock } from '../domain/time.ts';
 import { EventHub } from './event-hub.ts';
 import { adminGuard } from './middleware/admin-key.ts';
+import { crossSiteGuard } from './middleware/cross-site.ts';
 import { loopbackHostGuard } from './middleware/host-check.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { RefreshGate } from './refresh-gate.ts';
@@ -17,6 +18,7 @@ import { doctorRoutes } from './routes/doctor.ts';
 import { inspectionRoutes } from './routes/inspections.ts';
 import { loginRoutes } from './routes/login.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { seriesRoutes } from './routes/series.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { systemRoutes } from './routes/system.ts';
 import { loadWebAssets, type WebAssets, webRoutes } from './routes/web.ts';
@@ -75,12 +77,14 @@ export function createApp(deps: AppDeps): FleetApp {
       onError: (c) => c.json({ error: 'request body too large' }, 413),
     }),
   );
+  app.use(crossSiteGuard());
   app.use(adminGuard({ adminKey: config.adminKey, sessions }));
 
   app.route('/', systemRoutes({ ...routeDeps, version: config.version ?? '0.1.0', startedAt: clock() }));
   app.route('/', loginRoutes(routeDeps));
   app.route('/', accountRoutes(routeDeps));
   app.route('/', reportRoutes(routeDeps));
+  app.route('/', seriesRoutes(routeDeps));
   app.route('/', doctorRoutes(routeDeps));
   app.route('/', inspectionRoutes(routeDeps));
   app.route('/', actionRoutes(routeDeps));

@@ -1,4 +1,4 @@
-// GET /api/doctor over the real core service on a temp data dir: no CPA configured, one unreadable
+// POST /api/doctor over the real core service on a temp data dir: no CPA configured, one unreadable
 // auth file, the real Codex CLI; same admin-key rule as every other GET route.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const CODEX_BIN = new URL(
   import.meta.url,
 ).pathname;
 
-describe('GET /api/doctor', () => {
+describe('POST /api/doctor', () => {
   let dir: string;
   let service: CoreFleetService;
   let server: RunningServer;
@@ -48,13 +48,13 @@ describe('GET /api/doctor', () => {
     else process.env.CODEX_CLI_BIN = savedBin;
   });
 
-  it('needs the admin key like every other GET route', async () => {
-    const res = await fetch(`${server.url}/api/doctor`);
+  it('needs the admin key like every other route', async () => {
+    const res = await fetch(`${server.url}/api/doctor`, { method: 'POST' });
     assert.equal(res.status, 401);
   });
 
   it('reports the missing CPA server, the unreadable file and the CLI, with causes of an empty monitoring page', async () => {
-    const res = await fetch(`${server.url}/api/doctor`, { headers: { 'X-Admin-Key': ADMIN_KEY } });
+    const res = await fetch(`${server.url}/api/doctor`, { method: 'POST', headers: { 'X-Admin-Key': ADMIN_KEY } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const report = (await res.json()) as DoctorReport;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, startTestServer } from '../../test/support/fleet-server.ts';
 import { MemoryFleet } from '../../test/support/memory-fleet.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { AdminKeyError } from './middleware/admin-key.ts';
 import { startServer } from './serve.ts';
 
@@ -33,11 +34,14 @@ describe('startServer', () => {
     const sseText = sse.text();
     const release = s.fleet.holdProbe('acc-0001');
     const inflight = api.request('POST', '/api/accounts/acc-0001/refresh');
-    while (
-      !(await api.json<{ account: { refreshing: boolean } }>('GET', '/api/accounts/acc-0001')).body.account.refreshing
-    ) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(
+      async () => {
+        const { account } = (await api.json<{ account: { refreshing: boolean } }>('GET', '/api/accounts/acc-0001'))
+          .body;
+        return { ok: account.refreshing, seen: account };
+      },
+      { what: 'acc-0001 to show as refreshing' },
+    );
     const closing = s.server.close();
     await sseText; // the stream ended instead of holding the server open
     assert.equal(s.fleet.closed, false, 'the service stays open while a request is in flight');
@@ -53,13 +57,30 @@ describe('startServer', () => {
   it('refreshes on its interval, joining a refresh in progress instead of stacking them', async () => {
     const s = await startTestServer({ accounts: 2, refreshIntervalSeconds: 0.02 });
     try {
+      // Count the interval's ticks at the gate it calls, so "no second refresh" is seen, not slept on.
+      const gate = s.server.fleetApp.gate;
+      const tickets: string[] = [];
+      const refreshAll = gate.refreshAll.bind(gate);
+      gate.refreshAll = () => {
+        const ticket = refreshAll();
+        tickets.push(ticket.status);
+        return ticket;
+      };
       const release = s.fleet.holdProbe('acc-0001');
-      while (s.fleet.refreshAllCalls < 1) await new Promise((r) => setTimeout(r, 10));
-      // Many ticks pass while the first refresh hangs: none starts another.
-      for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+      const seen = () => ({ tickets, refreshAllCalls: s.fleet.refreshAllCalls });
+      await waitFor(() => ({ ok: s.fleet.refreshAllCalls >= 1, seen: seen() }), {
+        what: 'the first scheduled refresh',
+      });
+      // Many ticks come while the first refresh hangs: each joins it, none starts another.
+      await waitFor(() => ({ ok: tickets.filter((t) => t === 'joined').length >= 5, seen: seen() }), {
+        what: 'five ticks to join the hanging refresh',
+      });
       assert.equal(s.fleet.refreshAllCalls, 1);
+      assert.equal(tickets.filter((t) => t === 'started').length, 1);
       release();
-      while (s.fleet.refreshAllCalls < 2) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => ({ ok: s.fleet.refreshAllCalls >= 2, seen: seen() }), {
+        what: 'a new refresh once the first has finished',
+      });
     } finally {
       await s.close();
     }

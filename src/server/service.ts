@@ -12,8 +12,11 @@ import type { InspectionResult, InspectionThresholds, PolicySettings } from '../
 import type { AccountState, Credits, ProbeReason, QuotaWindow, SnapshotSource, WindowKind } from '../domain/quota.ts';
 import { ACCOUNT_STATUSES, type HealthReport } from '../domain/report.ts';
 import type { Forecast } from '../inspect/forecast.ts';
+import type { AccountSeries, PoolSeries, SeriesRange } from '../inspect/history-series.ts';
 import type { InspectionRun } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
+import type { MonitorFilter } from '../monitor/filters.ts';
+import type { MonitorSeries } from '../monitor/series.ts';
 import type { WebhookTarget } from '../notify/webhook.ts';
 
 export type { ActionStatus } from '../actions/actions-repo.ts';
@@ -27,7 +30,10 @@ export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 export interface AccountView {
   id: string;
   name: string;
+  /** The seat's email. */
   email: string | null;
+  /** The workspace (chatgpt_account_id, sent as ChatGPT-Account-Id); seats of one Team workspace share it. */
+  workspaceId: string | null;
   plan: string | null;
   format: AuthFileFormat;
   sourceKind: AccountSourceKind;
@@ -171,6 +177,12 @@ export interface FleetService {
   /** The `codex-fleet report --json` HealthReport, from the last stored check. */
   healthReport(): Promise<HealthReport>;
   forecast(): Promise<Forecast>;
+  /** Quota history of one account over a range, with the forecast's projection (null: unknown id). */
+  accountSeries?(id: string, range: SeriesRange): Promise<AccountSeries | null>;
+  /** Usable accounts and mean remaining over a range, with the pool forecast. */
+  poolSeries?(range: SeriesRange): Promise<PoolSeries>;
+  /** Monitoring over a range (null when monitoring is not configured). */
+  monitorSeries?(filter: MonitorFilter, range: SeriesRange): Promise<MonitorSeries | null>;
   /**
    * `codex-fleet doctor`'s checks (talks to every CPA server and runs `codex --version`), so only
    * on demand; concurrent calls share one run.

@@ -1,12 +1,17 @@
 // Dashboard sessions and their CSRF tokens. A session id lives only in an HttpOnly SameSite=Strict
 // cookie; its CSRF token is an HMAC of the id, so the server keeps no token table and a stolen
-// token is useless without the cookie. Sessions are in memory: a restart means logging in again.
+// token is useless without the cookie. Only a successful login stores a session (in memory: a
+// restart means logging in again); before that a visitor holds a random id the server does not keep,
+// which is enough for the login form's CSRF token. So anonymous requests, however many, never push a
+// signed-in session out of the bounded store.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../domain/time.ts';
 
 export const SESSION_COOKIE = 'cf_session';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const MAX_SESSIONS = 10_000;
+/** 24 random bytes in base64url, as newVisitor() makes them. */
+const VISITOR_ID = /^[A-Za-z0-9_-]{32}$/;
 
 export interface Session {
   id: string;
@@ -24,6 +29,7 @@ export class SessionStore {
     this.clock = clock;
   }
 
+  /** A signed-in session: call only after a successful login. */
   create(authenticated: boolean): Session {
     this.sweep();
     const session = {
@@ -44,6 +50,17 @@ export class SessionStore {
       return null;
     }
     return s;
+  }
+
+  /** A new visitor id: nothing is stored, the cookie alone carries it. */
+  newVisitor(authenticated: boolean): Session {
+    return { id: randomBytes(24).toString('base64url'), authenticated, expiresAt: Number.POSITIVE_INFINITY };
+  }
+
+  /** The visitor a cookie names when it is no stored session (a well-formed id only). */
+  visitor(id: string | undefined, authenticated: boolean): Session | null {
+    if (!id || !VISITOR_ID.test(id) || this.sessions.has(id)) return null;
+    return { id, authenticated, expiresAt: Number.POSITIVE_INFINITY };
   }
 
   destroy(id: string | undefined): void {

@@ -2,7 +2,17 @@
 // reset at their reset time on the simulator's clock.
 import { z } from 'zod';
 import { createRng, latencySpecSchema, type Rng } from './rng.ts';
-import { FIVE_HOURS, MONTH, SCENARIO_NAMES, SCENARIOS, type ScenarioName, WEEK } from './scenarios.ts';
+import {
+  FIVE_HOURS,
+  FIVE_HOURS_SEEN,
+  MONTH,
+  SCENARIO_NAMES,
+  SCENARIOS,
+  type ScenarioName,
+  WEEK,
+  WEEK_SEEN,
+  type WindowLayout,
+} from './scenarios.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, mintTokens, type TokenSet } from './tokens.ts';
 
 export const simAccountSpecSchema = z
@@ -72,6 +82,8 @@ export interface AccountState {
   secondary: SimWindow | null;
   codeReview: SimWindow | null;
   additional: SimWindow | null;
+  /** The member's workspace spend budget (spend_control.individual_limit), when the scenario has one. */
+  spend: SimWindow | null;
   /** The current access token is refused as expired even if its JWT exp is ahead (setScenario). */
   accessExpired: boolean;
   failuresLeft: number;
@@ -103,27 +115,43 @@ function burnFor(windowSeconds: number, primarySeconds: number, primaryBurn: num
   return (primaryBurn * primarySeconds * 5) / windowSeconds;
 }
 
+/** Window lengths per layout (UPSTREAM.md §1–§2); null: the slot is empty. */
+const LAYOUTS: Record<WindowLayout, [number | null, number | null]> = {
+  standard: [FIVE_HOURS, WEEK],
+  'weekly-only': [WEEK, null],
+  monthly: [FIVE_HOURS, MONTH],
+  'monthly-only': [MONTH, null],
+  inexact: [FIVE_HOURS_SEEN, WEEK_SEEN],
+  none: [null, null],
+};
+
 /** Builds the windows a scenario starts with (used by creation and by setScenario). */
 export function buildWindows(state: Pick<AccountState, 'spec' | 'account'>, now: number) {
   const def = SCENARIOS[state.account.scenario];
   const spec = state.spec;
   const burn = state.account.burnRatePerHour;
-  const primarySeconds = def.layout === 'weekly-only' ? WEEK : FIVE_HOURS;
-  const secondarySeconds = def.layout === 'monthly' ? MONTH : WEEK;
+  const [primarySeconds, secondarySeconds] = LAYOUTS[def.layout];
   // Spec values only override when the spec was written for this scenario (setScenario keeps the spec).
   const own = (spec.scenario ?? 'healthy') === state.account.scenario;
   const pUsed = (own ? spec.primaryUsedPercent : undefined) ?? def.primaryUsedPercent;
   const sUsed = (own ? spec.secondaryUsedPercent : undefined) ?? def.secondaryUsedPercent;
-  const pReset = spec.primaryResetAfterSeconds ?? (primarySeconds === FIVE_HOURS ? 7200 : 3 * 86400);
-  const sReset = spec.secondaryResetAfterSeconds ?? (secondarySeconds === MONTH ? 12 * 86400 : 3 * 86400);
-  const primary = makeWindow(primarySeconds, pUsed, pReset, burn, now);
+  const longReset = (seconds: number) => (seconds >= MONTH - 3 * 86400 ? 12 * 86400 : 3 * 86400);
+  const pReset =
+    spec.primaryResetAfterSeconds ?? (primarySeconds === FIVE_HOURS ? 7200 : longReset(primarySeconds ?? WEEK));
+  const sReset = spec.secondaryResetAfterSeconds ?? longReset(secondarySeconds ?? WEEK);
+  const primary = primarySeconds == null ? null : makeWindow(primarySeconds, pUsed, pReset, burn, now);
   const secondary =
-    def.layout === 'weekly-only'
+    primarySeconds == null || secondarySeconds == null
       ? null
       : makeWindow(secondarySeconds, sUsed, sReset, burnFor(secondarySeconds, primarySeconds, burn), now);
   const codeReview = def.codeReview ? makeWindow(WEEK, 8, 4 * 86400, burnFor(WEEK, FIVE_HOURS, burn) / 4, now) : null;
   const additional = def.additionalLimits ? makeWindow(FIVE_HOURS, 20, 3600, burn / 2, now) : null;
-  return { primary, secondary, codeReview, additional };
+  // A workspace spend budget: a monthly allowance that fills slowly and resets with the billing period.
+  const sc = def.spendControl;
+  const spend = sc?.details
+    ? makeWindow(MONTH, sc.usedPercent, 20 * 86400, sc.usedPercent >= 100 ? 0 : burn / 50, now)
+    : null;
+  return { primary, secondary, codeReview, additional, spend };
 }
 
 /** Moves a window past every reset that happened before `now`. */

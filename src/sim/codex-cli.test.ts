@@ -2,26 +2,44 @@
 // payload and tokens, and its refresh goes through our rotating token endpoint.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { type Simulator, startSimulator } from './index.ts';
+import { codexCliMissing } from '../../test/support/real-server.ts';
+import { classifyUpstreamAnswer } from '../upstream/classify.ts';
+import { classifyAppServerError, snapshotFromRateLimits } from '../upstream/codex-cli-probe.ts';
+import { type ScenarioName, type Simulator, startSimulator } from './index.ts';
 import type { Json } from './test-json.ts';
 
 const BIN = join(
   import.meta.dirname,
   '../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
 );
-const skip = existsSync(BIN) ? false : 'the @openai/codex binary is not installed';
+const skip = codexCliMissing(BIN);
+
+/** Issue 19's rows as the real CLI reads them, with the state codex-fleet must derive from its answer. */
+const ISSUE_19: [ScenarioName, string, string][] = [
+  // The CLI (0.169.0) refuses workspace plans before any request ("application network policy is
+  // unavailable"): codex-fleet reads that as unknown and transient, so the state never changes on it.
+  ['business-spend-control', 'unknown', 'unexpected_status'],
+  ['enterprise-unlimited', 'unknown', 'unexpected_status'],
+  ['inexact-windows', 'ok', 'quota_available'],
+  ['go-monthly', 'ok', 'quota_available'],
+  ['account-banned', 'blocked', 'account_blocked'],
+];
 
 let sim: Simulator;
 let home: string;
 before(async () => {
   sim = await startSimulator({
-    accounts: [{ scenario: 'healthy' }, { scenario: 'expired-token' }, { scenario: 'code-review-additional' }],
+    accounts: [
+      { scenario: 'healthy' },
+      { scenario: 'expired-token' },
+      { scenario: 'code-review-additional' },
+      ...ISSUE_19.map(([scenario]) => ({ scenario })),
+    ],
   });
 });
 after(async () => {
@@ -100,4 +118,27 @@ test('the real Codex CLI reads additional limits', { skip }, async () => {
   const { answer } = await readRateLimits(2);
   assert.equal(answer.error, undefined, JSON.stringify(answer.error));
   assert.ok(Object.keys(answer.result.rateLimitsByLimitId).length >= 2);
+});
+
+test('the real Codex CLI reads the issue 19 rows; codex-fleet derives the same state as over HTTP', {
+  skip,
+}, async () => {
+  for (const [scenario, state, reason] of ISSUE_19) {
+    const index = sim.accounts.findIndex((a) => a.scenario === scenario);
+    const { answer } = await readRateLimits(index);
+    const now = Date.now();
+    const got = answer.error
+      ? classifyAppServerError(String(answer.error.message), sim.accounts[index].accessToken, now)
+      : classifyUpstreamAnswer({ status: 200, snapshot: snapshotFromRateLimits(answer.result, now), now });
+    assert.deepEqual(
+      [got.state, got.reason],
+      [state, reason],
+      `${scenario}: ${JSON.stringify(answer.error ?? answer.result)}`,
+    );
+    if (state === 'unknown') assert.equal(got.transient, true, `${scenario}: says nothing about the account`);
+    if (scenario === 'inexact-windows' || scenario === 'go-monthly') {
+      const kinds = got.snapshot?.windows.map((w) => w.kind);
+      assert.deepEqual(kinds, scenario === 'go-monthly' ? ['monthly'] : ['5h', 'weekly']);
+    }
+  }
 });

@@ -208,20 +208,20 @@ describe('probeViaCpa through the emulation', () => {
 
   test('a 401: auth_invalid when CPA says its token is unexpired, auth_expired when expiry is unknown', async () => {
     const client = new CpaClient({ name: 'v8', url: v8.sim.baseUrl, managementKey: KEY });
-    const authIndex = v8.indexByEmail.get('revoked@example.com') ?? '';
-    const known = await probeViaCpa(
-      client,
-      { authIndex, accountId: 'acct-revoked', tokenExpiresAt: Date.now() + 3_600_000 },
-      { chatgptUrl: v8.sim.chatgptUrl, retries: 0 },
-    );
+    // A 401 that names no reason (invalid_token): CPA's expiry decides between a refresh and Reauth.
+    const stranger = { authIndex: '0000000000000000', accountId: null };
+    const opts = { chatgptUrl: v8.sim.chatgptUrl, retries: 0 };
+    const known = await probeViaCpa(client, { ...stranger, tokenExpiresAt: Date.now() + 3_600_000 }, opts);
     assert.equal(known.httpStatus, 401);
     assert.equal(known.state, 'auth_invalid', JSON.stringify(known));
-    const unknown = await probeViaCpa(
-      client,
-      { authIndex, accountId: 'acct-revoked' },
-      { chatgptUrl: v8.sim.chatgptUrl, retries: 0 },
-    );
-    assert.equal(unknown.state, 'auth_expired');
+    assert.equal((await probeViaCpa(client, stranger, opts)).state, 'auth_expired');
+    // token_invalidated names the token as revoked (UPSTREAM.md §2): auth_invalid whatever the expiry.
+    const authIndex = v8.indexByEmail.get('revoked@example.com') ?? '';
+    for (const tokenExpiresAt of [Date.now() + 3_600_000, undefined]) {
+      const revoked = await probeViaCpa(client, { authIndex, accountId: 'acct-revoked', tokenExpiresAt }, opts);
+      assert.equal(revoked.state, 'auth_invalid', JSON.stringify(revoked));
+      assert.equal(revoked.errorCode, 'token_invalidated');
+    }
   });
 
   test('an unknown auth_index sends the literal $TOKEN$ upstream, which the usage API rejects', async () => {

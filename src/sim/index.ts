@@ -28,6 +28,7 @@ export { createRng, type LatencySpec, parseLatencyFlag, sampleLatency } from './
 export { parseScenarioSetup, parseScenariosFlag, readScenarioFile, type ScenarioSetup } from './scenario-file.ts';
 export { isScenarioName, SCENARIO_NAMES, SCENARIOS, type ScenarioDef, type ScenarioName } from './scenarios.ts';
 export type { SimStats } from './stats.ts';
+export { DEFAULT_TEAM_SEATS, TEAM_WORKSPACE_ID, type TeamSeat, teamWorkspaceAccounts } from './team.ts';
 export { decodeJwtPayload, SIM_CLIENT_ID } from './tokens.ts';
 
 export interface SimulatorOptions {
@@ -62,6 +63,7 @@ export interface Simulator {
   advance(seconds: number): void;
   /** Sim time, ms since epoch. */
   now(): number;
+  /** By account id, or by email for one seat of a workspace whose seats share the id. */
   setScenario(accountId: string, scenario: ScenarioName): void;
   stats(): SimStats;
   resetStats(): void;
@@ -125,10 +127,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const specs = opts.accounts ?? demoAccounts(opts.count ?? 30, seed);
   const states: AccountState[] = specs.map((spec, i) => createAccountState(spec, i, rng, core.now()));
-  const byId = new Map<string, AccountState>();
+  // Seats of one Team workspace share the account id; each seat is one (id, email) pair.
+  const byId = new Map<string, AccountState[]>();
   for (const s of states) {
-    if (byId.has(s.account.id)) throw new Error(`simulator options: account id ${s.account.id} is used twice`);
-    byId.set(s.account.id, s);
+    const seats = byId.get(s.account.id) ?? [];
+    if (seats.some((o) => o.account.email === s.account.email)) {
+      throw new Error(`simulator options: account id ${s.account.id} with email ${s.account.email} is used twice`);
+    }
+    seats.push(s);
+    byId.set(s.account.id, seats);
     core.byAccessToken.set(s.account.accessToken, s);
     core.byRefreshToken.set(s.account.refreshToken, s);
   }
@@ -159,8 +166,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     now: nowMs,
     setScenario(accountId: string, scenario: ScenarioName) {
-      const state = byId.get(accountId);
-      if (!state) throw new Error(`setScenario: no simulated account with id ${accountId}`);
+      // An id, or a seat's email when seats share a workspace id.
+      const seats = byId.get(accountId) ?? states.filter((s) => s.account.email === accountId);
+      if (seats.length === 0) throw new Error(`setScenario: no simulated account with id or email ${accountId}`);
+      if (seats.length > 1) {
+        throw new Error(`setScenario: ${seats.length} seats share id ${accountId}: name the seat by its email`);
+      }
+      const state = seats[0];
       if (!isScenarioName(scenario)) {
         throw new Error(`setScenario: unknown scenario "${scenario}": use one of ${SCENARIO_NAMES.join(', ')}`);
       }

@@ -238,6 +238,87 @@ describe('usage endpoint', () => {
   });
 });
 
+describe('issue 19 rows (UPSTREAM.md §2): workspaces, spend controls, banned accounts, plans in the wild', () => {
+  test('business-spend-control: rate_limit null, a spend_control budget in codex-rs field names', async () => {
+    for (const path of ['/wham/usage', '/codex/usage']) {
+      const { res, json } = await usage('business-spend-control', path);
+      assert.equal(res.status, 200);
+      assert.equal(json.plan_type, 'business');
+      assert.equal(json.rate_limit, null);
+      assert.equal(json.spend_control.reached, false);
+      assert.deepEqual(json.spend_control.individual_limit, {
+        limit: '100.00',
+        used: '12.00',
+        remaining: '88.00',
+        used_percent: 12,
+        remaining_percent: 88,
+        reset_after_seconds: 20 * 86400,
+        reset_at: nowSec + 20 * 86400,
+      });
+      assert.deepEqual(json.credits, { has_credits: true, unlimited: false, balance: '0' });
+    }
+  });
+
+  test('enterprise-unlimited and edu-no-windows: rate_limit null', async () => {
+    const e = await usage('enterprise-unlimited');
+    assert.equal(e.json.rate_limit, null);
+    assert.deepEqual(e.json.credits, { has_credits: true, unlimited: true, balance: null });
+    assert.equal('spend_control' in e.json, false);
+    const edu = await usage('edu-no-windows');
+    assert.equal(edu.json.plan_type, 'edu');
+    assert.equal(edu.json.rate_limit, null);
+  });
+
+  test('spend-control-reached: reached with the individual budget at 100%; without details only reached', async () => {
+    const { json } = await usage('spend-control-reached');
+    assert.equal(json.spend_control.reached, true);
+    assert.equal(json.spend_control.reached_limit_type, 'individual');
+    assert.equal(json.spend_control.individual_limit.used_percent, 100);
+    const bare = await usage('spend-control-reached-no-reset');
+    assert.deepEqual(bare.json.spend_control, { reached: true, reached_limit_type: 'individual' });
+  });
+
+  test('workspace-credits-depleted: allowed false, limit_reached true, the reached kind named', async () => {
+    const { json } = await usage('workspace-credits-depleted');
+    assert.deepEqual(json.rate_limit, {
+      allowed: false,
+      limit_reached: true,
+      primary_window: null,
+      secondary_window: null,
+    });
+    assert.deepEqual(json.rate_limit_reached_type, { type: 'workspace_member_credits_depleted' });
+  });
+
+  test('workspace-limit-evidence: allowed true with windows, and a reached kind as evidence', async () => {
+    const { json } = await usage('workspace-limit-evidence');
+    assert.equal(json.rate_limit.allowed, true);
+    assert.deepEqual(json.rate_limit_reached_type, { type: 'workspace_owner_usage_limit_reached' });
+  });
+
+  test('account-banned: 401 account_deactivated on both paths and on responses', async () => {
+    for (const path of ['/wham/usage', '/codex/usage']) {
+      const { res, json } = await usage('account-banned', path);
+      assert.equal(res.status, 401);
+      assert.equal(json.error.code, 'account_deactivated');
+      assert.match(json.error.message, /deactivated/);
+    }
+  });
+
+  test('plans and window lengths in the wild', async () => {
+    const go = await usage('go-monthly');
+    assert.equal(go.json.plan_type, 'go');
+    assert.equal(go.json.rate_limit.primary_window.limit_window_seconds, 2592000);
+    assert.equal(go.json.rate_limit.secondary_window, null);
+    const prolite = await usage('prolite-weekly');
+    assert.equal(prolite.json.rate_limit.primary_window.limit_window_seconds, 604800);
+    assert.equal((await usage('self-serve-business-prolite')).json.plan_type, 'self_serve_business_prolite');
+    assert.equal((await usage('unknown-plan')).json.plan_type, 'galaxy_brain');
+    const inexact = await usage('inexact-windows', '/codex/usage');
+    assert.equal(inexact.json.rate_limit.primary_window.limit_window_seconds, 17940);
+    assert.equal(inexact.json.rate_limit.secondary_window.limit_window_seconds, 604740);
+  });
+});
+
 describe('responses endpoint', () => {
   async function respond(scenario: ScenarioName, body: unknown = { model: 'gpt-5-codex', stream: true }) {
     const a = account(scenario);
@@ -288,6 +369,22 @@ describe('responses endpoint', () => {
     assert.equal((await respond('deactivated-workspace')).res.status, 402);
     assert.equal((await respond('cloudflare')).res.headers.get('cf-mitigated'), 'challenge');
     assert.equal((await respond('expired-token')).res.status, 401);
+  });
+
+  test('workspaces: no window headers when rate_limit is null; refused when a spend control or credit limit is reached', async () => {
+    const ok = await respond('enterprise-unlimited');
+    assert.equal(ok.res.status, 200);
+    assert.equal(ok.res.headers.get('x-codex-primary-used-percent'), null);
+    assert.equal(ok.res.headers.get('x-codex-credits-unlimited'), 'true');
+    assert.equal(ok.res.headers.get('x-codex-credits-balance'), null);
+    const spent = await respond('spend-control-reached');
+    assert.equal(spent.res.status, 429);
+    assert.equal(JSON.parse(spent.text).error.resets_in_seconds, 20 * 86400);
+    const depleted = await respond('workspace-credits-depleted');
+    assert.equal(depleted.res.status, 429);
+    assert.equal('resets_in_seconds' in JSON.parse(depleted.text).error, false);
+    assert.equal((await respond('account-banned')).res.status, 401);
+    assert.equal((await respond('inexact-windows')).res.headers.get('x-codex-primary-window-minutes'), '299');
   });
 
   test('missing model or bad JSON: 400 with a message', async () => {

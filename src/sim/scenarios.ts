@@ -34,6 +34,20 @@ export const SCENARIO_NAMES = [
   'legacy-fields',
   'code-review-additional',
   'credits',
+  // Issue 19: the UPSTREAM.md §2 rows for workspaces, spend controls, banned accounts, plans in the wild.
+  'business-spend-control',
+  'enterprise-unlimited',
+  'edu-no-windows',
+  'spend-control-reached',
+  'spend-control-reached-no-reset',
+  'workspace-credits-depleted',
+  'workspace-limit-evidence',
+  'account-banned',
+  'go-monthly',
+  'prolite-weekly',
+  'self-serve-business-prolite',
+  'unknown-plan',
+  'inexact-windows',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -44,9 +58,16 @@ export function isScenarioName(value: unknown): value is ScenarioName {
 export const FIVE_HOURS = 18_000;
 export const WEEK = 604_800;
 export const MONTH = 2_592_000;
+/** Window lengths as some real payloads carry them (UPSTREAM.md §2): a minute short. */
+export const FIVE_HOURS_SEEN = 17_940;
+export const WEEK_SEEN = 604_740;
 
-/** Which windows the account has: standard = 5h primary + weekly secondary. */
-export type WindowLayout = 'standard' | 'weekly-only' | 'monthly';
+/**
+ * Which windows the account has: standard = 5h primary + weekly secondary; monthly-only = the go
+ * plan's one 30-day window; inexact = 17940 s + 604740 s; none = `rate_limit: null` (workspaces on
+ * credits or spend controls).
+ */
+export type WindowLayout = 'standard' | 'weekly-only' | 'monthly' | 'monthly-only' | 'inexact' | 'none';
 
 /** How a window at 100% is reported. */
 export type ExhaustionStyle =
@@ -60,6 +81,7 @@ export type Fault =
   | 'usage-not-included'
   | 'deactivated-workspace'
   | 'account-deactivated'
+  | 'account-banned'
   | 'unsupported-country'
   | 'cloudflare'
   | 'throttled'
@@ -96,7 +118,16 @@ export interface ScenarioDef {
   legacyFields?: boolean;
   codeReview?: boolean;
   additionalLimits?: boolean;
-  credits?: { hasCredits: boolean; unlimited: boolean; balance: string };
+  credits?: { hasCredits: boolean; unlimited: boolean; balance: string | null };
+  /**
+   * spend_control: the member's budget, reached at 100%. details=false: only `{reached: true}` is sent
+   * (reset unknown).
+   */
+  spendControl?: { usedPercent: number; details: boolean };
+  /** rate_limit_reached_type.type the account reports (codex-rs RateLimitReachedKind). */
+  reachedType?: string;
+  /** The reached type blocks the account: rate_limit says allowed=false, limit_reached=true. */
+  reachedTypeBlocks?: boolean;
 }
 
 const base = {
@@ -169,7 +200,7 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDef> = {
   'auth-revoked': {
     ...base,
     tokensRevoked: true,
-    description: '401 on usage even after a successful refresh',
+    description: '401 token_invalidated on an unexpired token, even after a refresh (Reauth)',
   },
   'refresh-invalidated': {
     ...base,
@@ -234,5 +265,88 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDef> = {
     ...base,
     credits: { hasCredits: true, unlimited: false, balance: '42.50' },
     description: 'plus with purchased credits',
+  },
+  'business-spend-control': {
+    ...base,
+    plan: 'business',
+    layout: 'none',
+    credits: { hasCredits: true, unlimited: false, balance: '0' },
+    spendControl: { usedPercent: 12, details: true },
+    description: 'business workspace: rate_limit null, spend control at 12% of the budget (usable)',
+  },
+  'enterprise-unlimited': {
+    ...base,
+    plan: 'enterprise',
+    layout: 'none',
+    credits: { hasCredits: true, unlimited: true, balance: null },
+    description: 'enterprise workspace: rate_limit null, unlimited credits (usable)',
+  },
+  'edu-no-windows': {
+    ...base,
+    plan: 'edu',
+    layout: 'none',
+    description: 'edu workspace: rate_limit null and nothing else (usable: no window limits apply)',
+  },
+  'spend-control-reached': {
+    ...base,
+    plan: 'business',
+    layout: 'none',
+    spendControl: { usedPercent: 100, details: true },
+    description: 'business workspace: spend_control reached, the budget resets in 20 days',
+  },
+  'spend-control-reached-no-reset': {
+    ...base,
+    plan: 'business',
+    layout: 'none',
+    spendControl: { usedPercent: 100, details: false },
+    description: 'business workspace: spend_control {reached: true} without details (reset unknown)',
+  },
+  'workspace-credits-depleted': {
+    ...base,
+    plan: 'business',
+    layout: 'none',
+    reachedType: 'workspace_member_credits_depleted',
+    reachedTypeBlocks: true,
+    description: 'business: allowed=false, rate_limit_reached_type workspace_member_credits_depleted',
+  },
+  'workspace-limit-evidence': {
+    ...base,
+    plan: 'business',
+    reachedType: 'workspace_owner_usage_limit_reached',
+    description: 'business with windows and allowed=true; rate_limit_reached_type kept as evidence only',
+  },
+  'account-banned': {
+    ...base,
+    fault: 'account-banned',
+    description: '401 account_deactivated: the OpenAI account is banned (Disable, never Reauth)',
+  },
+  'go-monthly': {
+    ...base,
+    plan: 'go',
+    layout: 'monthly-only',
+    primaryUsedPercent: 20,
+    description: 'go plan: one 30-day window in primary_window',
+  },
+  'prolite-weekly': {
+    ...base,
+    plan: 'prolite',
+    layout: 'weekly-only',
+    primaryUsedPercent: 25,
+    description: 'prolite plan: weekly window in primary_window, no 5h window',
+  },
+  'self-serve-business-prolite': {
+    ...base,
+    plan: 'self_serve_business_prolite',
+    description: 'self_serve_business_prolite plan with 5h + weekly windows',
+  },
+  'unknown-plan': {
+    ...base,
+    plan: 'galaxy_brain',
+    description: 'a plan never seen before with valid windows (still ok)',
+  },
+  'inexact-windows': {
+    ...base,
+    layout: 'inexact',
+    description: 'window lengths as seen in the wild: 17940 s (5h) and 604740 s (weekly)',
   },
 };

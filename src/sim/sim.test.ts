@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitFor } from '../../test/support/wait.ts';
 import { demoAccounts, type Simulator, type SimulatorOptions, startSimulator } from './index.ts';
 import type { Json } from './test-json.ts';
 
@@ -29,10 +30,7 @@ async function get(sim: Simulator, token: string, path = '/wham/usage', signal?:
 
 /** Polls until `check` holds; the bound only keeps a broken build from hanging the suite. */
 async function until(check: () => boolean) {
-  for (let i = 0; !check(); i++) {
-    if (i > 2000) assert.fail('condition never became true');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(() => ({ ok: check(), seen: false }), { what: `${check}`.replace(/^\(\) => /, '') });
 }
 
 test('advance(): windows reset at their reset time and used % grows with the burn rate', async () => {

@@ -149,6 +149,42 @@ function views(state: AccountState, now: number): Views {
   return { primary, secondary, blocking: blockingWindow([primary, secondary]) };
 }
 
+/** codex-rs SpendControlLimitDetails for a budget of 100.00 (money as strings, percents as integers). */
+function budgetJson(w: WindowView) {
+  const used = Math.min(100, w.usedPercent);
+  return {
+    limit: '100.00',
+    used: used.toFixed(2),
+    remaining: (100 - used).toFixed(2),
+    used_percent: used,
+    remaining_percent: 100 - used,
+    reset_after_seconds: w.resetAfterSeconds,
+    reset_at: w.resetAt,
+  };
+}
+
+/** Whether the member's spend budget is used up (spend_control.reached). */
+function spendReached(state: AccountState, now: number): boolean {
+  const sc = SCENARIOS[state.account.scenario].spendControl;
+  if (!sc) return false;
+  if (!state.spend) return sc.usedPercent >= 100;
+  return viewWindow(state.spend, now).usedPercent >= 100;
+}
+
+/** What stops the account outside its windows: a reached spend control or a blocking reached type. */
+function workspaceBlock(
+  state: AccountState,
+  now: number,
+): { resetAfterSeconds: number; resetAt: number } | 'no-reset' | null {
+  const def = SCENARIOS[state.account.scenario];
+  if (spendReached(state, now)) {
+    if (!state.spend) return 'no-reset';
+    const v = viewWindow(state.spend, now);
+    return { resetAfterSeconds: v.resetAfterSeconds, resetAt: v.resetAt };
+  }
+  return def.reachedTypeBlocks ? 'no-reset' : null;
+}
+
 /** The 200 usage body. */
 export function usagePayload(state: AccountState, now: number): Record<string, unknown> {
   const def = SCENARIOS[state.account.scenario];
@@ -156,12 +192,28 @@ export function usagePayload(state: AccountState, now: number): Record<string, u
   const v = views(state, now);
   const flags = def.exhaustion !== 'no-flag';
   const credits = creditsOf(state);
+  let rateLimit: Record<string, unknown> | null = rateLimitJson(v.primary, v.secondary, legacy, flags);
+  // Workspaces on credits or spend controls: `rate_limit: null` unless the reached type blocks them.
+  if (def.layout === 'none') {
+    rateLimit = def.reachedTypeBlocks
+      ? { allowed: false, limit_reached: true, primary_window: null, secondary_window: null }
+      : null;
+  }
   const body: Record<string, unknown> = {
     plan_type: state.account.plan,
-    rate_limit: rateLimitJson(v.primary, v.secondary, legacy, flags),
+    rate_limit: rateLimit,
     credits: { has_credits: credits.hasCredits, unlimited: credits.unlimited, balance: credits.balance },
   };
   if (v.blocking && flags) body.rate_limit_reached_type = { type: 'rate_limit_reached' };
+  if (def.reachedType) body.rate_limit_reached_type = { type: def.reachedType };
+  if (def.spendControl) {
+    const reached = spendReached(state, now);
+    body.spend_control = {
+      reached,
+      ...(reached ? { reached_limit_type: 'individual' } : {}),
+      ...(state.spend ? { individual_limit: budgetJson(viewWindow(state.spend, now)) } : {}),
+    };
+  }
   if (state.codeReview) {
     body.code_review_rate_limit = rateLimitJson(viewWindow(state.codeReview, now), null, legacy, true);
   }
@@ -177,13 +229,17 @@ export function usagePayload(state: AccountState, now: number): Record<string, u
   return body;
 }
 
-function usageLimitReached(state: AccountState, blocking: WindowView, withReset: boolean): WireAnswer {
+function usageLimitReached(
+  state: AccountState,
+  blocking: Pick<WindowView, 'resetAt' | 'resetAfterSeconds'> | null,
+  withReset: boolean,
+): WireAnswer {
   const error: Record<string, unknown> = {
     type: 'usage_limit_reached',
     message: 'The usage limit has been reached',
     plan_type: state.account.plan,
   };
-  if (withReset) {
+  if (withReset && blocking) {
     error.resets_at = blocking.resetAt;
     error.resets_in_seconds = blocking.resetAfterSeconds;
   }
@@ -202,6 +258,17 @@ export function faultAnswer(fault: Fault, state: AccountState, now: number, rayI
       });
     case 'deactivated-workspace':
       return jsonAnswer(402, { detail: { code: 'deactivated_workspace' } });
+    case 'account-banned':
+      return jsonAnswer(401, {
+        error: {
+          message:
+            'Your OpenAI account has been deactivated, please check your email for more information. If you feel this is an error, contact us through our help center at help.openai.com.',
+          type: 'invalid_request_error',
+          code: 'account_deactivated',
+          param: null,
+        },
+        status: 401,
+      });
     case 'account-deactivated':
       return jsonAnswer(403, {
         error: {
@@ -298,8 +365,9 @@ export function codexHeaders(state: AccountState, now: number): Record<string, s
     'x-codex-active-limit': 'codex',
     'x-codex-credits-has-credits': String(credits.hasCredits),
     'x-codex-credits-unlimited': String(credits.unlimited),
-    'x-codex-credits-balance': credits.balance,
   };
+  // Absent rather than empty: the CLI reads a missing balance as unknown (UPSTREAM.md §1).
+  if (credits.balance != null) h['x-codex-credits-balance'] = credits.balance;
   for (const [slot, w] of [
     ['primary', v.primary],
     ['secondary', v.secondary],
@@ -327,6 +395,12 @@ export function responsesAnswer(state: AccountState, now: number, model: string,
   // Upstream refuses generation when exhausted, whatever the usage endpoint's style.
   if (v.blocking) {
     const refusal = usageLimitReached(state, v.blocking, def.exhaustion !== '429-no-reset');
+    return { ...refusal, headers: { ...refusal.headers, ...headers } };
+  }
+  // A used-up spend budget or workspace credit limit refuses generation too.
+  const block = workspaceBlock(state, now);
+  if (block) {
+    const refusal = usageLimitReached(state, block === 'no-reset' ? null : block, block !== 'no-reset');
     return { ...refusal, headers: { ...refusal.headers, ...headers } };
   }
   const id = `resp_${rayId}`;

@@ -6,7 +6,7 @@ import type { Db } from './db.ts';
 
 /** An account without its credentials: what the database holds. */
 export type StoredAccount = Omit<Account, 'credentials'> & { createdAt: number; updatedAt: number };
-export type AccountInput = Omit<Account, 'credentials'> & Partial<Pick<Account, 'credentials'>>;
+export type AccountInput = Omit<Account, 'credentials' | 'userId'> & Partial<Pick<Account, 'credentials' | 'userId'>>;
 
 export interface TokenState {
   accountId: string;
@@ -29,6 +29,7 @@ interface AccountRow {
   email: string | null;
   plan: string | null;
   account_id: string | null;
+  user_id: string | null;
   format: string;
   source_kind: string;
   source_path: string | null;
@@ -59,6 +60,7 @@ function toAccount(r: AccountRow): StoredAccount {
     email: r.email,
     plan: r.plan,
     accountId: r.account_id,
+    userId: r.user_id ?? null,
     format: r.format as AuthFileFormat,
     sourceKind: r.source_kind as AccountSourceKind,
     sourcePath: r.source_path,
@@ -84,11 +86,11 @@ function toTokenState(r: TokenRow): TokenState {
 }
 
 const COLUMNS =
-  'id, name, email, plan, account_id, format, source_kind, source_path, source_index, disabled, added_at, last_used, created_at, updated_at';
+  'id, name, email, plan, account_id, user_id, format, source_kind, source_path, source_index, disabled, added_at, last_used, created_at, updated_at';
 
-const UPSERT = `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const UPSERT = `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, plan = excluded.plan,
-  account_id = excluded.account_id, format = excluded.format, source_kind = excluded.source_kind,
+  account_id = excluded.account_id, user_id = excluded.user_id, format = excluded.format, source_kind = excluded.source_kind,
   source_path = excluded.source_path, source_index = excluded.source_index, disabled = excluded.disabled,
   added_at = COALESCE(excluded.added_at, accounts.added_at), last_used = COALESCE(excluded.last_used, accounts.last_used),
   updated_at = excluded.updated_at`;
@@ -111,6 +113,7 @@ export class AccountsRepo {
       account.email,
       account.plan,
       account.accountId,
+      account.userId ?? null,
       account.format,
       account.sourceKind,
       account.sourcePath,

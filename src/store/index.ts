@@ -4,6 +4,7 @@ import { AccountsRepo } from './accounts-repo.ts';
 import type { Db } from './db.ts';
 import { FlagsRepo } from './flags-repo.ts';
 import { LeaseStore } from './lease.ts';
+import { SeatAttributionRepo } from './seat-attribution-repo.ts';
 import { SettingsRepo } from './settings-repo.ts';
 import { SnapshotsRepo } from './snapshots-repo.ts';
 
@@ -14,6 +15,7 @@ export interface Repos {
   flags: FlagsRepo;
   settings: SettingsRepo;
   leases: LeaseStore;
+  seats: SeatAttributionRepo;
 }
 
 export function createRepos(db: Db, clock: Clock = Date.now): Repos {
@@ -24,6 +26,7 @@ export function createRepos(db: Db, clock: Clock = Date.now): Repos {
     flags: new FlagsRepo(db, clock),
     settings: new SettingsRepo(db, clock),
     leases: new LeaseStore(db, clock),
+    seats: new SeatAttributionRepo(db, clock),
   };
 }
 
@@ -40,6 +43,8 @@ export type { MigrateResult } from './migrate.ts';
 export { migrate } from './migrate.ts';
 export type { DatabaseTarget, StoreOptions } from './open.ts';
 export { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from './open.ts';
+export type { SeatAttribution } from './seat-attribution-repo.ts';
+export { SeatAttributionRepo } from './seat-attribution-repo.ts';
 export { SettingsRepo } from './settings-repo.ts';
 export type { LatestOptions, SnapshotInput, StoredSnapshot } from './snapshots-repo.ts';
 export { probeFromSnapshot, SnapshotsRepo, snapshotFromProbe } from './snapshots-repo.ts';

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { openStore } from './open.ts';
 
 const pgServer: PostgresServer | null = await startPostgres();
@@ -31,17 +32,8 @@ describe('leader failover on PostgreSQL (3 real processes)', { skip }, () => {
     await db.exec('CREATE TABLE failover_runs (slot BIGINT NOT NULL, holder TEXT NOT NULL, token BIGINT NOT NULL)');
     const ttlMs = 1500;
     const events: Event[] = [];
-    const waiters: Array<() => void> = [];
-    const waitFor = async (pred: () => boolean, what: string, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs; // a safety net for a hung test, not an assertion on speed
-      while (!pred()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}`);
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 200);
-        });
-      }
-    };
+    const until = (pred: () => boolean, what: string) =>
+      waitFor(() => ({ ok: pred(), seen: events.filter((e) => e.event !== 'ticked').slice(-12) }), { what });
     for (const holder of ['inst-a', 'inst-b', 'inst-c']) {
       const child = spawn(process.execPath, ['test/support/elector-child.ts', url, holder, String(ttlMs), '300'], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -49,24 +41,26 @@ describe('leader failover on PostgreSQL (3 real processes)', { skip }, () => {
       children.push(child);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         events.push(JSON.parse(line) as Event);
-        for (const w of waiters.splice(0)) w();
       });
     }
     const count = (name: string) => events.filter((e) => e.event === name).length;
-    await waitFor(() => count('ready') === 3 && count('gained') >= 1, 'three ready instances and a leader');
+    await until(() => count('ready') === 3 && count('gained') >= 1, 'three ready instances and a leader');
     const first = events.find((e) => e.event === 'gained')!;
-    await waitFor(
-      () => events.filter((e) => e.event === 'ran' && e.holder === first.holder).length >= 3,
-      'leader runs',
-    );
+    await until(() => events.filter((e) => e.event === 'ran' && e.holder === first.holder).length >= 3, 'leader runs');
     assert.equal(count('gained'), 1, 'only one instance became leader');
 
     const leaderIndex = ['inst-a', 'inst-b', 'inst-c'].indexOf(first.holder);
     const killedAt = Date.now();
     children[leaderIndex].kill('SIGKILL');
-    await waitFor(() => count('gained') >= 2, 'a new leader');
-    // Give a late second taker every chance to show up: two more lease periods.
-    await new Promise((r) => setTimeout(r, 2 * ttlMs));
+    await until(() => count('gained') >= 2, 'a new leader');
+    // A late second taker would show up as the third instance winning: watch it try and lose, three
+    // rounds finished after the takeover (so at least two whole attempts against the new lease).
+    const taker = events.filter((e) => e.event === 'gained')[1];
+    const third = ['inst-a', 'inst-b', 'inst-c'].find((h) => h !== first.holder && h !== taker.holder)!;
+    await until(
+      () => events.filter((e) => e.event === 'ticked' && e.holder === third && e.at >= taker.at).length >= 3,
+      `${third} to try for the lease three times after ${taker.holder} took it`,
+    );
 
     const gains = events.filter((e) => e.event === 'gained');
     assert.equal(gains.length, 2, `exactly one takeover: ${JSON.stringify(gains)}`);

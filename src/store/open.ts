@@ -6,6 +6,8 @@ import type { Db, Migration } from './db.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { redactUrl } from './redact-url.ts';
+import { attachSecretKeys, secretKeys } from './secret-box.ts';
+import { SettingsRepo } from './settings-repo.ts';
 import { openSqlite } from './sqlite.ts';
 
 export const DB_FILE_NAME = 'codex-fleet.db';
@@ -98,9 +100,17 @@ export function resolveTarget(options: StoreOptions = {}): DatabaseTarget {
 /** The store every command and the server use: opened, migrated, ready. */
 export async function openStore(options: StoreOptions = {}): Promise<Db> {
   const db = await openDatabase(resolveTarget(options));
+  const env = options.env ?? process.env;
+  // Stored credentials are sealed with a key kept outside the database (env or the data dir).
+  attachSecretKeys(db, secretKeys({ dataDir: resolveDataDir(options.dataDir, env), env }));
   if (options.migrate !== false) {
     try {
       await migrate(db, options.migrations ?? MIGRATIONS);
+      if (!options.migrations && (await new SettingsRepo(db).sealLegacySecrets()) > 0 && db.dialect === 'sqlite') {
+        // The clear copy would otherwise linger in free pages and the WAL until SQLite reuses them.
+        await db.exec('VACUUM');
+        await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      }
     } catch (error) {
       await db.close().catch(() => {});
       throw error;

@@ -245,6 +245,47 @@ export class SnapshotsRepo {
     return rows.map(toSnapshot);
   }
 
+  /**
+   * The last conclusive snapshot per account per stepMs-long bucket of [fromMs, toMs), oldest first:
+   * what history charts need, bounded by accounts × buckets however often accounts were probed.
+   */
+  async sampled(fromMs: number, toMs: number, stepMs: number, accountId?: string): Promise<StoredSnapshot[]> {
+    if (!(Number.isSafeInteger(stepMs) && stepMs > 0)) throw new Error(`sampled: stepMs must be a positive integer`);
+    const one = accountId === undefined ? '' : 'AND account_id = ?';
+    const params = accountId === undefined ? [fromMs, toMs] : [fromMs, toMs, accountId];
+    const rows = await this.db.query<SnapshotRow>(
+      `SELECT s.* FROM quota_snapshots s WHERE s.id IN (
+         SELECT MAX(id) FROM quota_snapshots WHERE fetched_at >= ? AND fetched_at < ? AND transient = 0 ${one}
+         GROUP BY account_id, fetched_at / ${stepMs})
+       ORDER BY s.fetched_at, s.id`,
+      params,
+    );
+    return rows.map(toSnapshot);
+  }
+
+  /** Like sampled(), every account, only what the pool series needs (a lighter read of many rows). */
+  async sampledStates(
+    fromMs: number,
+    toMs: number,
+    stepMs: number,
+  ): Promise<Array<Pick<StoredSnapshot, 'accountId' | 'fetchedAt' | 'state' | 'transient' | 'windows'>>> {
+    if (!(Number.isSafeInteger(stepMs) && stepMs > 0))
+      throw new Error(`sampledStates: stepMs must be a positive integer`);
+    const rows = await this.db.query<Pick<SnapshotRow, 'account_id' | 'fetched_at' | 'state' | 'windows'>>(
+      `SELECT s.account_id, s.fetched_at, s.state, s.windows FROM quota_snapshots s WHERE s.id IN (
+         SELECT MAX(id) FROM quota_snapshots WHERE fetched_at >= ? AND fetched_at < ? AND transient = 0
+         GROUP BY account_id, fetched_at / ${stepMs})`,
+      [fromMs, toMs],
+    );
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      fetchedAt: Number(r.fetched_at),
+      state: r.state as AccountState,
+      transient: false,
+      windows: JSON.parse(r.windows) as QuotaWindow[],
+    }));
+  }
+
   /** Deletes snapshots older than maxAgeMs, always keeping each account's latest ones. Returns rows deleted. */
   async prune(maxAgeMs: number): Promise<number> {
     if (!(maxAgeMs >= 0)) throw new Error(`prune: maxAgeMs must be a non-negative number, got ${maxAgeMs}`);

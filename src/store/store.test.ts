@@ -46,6 +46,7 @@ function account(id: string, extra: Partial<AccountInput> = {}): AccountInput {
     email: `${id}@example.com`,
     plan: 'plus',
     accountId: `acct-${id}`,
+    userId: null,
     format: 'cpa',
     sourceKind: 'auth-dir',
     sourcePath: `/auth/codex-${id}.json`,

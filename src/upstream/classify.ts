@@ -1,6 +1,7 @@
 // The one place that decides what an upstream answer means for an account (UPSTREAM.md §2).
 // Pure: status, headers, body and a few facts in; state, reason and evidence out.
 import type { AccountState, ProbeReason, QuotaSnapshot, QuotaWindow } from '../domain/quota.ts';
+import { exhaustedText, reachedKindText, spendControlWindows, windowlessText } from '../domain/quota-reason.ts';
 import { isCloudflareChallenge, looksLikeHtml } from './cloudflare.ts';
 import { parseUsageBody, resetAfterSeconds as resetFrom } from './parse.ts';
 import { type HeaderBag, headerValue } from './response-headers.ts';
@@ -138,26 +139,57 @@ function blockingWindows(snapshot: QuotaSnapshot): QuotaWindow[] {
   return known.filter((w) => w.usedPercent === top);
 }
 
+/** Seconds until a reached spend budget frees up: the reached budget's own reset, else unknown. */
+function spendResetAfter(snapshot: QuotaSnapshot): number | null {
+  const full = spendControlWindows(snapshot).filter((w) => w.usedPercent == null || w.usedPercent >= 100);
+  const resets = (full.length ? full : spendControlWindows(snapshot).slice(0, 1))
+    .map((w) => w.resetAfterSeconds)
+    .filter((s): s is number => s != null);
+  return resets.length > 0 ? Math.max(...resets) : null;
+}
+
+/**
+ * A 200's snapshot → state. Order (UPSTREAM.md §2): a reached spend control; then the rate-limit flags
+ * or a full main window (rate_limit_reached_type names which limit); then `rate_limit: null` (no
+ * windows apply: ok); then a payload with no rate-limit data at all (unknown). A reached type without
+ * `allowed: false` / `limit_reached: true` is kept as evidence (errorCode) only.
+ */
 function classifySnapshot(snapshot: QuotaSnapshot): Classification {
+  const reachedKind = snapshot.rateLimitReachedType;
+  if (snapshot.spendControlReached === true) {
+    return result('exhausted', 'spend_control_reached', {
+      errorCode: 'spend_control_reached',
+      message: exhaustedText('spend_control_reached', null, snapshot),
+      resetAfterSeconds: spendResetAfter(snapshot),
+      snapshot,
+    });
+  }
   const blocking = blockingWindows(snapshot);
   const flagged = snapshot.limitReached === true || snapshot.allowed === false;
   if (flagged || blocking.length > 0) {
     const resets = blocking.map((w) => w.resetAfterSeconds).filter((s): s is number => s != null);
+    const named = reachedKind && reachedKind !== 'unknown' ? reachedKindText(reachedKind) : null;
     return result('exhausted', flagged ? 'limit_reached' : 'window_exhausted', {
-      errorCode: snapshot.rateLimitReachedType,
-      message: flagged ? 'usage limit reached' : 'a quota window is at 100%',
+      errorCode: reachedKind,
+      message: named ?? (flagged ? 'usage limit reached' : 'a quota window is at 100%'),
       resetAfterSeconds: resets.length > 0 ? Math.max(...resets) : null,
       snapshot,
     });
   }
-  if (snapshot.windows.length === 0 && snapshot.allowed !== true && snapshot.limitReached !== false) {
+  const main = snapshot.windows.filter((w) => MAIN_SCOPES.has(w.scope));
+  const evidence = reachedKind ? { errorCode: reachedKind } : {};
+  if (snapshot.windowless === true && main.length === 0) {
+    return result('ok', 'no_rate_limit_windows', { ...evidence, message: windowlessText(snapshot), snapshot });
+  }
+  if (main.length === 0 && snapshot.allowed !== true && snapshot.limitReached !== false) {
     return result('unknown', 'malformed_response', {
       message: 'usage response carries no rate-limit data',
       transient: true,
       snapshot,
     });
   }
-  return result('ok', 'quota_available', { snapshot });
+  const said = reachedKind ? `quota available; upstream names ${reachedKind}` : null;
+  return result('ok', 'quota_available', { ...evidence, message: said, snapshot });
 }
 
 function classifyRefreshFailure(failure: RefreshFailure): Classification {
@@ -229,6 +261,20 @@ export function classifyUpstreamAnswer(answer: UpstreamAnswer): Classification {
 
   switch (true) {
     case status === 401: {
+      // A 401 that names the account, not the token: banned or closed; a new sign-in cannot fix it.
+      if (has('account_deactivated')) {
+        return result('blocked', 'account_blocked', {
+          errorCode: 'account_deactivated',
+          message: message ?? 'the OpenAI account has been deactivated',
+        });
+      }
+      // The token was revoked (signed out everywhere, password changed): a refresh will not bring it back.
+      if (has('token_invalidated')) {
+        return result('auth_invalid', 'auth_invalid', {
+          errorCode: 'token_invalidated',
+          message: message ?? 'access token invalidated',
+        });
+      }
       if (answer.afterRefresh) {
         return result('auth_invalid', 'auth_invalid', {
           errorCode: code,

@@ -2,6 +2,7 @@
 // the same as the HTTP probe's answers, and no message carries the URL or the raw body.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { classifyUpstreamAnswer } from './classify.ts';
 import { classifyAppServerError, parseAppServerError, snapshotFromRateLimits } from './codex-cli-probe.ts';
 
 const URL = 'http://127.0.0.1:41415/backend-api/wham/usage';
@@ -133,9 +134,22 @@ describe('classifyAppServerError', () => {
     assert.equal(out.resetAfterSeconds, 7197);
   });
 
-  it('a 401 with an expired token is auth_expired (refresh may help)', () => {
-    const out = classifyAppServerError(CASES[8].message, jwt(now / 1000 - 60), now);
-    assert.equal(out.state, 'auth_expired');
+  it('a 401 with an expired token is auth_expired (refresh may help), unless it names token_invalidated', () => {
+    const plain = httpError('401 Unauthorized', 'application/json', '{"detail":"Unauthorized"}');
+    assert.equal(classifyAppServerError(plain, jwt(now / 1000 - 60), now).state, 'auth_expired');
+    // token_invalidated: revoked (signed out everywhere), a refresh cannot help (UPSTREAM.md §2).
+    assert.equal(classifyAppServerError(CASES[8].message, jwt(now / 1000 - 60), now).state, 'auth_invalid');
+  });
+
+  it('a 401 account_deactivated is blocked, never a sign-in problem', () => {
+    const banned = httpError(
+      '401 Unauthorized',
+      'application/json',
+      '{"error":{"message":"Your OpenAI account has been deactivated.","code":"account_deactivated"}}',
+    );
+    const out = classifyAppServerError(banned, jwt(now / 1000 - 60), now);
+    assert.equal(out.state, 'blocked');
+    assert.equal(out.errorCode, 'account_deactivated');
   });
 
   it('a 200 the CLI could not decode (float used_percent) is read by our tolerant parser', () => {
@@ -196,5 +210,79 @@ describe('snapshotFromRateLimits', () => {
     assert.equal(snap.windows[1].limitName, 'codex_other');
     assert.equal(snap.limitReached, null);
     assert.equal(snap.credits.balance, '42.50');
+  });
+
+  it('no primary and no secondary is the CLI reading `rate_limit: null`: ok without windows', () => {
+    const now = 1_795_440_000_000;
+    const snap = snapshotFromRateLimits(
+      {
+        rateLimits: {
+          limitId: 'codex',
+          primary: null,
+          secondary: null,
+          credits: { hasCredits: true, unlimited: true, balance: null },
+          planType: 'enterprise',
+          rateLimitReachedType: null,
+        },
+      },
+      now,
+    );
+    assert.equal(snap.windowless, true);
+    const cls = classifyUpstreamAnswer({ status: 200, snapshot: snap, now });
+    assert.equal(cls.state, 'ok');
+    assert.equal(cls.reason, 'no_rate_limit_windows');
+    assert.equal(cls.message, 'no rate-limit windows: unlimited credits');
+  });
+
+  it('a reached type is evidence alone, and the limit only next to a full window', () => {
+    const now = 1_795_440_000_000;
+    const read = (used: number) =>
+      classifyUpstreamAnswer({
+        status: 200,
+        snapshot: snapshotFromRateLimits(
+          {
+            rateLimits: {
+              primary: { usedPercent: used, windowDurationMins: 299, resetsAt: 1_795_440_600 },
+              planType: 'business',
+              rateLimitReachedType: 'workspace_member_usage_limit_reached',
+            },
+          },
+          now,
+        ),
+        now,
+      });
+    assert.deepEqual(
+      [read(40).state, read(40).reason, read(40).errorCode],
+      ['ok', 'quota_available', 'workspace_member_usage_limit_reached'],
+    );
+    assert.deepEqual([read(100).state, read(100).reason], ['exhausted', 'limit_reached']);
+  });
+
+  it('the individual spend budget and spendControlReached (app-server v2) feed the state as over HTTP', () => {
+    const now = 1_795_440_000_000;
+    const read = (remainingPercent: number, reached: boolean) =>
+      classifyUpstreamAnswer({
+        status: 200,
+        snapshot: snapshotFromRateLimits(
+          {
+            rateLimits: {
+              primary: null,
+              secondary: null,
+              planType: 'business',
+              individualLimit: { limit: '100', used: '12', remainingPercent, resetsAt: now / 1000 + 600 },
+              spendControlReached: reached,
+            },
+          },
+          now,
+        ),
+        now,
+      });
+    const ok = read(88, false);
+    assert.deepEqual(
+      [ok.state, ok.reason, ok.message],
+      ['ok', 'no_rate_limit_windows', 'no rate-limit windows: spend control, 12% of budget used'],
+    );
+    const out = read(0, true);
+    assert.deepEqual([out.state, out.reason, out.resetAfterSeconds], ['exhausted', 'spend_control_reached', 600]);
   });
 });

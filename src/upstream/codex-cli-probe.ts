@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../domain/account.ts';
-import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowKind, WindowScope } from '../domain/quota.ts';
+import type { ProbeResult, QuotaSnapshot, QuotaWindow, WindowScope } from '../domain/quota.ts';
 import { classifyUpstreamAnswer, planFromErrorBody } from './classify.ts';
 import { isJwtExpired } from './jwt.ts';
 import { sanitizeMessage } from './sanitize.ts';
+import { windowKindOfMinutes } from './window-kind.ts';
 
 export const PROBE_DIR_PREFIX = 'codex-fleet-cli-probe-';
 const STALE_DIR_MS = 10 * 60_000;
@@ -58,15 +59,31 @@ interface RpcRateLimits {
   credits?: { hasCredits?: boolean | null; unlimited?: boolean | null; balance?: string | null } | null;
   planType?: string | null;
   rateLimitReachedType?: string | null;
+  /** app-server v2 SpendControlLimitSnapshot (codex-rs app-server-protocol): the member's budget. */
+  individualLimit?: {
+    limit?: string;
+    used?: string;
+    remainingPercent?: number | null;
+    resetsAt?: number | null;
+  } | null;
+  spendControlReached?: boolean | null;
 }
 
-function kindForMinutes(mins: number | null): WindowKind {
-  if (mins == null) return 'other';
-  const seconds = mins * 60;
-  if (Math.abs(seconds - 18_000) <= 60) return '5h';
-  if (Math.abs(seconds - 604_800) <= 60) return 'weekly';
-  if (seconds >= 28 * 86_400 && seconds <= 31 * 86_400 + 60) return 'monthly';
-  return 'other';
+/** The CLI's individual spend budget as a spend_control window (it gives remaining %, not used %). */
+function spendWindow(limit: RpcRateLimits['individualLimit'], now: number): QuotaWindow | null {
+  if (!limit) return null;
+  const left = typeof limit.remainingPercent === 'number' ? Math.min(100, Math.max(0, limit.remainingPercent)) : null;
+  const resetsAtMs = typeof limit.resetsAt === 'number' && limit.resetsAt > 0 ? limit.resetsAt * 1000 : null;
+  return {
+    kind: 'other',
+    scope: 'spend_control',
+    limitName: 'individual',
+    usedPercent: left == null ? null : 100 - left,
+    remainingPercent: left,
+    windowSeconds: null,
+    resetAfterSeconds: resetsAtMs == null ? null : Math.max(0, Math.round((resetsAtMs - now) / 1000)),
+    resetsAt: resetsAtMs == null ? null : new Date(resetsAtMs).toISOString(),
+  };
 }
 
 function toWindow(
@@ -83,7 +100,7 @@ function toWindow(
   const mins = typeof w.windowDurationMins === 'number' ? w.windowDurationMins : null;
   const resetsAtMs = typeof w.resetsAt === 'number' && w.resetsAt > 0 ? w.resetsAt * 1000 : null;
   return {
-    kind: kindForMinutes(mins),
+    kind: windowKindOfMinutes(mins),
     scope,
     limitName,
     usedPercent: used,
@@ -115,13 +132,25 @@ export function snapshotFromRateLimits(result: unknown, now: number): QuotaSnaps
     ])
       if (w) windows.push(w);
   }
+  const spend = spendWindow(limits.individualLimit, now);
+  if (spend) windows.push(spend);
   const credits = limits.credits ?? null;
+  const reachedType = limits.rateLimitReachedType ?? null;
+  const main = windows.filter((w) => w.scope === 'primary' || w.scope === 'secondary');
+  const full = main.some((w) => w.usedPercent != null && w.usedPercent >= 100);
   return {
     plan: limits.planType ?? null,
     allowed: null,
-    // Only the CLI's own flag: a full window without it is classified as window_exhausted, as over HTTP.
-    limitReached: limits.rateLimitReachedType ? true : null,
-    rateLimitReachedType: limits.rateLimitReachedType ?? null,
+    // The CLI hides allowed/limit_reached. Its reached type marks the limit as reached only next to a full
+    // window; alone it is evidence, as over HTTP with allowed true (UPSTREAM.md §2).
+    limitReached: reachedType && full ? true : null,
+    rateLimitReachedType: reachedType,
+    // A decoded answer (it always names the plan) with no primary and no secondary: the CLI's rendering
+    // of `rate_limit: null` (no windows apply). An empty or missing answer says nothing.
+    ...(typeof limits.planType === 'string' && limits.primary == null && limits.secondary == null
+      ? { windowless: true }
+      : {}),
+    ...(typeof limits.spendControlReached === 'boolean' ? { spendControlReached: limits.spendControlReached } : {}),
     windows,
     credits: {
       hasCredits: credits?.hasCredits ?? null,

@@ -23,6 +23,7 @@ describe('decodeJwtClaims', () => {
       planType: 'plus',
       accountId: 'acc-1',
       userId: 'user-1',
+      subject: null,
     });
   });
   test('missing claims are null; email from the profile claim', () => {
@@ -32,6 +33,7 @@ describe('decodeJwtClaims', () => {
       planType: null,
       accountId: null,
       userId: null,
+      subject: null,
     });
   });
   test('garbage gives null, never throws', () => {

@@ -38,6 +38,7 @@ export function decodeJwtClaims(token: string | null | undefined): TokenClaims |
     planType: str(auth.chatgpt_plan_type),
     accountId: str(auth.chatgpt_account_id),
     userId: str(auth.chatgpt_user_id) ?? str(auth.user_id),
+    subject: str(payload.sub),
   };
 }
 

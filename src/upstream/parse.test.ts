@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { classifyWindowSeconds, parseCodexHeaders, parseUsageBody, parseUsagePayload } from './parse.ts';
+import { parseCodexHeaders, parseUsageBody, parseUsagePayload } from './parse.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 0, 0, 0);
 const NOW_S = NOW / 1000;
-
-describe('classifyWindowSeconds: by duration, never by slot', () => {
-  const cases: [number | null, string][] = [
-    [18000, '5h'],
-    [18030, '5h'],
-    [604800, 'weekly'],
-    [28 * 86400, 'monthly'],
-    [2592000, 'monthly'],
-    [31 * 86400, 'monthly'],
-    [27 * 86400, 'other'],
-    [32 * 86400, 'other'],
-    [3600, 'other'],
-    [0, 'other'],
-    [-18000, 'other'],
-    [null, 'other'],
-    [Number.NaN, 'other'],
-  ];
-  for (const [seconds, kind] of cases)
-    test(`${seconds} → ${kind}`, () => assert.equal(classifyWindowSeconds(seconds), kind));
-});
 
 describe('parseUsagePayload', () => {
   test('standard layout: 5h primary + weekly secondary, reset_after_seconds preferred over reset_at', () => {

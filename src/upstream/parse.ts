@@ -1,10 +1,10 @@
 // Usage payload (or x-codex-* headers) → QuotaSnapshot. Every field is optional upstream; missing or
 // absurd values become null (unknown), never 0 and never "healthy". Windows are classified by their
 // duration, never by slot: free plans put the weekly window in `primary_window`.
-import type { Credits, QuotaSnapshot, QuotaWindow, WindowKind, WindowScope } from '../domain/quota.ts';
+import type { Credits, QuotaSnapshot, QuotaWindow, WindowScope } from '../domain/quota.ts';
 import { type HeaderBag, headerValue } from './response-headers.ts';
+import { windowKindOfSeconds } from './window-kind.ts';
 
-const HOUR = 3600;
 const DAY = 86400;
 /** Anything further out than this is not a quota reset but a unit error (ms) or garbage. */
 const MAX_RESET_SECONDS = 400 * DAY;
@@ -34,15 +34,6 @@ function toText(value: unknown): string | null {
   if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
-}
-
-/** 18000 s → 5h, 604800 s → weekly, 28–31 days → monthly, anything else → other. */
-export function classifyWindowSeconds(seconds: number | null): WindowKind {
-  if (seconds == null || !Number.isFinite(seconds) || seconds <= 0) return 'other';
-  if (Math.abs(seconds - 5 * HOUR) <= 60) return '5h';
-  if (Math.abs(seconds - 7 * DAY) <= HOUR) return 'weekly';
-  if (seconds >= 28 * DAY && seconds <= 31 * DAY + HOUR) return 'monthly';
-  return 'other';
 }
 
 /** Used percent clamped to 0..100: overshoot above 100 is still "exhausted"; negatives are garbage. */
@@ -101,7 +92,7 @@ function parseWindow(
   const resetAfter = resetAfterSeconds(raw, nowMs);
   if (used == null && windowSeconds == null && resetAfter == null) return null;
   return {
-    kind: classifyWindowSeconds(windowSeconds),
+    kind: windowKindOfSeconds(windowSeconds),
     scope,
     limitName,
     usedPercent: used,
@@ -126,6 +117,42 @@ function parseRateLimit(raw: unknown, scope: WindowScope, limitName: string | nu
 function parseCredits(raw: unknown): Credits {
   if (!isRecord(raw)) return { hasCredits: null, unlimited: null, balance: null };
   return { hasCredits: toBool(raw.has_credits), unlimited: toBool(raw.unlimited), balance: toText(raw.balance) };
+}
+
+/**
+ * `spend_control` (codex-rs `SpendControlStatusDetails`, spend_control_status_details.rs): `reached`,
+ * `reached_limit_type` (individual, group_default, workspace_default, role_budget, group_shared,
+ * workspace_shared) and one `<type>_limit` per budget that applies. A budget is
+ * `SpendControlLimitDetails` {limit, used, remaining (money strings), used_percent, remaining_percent,
+ * reset_after_seconds, reset_at}; the group ones wrap it as {group_id, group_name, details}. Each budget
+ * becomes a spend_control window named by its type (never the group's name).
+ */
+const SPEND_LIMIT_TYPES = [
+  'individual',
+  'group_default',
+  'workspace_default',
+  'role_budget',
+  'group_shared',
+  'workspace_shared',
+] as const;
+
+function parseSpendControl(raw: unknown, nowMs: number): { reached: boolean | null; windows: QuotaWindow[] } {
+  if (!isRecord(raw)) return { reached: null, windows: [] };
+  const windows: QuotaWindow[] = [];
+  for (const type of SPEND_LIMIT_TYPES) {
+    const limit = raw[`${type}_limit`];
+    const details = isRecord(limit) && isRecord(limit.details) ? limit.details : limit;
+    if (!isRecord(details)) continue;
+    // used_percent is the fact; remaining_percent stands in when only it is given.
+    const remaining = usedPercent(details.remaining_percent);
+    const used = details.used_percent ?? (remaining == null ? undefined : 100 - remaining);
+    const w = parseWindow({ ...details, used_percent: used }, 'spend_control', type, nowMs);
+    if (w) windows.push(w);
+  }
+  // The reached budget first: it is the one that decides when the member can spend again.
+  const reachedType = toText(raw.reached_limit_type);
+  windows.sort((a, b) => Number(b.limitName === reachedType) - Number(a.limitName === reachedType));
+  return { reached: toBool(raw.reached), windows };
 }
 
 function reachedType(raw: unknown): string | null {
@@ -154,6 +181,8 @@ export function parseUsagePayload(payload: unknown, nowMs: number): QuotaSnapsho
   snapshot.credits = parseCredits(payload.credits);
   snapshot.rateLimitReachedType = reachedType(payload.rate_limit_reached_type);
   const rateLimit = payload.rate_limit;
+  // `rate_limit: null` is an answer (no windows apply: credits or spend controls); a missing key is not.
+  if (rateLimit === null) snapshot.windowless = true;
   if (isRecord(rateLimit)) {
     snapshot.allowed = toBool(rateLimit.allowed);
     snapshot.limitReached = toBool(rateLimit.limit_reached);
@@ -166,6 +195,11 @@ export function parseUsagePayload(payload: unknown, nowMs: number): QuotaSnapsho
       const name = toText(extra.limit_name) ?? toText(extra.metered_feature);
       snapshot.windows.push(...parseRateLimit(extra.rate_limit, 'additional', name, nowMs));
     }
+  }
+  if ('spend_control' in payload) {
+    const spend = parseSpendControl(payload.spend_control, nowMs);
+    snapshot.spendControlReached = spend.reached;
+    snapshot.windows.push(...spend.windows);
   }
   return snapshot;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { pace } from '../../test/support/wait.ts';
 import type { ProbeOutcome } from './probe.ts';
 import { createStartGate, probeAll, resolveConcurrency, type SweepProgress, type SweepTarget } from './probe-runner.ts';
 
@@ -79,7 +80,7 @@ test('probeAll keeps input order, never exceeds the concurrency, reports progres
         inFlight++;
         peak = Math.max(peak, inFlight);
         // Finish in reverse-ish order so ordering is really tested.
-        await new Promise((r) => setTimeout(r, (23 - Number(target.name!.slice(4))) % 5));
+        await pace((23 - Number(target.name!.slice(4))) % 5);
         inFlight--;
         assert.equal(options.userAgent, `ua-${target.name}`);
         return outcome(target.name!);

@@ -36,6 +36,86 @@ function refresher(sim: Simulator, accountId: string): () => Promise<string | Re
 type Expect = { state: ProbeOutcome['state']; reason: ProbeOutcome['reason']; check?: (o: ProbeOutcome) => void };
 const kinds = (o: ProbeOutcome) => o.snapshot?.windows.map((w) => `${w.scope}:${w.kind}`);
 
+/** Issue 19's scenarios (the new UPSTREAM.md §2 rows); also played over /codex/usage and a retired path below. */
+const WORKSPACE_EXPECTED = {
+  'business-spend-control': {
+    state: 'ok',
+    reason: 'no_rate_limit_windows',
+    check: (o) => {
+      assert.deepEqual(kinds(o), ['spend_control:other']);
+      assert.equal(o.message, 'no rate-limit windows: spend control, 12% of budget used; credits, balance 0');
+    },
+  },
+  'enterprise-unlimited': {
+    state: 'ok',
+    reason: 'no_rate_limit_windows',
+    check: (o) => {
+      assert.deepEqual(kinds(o), []);
+      assert.equal(o.snapshot?.credits.unlimited, true);
+    },
+  },
+  'edu-no-windows': {
+    state: 'ok',
+    reason: 'no_rate_limit_windows',
+    check: (o) => assert.equal(o.snapshot?.plan, 'edu'),
+  },
+  'spend-control-reached': {
+    state: 'exhausted',
+    reason: 'spend_control_reached',
+    // The budget resets in 20 days (give or take the sim clock's second).
+    check: (o) => assert.ok(Math.abs(o.resetAfterSeconds! - 20 * 86400) <= 60, String(o.resetAfterSeconds)),
+  },
+  'spend-control-reached-no-reset': {
+    state: 'exhausted',
+    reason: 'spend_control_reached',
+    check: (o) => assert.equal(o.resetAfterSeconds, null),
+  },
+  'workspace-credits-depleted': {
+    state: 'exhausted',
+    reason: 'limit_reached',
+    check: (o) => assert.equal(o.errorCode, 'workspace_member_credits_depleted'),
+  },
+  'workspace-limit-evidence': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.equal(o.errorCode, 'workspace_owner_usage_limit_reached'),
+  },
+  'account-banned': {
+    state: 'blocked',
+    reason: 'account_blocked',
+    check: (o) => {
+      assert.equal(o.errorCode, 'account_deactivated');
+      assert.equal(o.attempts, 1, 'no refresh: a new sign-in cannot help');
+    },
+  },
+  'go-monthly': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.deepEqual(kinds(o), ['primary:monthly']),
+  },
+  'prolite-weekly': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.deepEqual(kinds(o), ['primary:weekly']),
+  },
+  'self-serve-business-prolite': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.equal(o.snapshot?.plan, 'self_serve_business_prolite'),
+  },
+  'unknown-plan': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.deepEqual(kinds(o), ['primary:5h', 'secondary:weekly']),
+  },
+  'inexact-windows': {
+    state: 'ok',
+    reason: 'quota_available',
+    check: (o) => assert.deepEqual(kinds(o), ['primary:5h', 'secondary:weekly']),
+  },
+} satisfies Record<string, Expect>;
+const WORKSPACE_SCENARIOS = Object.keys(WORKSPACE_EXPECTED) as (keyof typeof WORKSPACE_EXPECTED)[];
+
 const EXPECTED: Record<ScenarioName, Expect> = {
   healthy: {
     state: 'ok',
@@ -134,6 +214,7 @@ const EXPECTED: Record<ScenarioName, Expect> = {
     reason: 'quota_available',
     check: (o) => assert.notEqual(o.snapshot!.credits.hasCredits, null),
   },
+  ...WORKSPACE_EXPECTED,
 };
 
 describe('probeAccount against the simulator: one account per scenario', () => {
@@ -231,6 +312,37 @@ describe('probeAccount against the simulator: one account per scenario', () => {
     assert.equal(outcome.reason, 'network_error');
     assert.equal(outcome.attempts, 3);
   });
+});
+
+describe('issue 19 scenarios on every usage path: /wham, /codex (/wham retired) and /wham (/codex retired)', () => {
+  for (const retired of [null, '/wham', '/codex'] as const) {
+    test(`${retired ? `${retired} retired` : '/codex/usage remembered'}: same state, reason and evidence`, async () => {
+      const sim = await startSimulator({
+        accounts: WORKSPACE_SCENARIOS.map((scenario) => ({ scenario })),
+        latency: 0,
+        retiredPaths: retired ? [{ path: retired, status: 404 }] : [],
+      });
+      try {
+        // No retired path: start on /codex/usage by memory, so both backend paths are played.
+        const memory: UsagePathMemory = retired ? {} : { [sim.chatgptUrl]: '/codex/usage' };
+        const wantPath = retired === '/wham' || retired == null ? '/codex/usage' : '/wham/usage';
+        for (const scenario of WORKSPACE_SCENARIOS) {
+          const a = sim.accounts.find((x) => x.scenario === scenario)!;
+          const o = await probeAccount(
+            { accessToken: a.accessToken, accountId: a.id },
+            { chatgptUrl: sim.chatgptUrl, retries: 0, pathMemory: memory, sleep: noSleep },
+          );
+          const want = WORKSPACE_EXPECTED[scenario] as Expect;
+          assert.equal(o.state, want.state, `${scenario} via ${o.usagePath}: ${o.reason} ${o.message}`);
+          assert.equal(o.reason, want.reason, scenario);
+          if (o.state !== 'blocked') assert.equal(o.usagePath, wantPath, scenario);
+          want.check?.(o);
+        }
+      } finally {
+        await sim.close();
+      }
+    });
+  }
 });
 
 describe('usage path fallback', () => {
@@ -348,6 +460,11 @@ describe('probeViaResponses (x-codex-* headers)', () => {
         { scenario: 'cloudflare' },
         { scenario: 'expired-token' },
         { scenario: 'usage-limit-429-no-reset' },
+        { scenario: 'enterprise-unlimited' },
+        { scenario: 'spend-control-reached' },
+        { scenario: 'workspace-credits-depleted' },
+        { scenario: 'inexact-windows' },
+        { scenario: 'account-banned' },
       ],
       latency: 0,
     });
@@ -386,6 +503,31 @@ describe('probeViaResponses (x-codex-* headers)', () => {
     assert.equal(weekly.usedPercent, 100);
     assert.equal(o.resetAfterSeconds, weekly.resetAfterSeconds);
     assert.ok(o.resetAfterSeconds! > 0);
+  });
+  test('workspace without windows: a served request without window headers is ok, no windows', async () => {
+    const o = await run('enterprise-unlimited');
+    assert.equal(o.state, 'ok');
+    assert.equal(o.reason, 'no_rate_limit_windows');
+    assert.deepEqual(kinds(o), []);
+    assert.equal(o.message, 'no rate-limit windows: unlimited credits');
+  });
+  test('spend control reached: generation refused, exhausted with the budget reset', async () => {
+    const o = await run('spend-control-reached');
+    assert.equal(o.state, 'exhausted');
+    assert.ok(Math.abs(o.resetAfterSeconds! - 20 * 86400) <= 60, String(o.resetAfterSeconds));
+  });
+  test('workspace credits depleted: refused, exhausted, reset unknown', async () => {
+    const o = await run('workspace-credits-depleted');
+    assert.equal(o.state, 'exhausted');
+    assert.equal(o.resetAfterSeconds, null);
+  });
+  test('inexact window minutes (299, 10079) classify as 5h and weekly', async () => {
+    assert.deepEqual(kinds(await run('inexact-windows')), ['primary:5h', 'secondary:weekly']);
+  });
+  test('account banned: blocked, never a refresh', async () => {
+    const o = await run('account-banned');
+    assert.equal(o.state, 'blocked');
+    assert.equal(o.errorCode, 'account_deactivated');
   });
   test('cloudflare: unknown, retried', async () => {
     const o = await run('cloudflare');

@@ -46,10 +46,13 @@ export function probeViaResponses(target: ProbeTarget, options: ResponsesProbeOp
     const snapshot = parseCodexHeaders(http.headers, r.clock());
     // A refusal (429 usage_limit_reached) may still carry the windows in its headers.
     if (!ok) return { http, usagePath: RESPONSES_PATH, snapshot };
-    // The request went through, so the account was allowed to serve it, whatever the headers say.
+    // The request went through, so the account was allowed to serve it, whatever the headers say; and
+    // a served request without x-codex-*-window headers means no rate-limit windows apply (§2).
+    const windowless = !snapshot?.windows.some((w) => w.scope === 'primary' || w.scope === 'secondary');
     const withAllowed = snapshot
-      ? { ...snapshot, allowed: snapshot.allowed ?? true }
+      ? { ...snapshot, allowed: snapshot.allowed ?? true, windowless }
       : {
+          windowless,
           plan: null,
           allowed: true,
           limitReached: null,

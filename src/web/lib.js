@@ -82,6 +82,9 @@ export function useConnection() {
   const [state, setState] = useState(connection.state);
   useEffect(() => {
     connection.listeners.add(setState);
+    // The stream may have opened between the first render and this effect (a loaded machine): catch up,
+    // or the indicator would say "Connecting…" until the next change.
+    setState(connection.state);
     return () => connection.listeners.delete(setState);
   }, []);
   return state;
@@ -210,7 +213,8 @@ const WINDOW_LABELS = { '5h': '5-hour', weekly: 'Weekly', monthly: 'Monthly', ot
 export function QuotaBar({ window: w }) {
   const remaining = w.remainingPercent;
   const level = remaining == null ? 'unknown' : remaining <= 10 ? 'low' : remaining <= 30 ? 'mid' : 'ok';
-  const label = w.limitName ?? WINDOW_LABELS[w.kind] ?? w.kind;
+  const label =
+    w.scope === 'spend_control' ? `Spend budget (${w.limitName})` : (w.limitName ?? WINDOW_LABELS[w.kind] ?? w.kind);
   return html`<div class="quota">
     <div class="quota-head">
       <span class="quota-label">${label}</span>
@@ -255,4 +259,57 @@ export function ActionButton({ onClick, children, kind = '', label, confirm: que
     </button>
     ${error ? html`<span class="inline-error" role="alert">${error.message}</span>` : null}</span
   >`;
+}
+
+const EVIDENCE_KNOWN = new Set([
+  'httpStatus',
+  'probeReason',
+  'errorCode',
+  'limitReached',
+  'windows',
+  'resetsAt',
+  'tokenExpiresAt',
+  'source',
+  'transient',
+  'message',
+]);
+
+/**
+ * Evidence as chips (Inspection and Actions): the inspection fields in a fixed order, any other field
+ * as key/value; unknown (null) stays visibly unknown only for the fields a decision needs.
+ */
+export function EvidenceChips({ evidence, missing }) {
+  const e = evidence ?? {};
+  const chips = [
+    ['HTTP', e.httpStatus],
+    ['reason', e.probeReason],
+    ['code', e.errorCode],
+    ['limit reached', e.limitReached],
+    ...(Array.isArray(e.windows) ? e.windows : []).map((w) => [
+      w.limitName ?? w.kind,
+      w.usedPercent == null ? null : `${w.usedPercent}% used`,
+    ]),
+    ['resets', e.resetsAt ? formatTime(e.resetsAt) : null],
+    ['token expires', e.tokenExpiresAt ? formatTime(e.tokenExpiresAt) : null],
+    ['source', e.source],
+    ...Object.entries(e)
+      .filter(([k]) => !EVIDENCE_KNOWN.has(k))
+      .map(([k, v]) => [
+        k,
+        v === null
+          ? 'unknown'
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)
+              ? formatTime(v)
+              : v,
+      ]),
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (chips.length === 0 && !e.message && !e.transient) return html`<span class="muted">—</span>`;
+  return html`<ul class="evidence">
+      ${chips.map(([k, v]) => html`<li><span class="ev-key">${k}</span><span class="ev-val">${String(v)}</span></li>`)}
+      ${e.transient ? html`<li><span class="ev-key">transient</span><span class="ev-val">says nothing about the account</span></li>` : null}
+    </ul>
+    ${e.message ? html`<div class="muted small">${e.message}</div>` : null}
+    ${missing?.length ? html`<div class="muted small">unknown: ${missing.join(', ')}</div>` : null}`;
 }

@@ -37,10 +37,9 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.getByTestId('pool-rate-limited').locator('.card-value').textContent(),
       String(pool.counts['rate-limited']),
     );
-    await page.locator('.live-live').waitFor();
 
     await page.getByRole('link', { name: 'Accounts' }).click();
-    await page.locator('article.account').first().waitFor();
+    await page.locator('article.account').nth(29).waitFor(); // the rows it counts, all rendered
     assert.equal(await page.locator('article.account').count(), 30);
     const card = page.locator('article.account[data-account="acct-01"]');
     assert.ok((await card.getByRole('meter').count()) >= 1, 'quota bars per window');
@@ -52,6 +51,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${s.url}/accounts`);
     const card = page.locator('article.account[data-account="acct-02"]');
     await card.getByRole('button', { name: 'Disable acct-02' }).waitFor();
+    // This is the test of the event stream: the change is made only once the page's stream is open
+    // (the server registers a stream before it sends a byte), so the notice cannot be missed.
+    await page.locator('.live-live').waitFor();
     const other = await new ApiClient(s.url).start();
     await other.json('POST', '/api/accounts/acc-0002/disable');
     // No reload: the page learns it from the event stream.

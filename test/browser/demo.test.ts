@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
-import { type DemoServer, loadCoreService, startDemoServer } from '../support/demo-server.ts';
+import { type DemoServer, startDemoServer } from '../support/demo-server.ts';
 import { ApiClient } from '../support/fleet-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 // Set CODEX_FLEET_SCREENSHOTS=1 to refresh the README screenshots in docs/screenshots/.
 const SHOTS = process.env.CODEX_FLEET_SCREENSHOTS === '1' ? 'docs/screenshots' : null;
 // The README shows the full --demo mix; the test itself is quicker with fewer accounts.
 const COUNT = SHOTS ? 30 : 12;
-const skip = chromiumMissing() || ((await loadCoreService()) ? false : 'src/core/fleet-service.ts not present yet');
+const skip = chromiumMissing();
 type J = Record<string, any>;
 
 describe('dashboard over the real core and the simulator', { skip }, () => {
@@ -24,6 +25,9 @@ describe('dashboard over the real core and the simulator', { skip }, () => {
 
   before(async () => {
     s = await startDemoServer(COUNT);
+    // The small mix may hold nothing to act on: make one account blocked (403 JSON), which the
+    // inspection must suggest disabling and the default policy queues for approval.
+    if (!SHOTS) s.sim.setScenario(s.sim.accounts[COUNT - 1].id, 'account-deactivated');
     api = await new ApiClient(s.url).start();
     await api.json('POST', '/api/refresh?wait=true');
     browser = await launchBrowser();
@@ -54,12 +58,14 @@ describe('dashboard over the real core and the simulator', { skip }, () => {
       .locator('.card-value')
       .getByText(String(pool.counts.healthy), { exact: true })
       .waitFor();
-    await page.locator('.live-live').waitFor();
+    // The data it checks, not the live indicator (that has its own test below).
     if (SHOTS) {
+      await page.locator('.live-live').waitFor(); // a screenshot should show "Live"; not a check
       await page.screenshot({ path: `${SHOTS}/overview.png` });
       const phone = await browser.context.newPage();
       await phone.setViewportSize({ width: 390, height: 844 });
       await phone.goto(`${s.url}/`);
+      await phone.getByTestId('pool-healthy').locator('.card-value').getByText(String(pool.counts.healthy)).waitFor();
       await phone.locator('.live-live').waitFor();
       await phone.screenshot({ path: `${SHOTS}/overview-phone.png` });
       await phone.close();
@@ -81,13 +87,33 @@ describe('dashboard over the real core and the simulator', { skip }, () => {
     assert.deepEqual(errors, []);
   });
 
+  it('shows the event stream as connected once the server holds it', async () => {
+    await page.goto(`${s.url}/`);
+    await page.locator('.live-live').waitFor();
+    await waitFor(() => ({ ok: s.server.fleetApp.hub.size >= 1, seen: `${s.server.fleetApp.hub.size} SSE clients` }), {
+      what: 'the server to hold the page’s event stream',
+    });
+  });
+
   it('runs an inspection, approves a suggested action and finds it in the audit', async () => {
+    // Certain, not hoped for: an account whose evidence the policy queues for approval (Disable for an
+    // exhausted or blocked account, Delete for a deactivated workspace; see before()).
+    const actionable = s.sim.accounts.filter((a) =>
+      ['exhausted', 'account-deactivated', 'deactivated-workspace'].includes(a.scenario),
+    );
+    assert.ok(actionable.length > 0, `the demo mix of ${COUNT} holds an account to act on`);
     await page.goto(`${s.url}/inspection`);
     await page.getByRole('button', { name: 'Run inspection now' }).click();
     await page.locator('.run-results section.group').first().waitFor();
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/inspection.png` });
-    const pending = (await api.json<J>('GET', '/api/actions?status=pending')).body.actions;
-    if (pending.length === 0) return; // a demo mix without anything to do is still a valid run
+    const pending = await waitFor(
+      async () => {
+        const { actions } = (await api.json<J>('GET', '/api/actions?status=pending')).body;
+        return actions.length > 0 ? actions : { ok: false, seen: actions };
+      },
+      { what: `a queued action for one of ${actionable.map((a) => a.scenario).join(', ')}` },
+    );
+    assert.ok(pending.length > 0);
     await page.goto(`${s.url}/actions`);
     const row = page.getByTestId('action-queue').locator('tbody tr').first();
     const account = (await row.locator('td').first().textContent())!.trim();

@@ -42,6 +42,19 @@ const EXPECTED: Record<ScenarioName, { state: QuotaRow['state']; reason?: QuotaR
   'legacy-fields': { state: 'ok' },
   'code-review-additional': { state: 'ok' },
   credits: { state: 'ok' },
+  'business-spend-control': { state: 'ok', reason: 'no_rate_limit_windows' },
+  'enterprise-unlimited': { state: 'ok', reason: 'no_rate_limit_windows' },
+  'edu-no-windows': { state: 'ok', reason: 'no_rate_limit_windows' },
+  'spend-control-reached': { state: 'exhausted', reason: 'spend_control_reached' },
+  'spend-control-reached-no-reset': { state: 'exhausted', reason: 'spend_control_reached' },
+  'workspace-credits-depleted': { state: 'exhausted', reason: 'limit_reached' },
+  'workspace-limit-evidence': { state: 'ok' },
+  'account-banned': { state: 'blocked', reason: 'account_blocked' },
+  'go-monthly': { state: 'ok' },
+  'prolite-weekly': { state: 'ok' },
+  'self-serve-business-prolite': { state: 'ok' },
+  'unknown-plan': { state: 'ok' },
+  'inexact-windows': { state: 'ok' },
 };
 
 let sim: Simulator;

@@ -12,6 +12,7 @@ import { LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
 import { CPA_CLIENT_KEY, type StartedCpa, tryStartCpa, waitForAuthFiles, writeCodexAuthFile } from '../support/cpa.ts';
+import { waitFor } from '../support/wait.ts';
 
 let cpa: StartedCpa | null = null;
 let skip: string | false = false;
@@ -105,16 +106,16 @@ describe('doctor against the real CPA', () => {
     try {
       await writeFile(config, original.replace('usage-statistics-enabled: true', 'usage-statistics-enabled: false'));
       // CPA watches its config file; wait until the management API reports the change.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const r = await fetch(`${cpa!.url}/v0/management/usage-statistics-enabled`, {
-          headers: { Authorization: `Bearer ${cpa!.key}` },
-        });
-        const body = (await r.json()) as { 'usage-statistics-enabled'?: boolean };
-        if (body['usage-statistics-enabled'] === false) break;
-        if (Date.now() > deadline) throw new Error('CPA did not reload its config');
-        await new Promise((ok) => setTimeout(ok, 200));
-      }
+      await waitFor(
+        async () => {
+          const r = await fetch(`${cpa!.url}/v0/management/usage-statistics-enabled`, {
+            headers: { Authorization: `Bearer ${cpa!.key}` },
+          });
+          const body = (await r.json()) as { 'usage-statistics-enabled'?: boolean };
+          return { ok: body['usage-statistics-enabled'] === false, seen: body };
+        },
+        { what: 'CPA to reload its config with usage statistics off', intervalMs: 200 },
+      );
       const { code, report } = await doctor('pass');
       assert.equal(code, 1);
       const publishing = byId(report, 'cpa.usage_publishing')!;

@@ -19,6 +19,7 @@ import { mountOpenAiCompat } from '../../src/sim/openai-compat.ts';
 import { LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
 import { CPA_CLIENT_KEY, type StartedCpa, tryStartCpa } from '../support/cpa.ts';
+import { waitFor } from '../support/wait.ts';
 
 const failNext = { count: 0 };
 const sim = await startSimulator({ accounts: [], extraRoutes: (app) => mountOpenAiCompat(app, { failNext }) });
@@ -69,8 +70,13 @@ async function collectThrough(name: string, makeSource: () => UsageSource, withF
       failNext.count = 0;
     }
     const want = withFailure ? 3 : 2;
-    for (let i = 0; i < 100 && seen.flatMap((s) => s.events).length < want; i++)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitFor(
+      () => ({
+        ok: seen.flatMap((s) => s.events).length >= want,
+        seen: `${seen.flatMap((s) => s.events).length} events; last error: ${collector.stats.lastError ?? 'none'}`,
+      }),
+      { what: `the collector to store ${want} events`, intervalMs: 100 },
+    );
     const events = seen.flatMap((s) => s.events).map((x) => x.event);
     assert.ok(events.length >= want, `collected ${events.length} events: ${collector.stats.lastError ?? ''}`);
     const ok = events.filter((e) => !e.failed);

@@ -17,6 +17,7 @@ import { LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
 import { generateRecords } from '../support/monitor-events.ts';
 import { type RedisServer, tryStartRedis } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
 
 const started = await tryStartRedis();
 const redis: RedisServer | null = 'skip' in started ? null : started;
@@ -71,11 +72,19 @@ describe('collector over RESP (real redis-server)', () => {
       const first = await runChild([dbPath, String(redis!.port), spool, 'collector-a', crashAt, '3']);
       assert.equal(first.signal, 'SIGKILL', first.out);
       // A restarted collector is a new process (new holder): it waits for the dead one's lease to expire.
-      let second = await runChild([dbPath, String(redis!.port), spool, 'collector-b']);
-      for (let i = 0; i < 20 && second.code === 3; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        second = await runChild([dbPath, String(redis!.port), spool, 'collector-b']);
-      }
+      let tries = 0;
+      const second = await waitFor(
+        async () => {
+          const run = await runChild([dbPath, String(redis!.port), spool, 'collector-b']);
+          tries++;
+          return run.code === 3 ? { ok: false, seen: `try ${tries}: ${run.out.trim().split('\n').at(-1)}` } : run;
+        },
+        {
+          what: "collector-b to take over once the killed collector's lease expired",
+          timeoutMs: 60_000,
+          intervalMs: 300,
+        },
+      );
       assert.equal(second.code, 0, second.out);
       const stats = JSON.parse(second.out.trim().split('\n').at(-1) as string);
       assert.ok(stats.replayed > 0, 'the spool was replayed');
@@ -141,10 +150,13 @@ describe('collector over RESP (real redis-server)', () => {
       const pub = redis!.client();
       for (const r of recs) await pub.publish('subq', JSON.stringify(r));
       let got = 0;
-      for (let i = 0; i < 50 && got < 20; i++) {
-        got += await c.runOnce();
-        if (got < 20) await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(
+        async () => {
+          got += await c.runOnce();
+          return { ok: got >= 20, seen: `${got} records` };
+        },
+        { what: '20 published records to be collected', intervalMs: 50 },
+      );
       assert.equal(got, 20);
       assert.equal(c.stats.inserted, 20);
       assert.ok(collectorMetrics(c.stats).inserted_total === 20 && collectorMetrics(c.stats).up === 1);
@@ -250,6 +262,8 @@ describe('RESP client wire behaviour', () => {
 
   test('a rejected key is an auth error, sent once, never retried', async () => {
     const { server, port, commands } = await recordingServer('right-key');
+    let connections = 0;
+    server.on('connection', () => connections++);
     const src = new RespSource({ host: '127.0.0.1', port, key: 'wrong-key' });
     try {
       await assert.rejects(
@@ -257,7 +271,12 @@ describe('RESP client wire behaviour', () => {
         (e: unknown) => e instanceof SourceError && e.kind === 'auth' && !e.message.includes('wrong-key'),
       );
       await assert.rejects(src.pop(10), (e: unknown) => e instanceof SourceError && e.kind === 'auth');
-      await new Promise((r) => setTimeout(r, 500));
+      // "Never retried" made observable: the client hangs up for good, and a retry needs a new connection.
+      const open = () => new Promise<number>((r) => server.getConnections((_, n) => r(n)));
+      await waitFor(async () => ({ ok: (await open()) === 0, seen: `${await open()} open connection(s)` }), {
+        what: 'the client to hang up after the rejected AUTH',
+      });
+      assert.equal(connections, 1, 'one connection in all: no reconnect');
       assert.equal(commands.filter((c) => c[0].toUpperCase() === 'AUTH').length, 1);
     } finally {
       await src.close();

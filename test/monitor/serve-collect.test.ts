@@ -14,6 +14,7 @@ import { startSimulator } from '../../src/sim/index.ts';
 import { mountOpenAiCompat } from '../../src/sim/openai-compat.ts';
 import { CLI } from '../support/cli.ts';
 import { CPA_CLIENT_KEY, freePort, type StartedCpa, tryStartCpa } from '../support/cpa.ts';
+import { waitFor } from '../support/wait.ts';
 
 const sim = await startSimulator({
   accounts: [],
@@ -68,16 +69,14 @@ test('serve --collect: a request through the real CPA reaches /api/monitor/reque
     log += d;
   });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const child = server;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the server exited: ${log}`);
+      return (await fetch(`${base}/healthz`)).ok;
+    },
+    { what: `the server to answer /healthz on ${base}`, intervalMs: 100, retryOnError: () => child.exitCode === null },
+  );
 
   const res = await fetch(`${cpa.url}/v1/chat/completions`, {
     method: 'POST',
@@ -87,17 +86,20 @@ test('serve --collect: a request through the real CPA reaches /api/monitor/reque
   assert.equal(res.status, 200);
   await res.text();
 
-  let rows: Array<{ model: string; status: number }> = [];
-  for (let i = 0; i < 150 && rows.length === 0; i++) {
-    const body = (await (await fetch(`${base}/api/monitor/requests?limit=10`)).json()) as {
-      rows?: typeof rows;
-      requests?: typeof rows;
-      items?: typeof rows;
-    };
-    rows = body.rows ?? body.requests ?? body.items ?? [];
-    if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(rows.length, 1, `no request arrived; server log:\n${log}`);
+  type Row = { model: string; status: number };
+  const rows = await waitFor(
+    async () => {
+      const body = (await (await fetch(`${base}/api/monitor/requests?limit=10`)).json()) as {
+        rows?: Row[];
+        requests?: Row[];
+        items?: Row[];
+      };
+      const got = body.rows ?? body.requests ?? body.items ?? [];
+      return got.length > 0 ? got : { ok: false, seen: `no request yet; server log: ${log.slice(-400)}` };
+    },
+    { what: 'the request through CPA to arrive in the monitor', intervalMs: 100 },
+  );
+  assert.equal(rows.length, 1, `server log:\n${log}`);
   assert.equal(rows[0].model, 'sim-model');
   assert.equal(rows[0].status, 200);
   const text = JSON.stringify(rows);

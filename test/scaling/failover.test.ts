@@ -18,6 +18,7 @@ import { saveSchedule } from '../../src/inspect/scheduler.ts';
 import { generateRecords } from '../support/monitor-events.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
 import { type RedisServer, tryStartRedis } from '../support/redis.ts';
+import { pace, waitFor as waitUntil } from '../support/wait.ts';
 
 const pgServer: PostgresServer | null = await startPostgres();
 const redisStart = await tryStartRedis();
@@ -71,18 +72,12 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
     const phases: string[] = [];
     const t0 = Date.now();
     const phase = (name: string) => phases.push(`${name} +${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    let wake: (() => void) | null = null;
-    const waitFor = async (pred: () => boolean | Promise<boolean>, what: string) => {
-      const deadline = Date.now() + 40_000; // a safety net for a hung test, not an assertion on speed
-      while (!(await pred())) {
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(lines.slice(-30))}`);
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 100);
-        });
-      }
-    };
+    const waitFor = (pred: () => boolean | Promise<boolean>, what: string) =>
+      waitUntil(async () => ({ ok: await pred(), seen: lines.slice(-30) }), {
+        what,
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
     const spoolDir = join(tmp, 'spool');
     for (const holder of HOLDERS) {
       const options = {
@@ -102,7 +97,6 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
       children.push(child);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         lines.push(JSON.parse(line) as Line);
-        wake?.();
       });
     }
     const events = (name: string) => lines.filter((l) => l.event === name);
@@ -118,7 +112,7 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
         const chunk = records.slice(pushed, Math.min(upTo, pushed + 500));
         await client.rpush('usage', ...chunk);
         pushed += chunk.length;
-        await new Promise((r) => setTimeout(r, 20));
+        await pace(20); // a proxy's steady flow, so the kill lands mid-batch
       }
     };
     const stored = async () => Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event'))?.n ?? 0);

@@ -33,6 +33,9 @@ const NEEDS: SystemNeed[] = [
   { name: 'redis-server', packages: ['redis-server'], present: () => hasCommand('redis-server') },
   { name: 'postgresql', packages: ['postgresql'], present: () => findPostgresBin() !== null },
   { name: 'chromium', packages: ['chromium'], present: () => existsSync('/usr/bin/chromium') },
+  // The completion test loads the generated scripts in each real shell.
+  { name: 'zsh', packages: ['zsh'], present: () => hasCommand('zsh') },
+  { name: 'fish', packages: ['fish'], present: () => hasCommand('fish') },
 ];
 
 export function ensureSystemPackages(): MissingPackage[] {

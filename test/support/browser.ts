@@ -1,17 +1,16 @@
 // Launches Debian's Chromium through playwright-core for the browser tests, with a fresh profile and
-// no background traffic. When /usr/bin/chromium is absent the tests are skipped, loudly.
+// no background traffic. When /usr/bin/chromium is absent the tests are skipped, loudly (in CI: fail).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { unavailable } from './real-server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
 export function chromiumMissing(): string | false {
   if (existsSync(CHROMIUM)) return false;
-  const why = `${CHROMIUM} is absent (apt-get install chromium); browser tests SKIPPED`;
-  console.error(`\n!!! ${why}\n`);
-  return why;
+  return unavailable('Chromium', `${CHROMIUM} is absent (apt-get install chromium, or run npm test which installs it)`);
 }
 
 export interface Browser {

@@ -7,10 +7,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { unavailable } from './real-server.ts';
+import { waitFor } from './wait.ts';
 
-const CPA_DIR = resolve(import.meta.dirname, '../../../shared/cpa');
-const START_SCRIPT = join(CPA_DIR, 'start.sh');
+/** `shared/cpa/start.sh` beside the checkout, or beside one of its parents (a worktree sits deeper). */
+function findStartScript(): string {
+  const tried: string[] = [];
+  for (let dir = resolve(import.meta.dirname, '../../..'); ; dir = dirname(dir)) {
+    const script = join(dir, 'shared/cpa/start.sh');
+    if (existsSync(script)) return script;
+    tried.push(script);
+    if (dirname(dir) === dir) return tried[0];
+  }
+}
+const START_SCRIPT = findStartScript();
 
 export interface StartedCpa {
   url: string;
@@ -86,14 +97,12 @@ export async function startCpa(options: StartCpaOptions = {}): Promise<StartedCp
   throw lastError;
 }
 
-/** Starts CPA or returns why it cannot run, printed loudly so a skip is never silent. */
+/** Starts CPA or returns why it cannot run, printed loudly so a skip is never silent (in CI: throws). */
 export async function tryStartCpa(options: StartCpaOptions = {}): Promise<StartedCpa | { skip: string }> {
   try {
     return await startCpa(options);
   } catch (err) {
-    const skip = `real CPA cannot run here: ${(err as Error).message}`;
-    console.error(`\n!!! ${skip}; CPA tests are SKIPPED\n`);
-    return { skip };
+    return { skip: unavailable('the real CPA', (err as Error).message) };
   }
 }
 
@@ -140,19 +149,22 @@ export async function waitForAuthFiles(
   opts: { present?: boolean; timeoutMs?: number } = {},
 ): Promise<void> {
   const present = opts.present ?? true;
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  let listed: string[] = [];
-  while (Date.now() < deadline) {
-    const res = await fetch(`${cpa.url}/v0/management/auth-files`, {
-      headers: { Authorization: `Bearer ${cpa.key}` },
-    });
-    if (res.status === 401) throw new Error('CPA rejected the test key: stopping before a ban');
-    const body = (await res.json()) as { files?: Array<{ name: string }> };
-    listed = (body.files ?? []).map((f) => f.name);
-    if (names.every((n) => listed.includes(n) === present)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`CPA did not ${present ? 'list' : 'drop'} ${names.join(', ')} in time (lists: ${listed.join(', ')})`);
+  await waitFor(
+    async () => {
+      const res = await fetch(`${cpa.url}/v0/management/auth-files`, {
+        headers: { Authorization: `Bearer ${cpa.key}` },
+      });
+      if (res.status === 401) throw new Error('CPA rejected the test key: stopping before a ban');
+      const body = (await res.json()) as { files?: Array<{ name: string }> };
+      const listed = (body.files ?? []).map((f) => f.name);
+      return { ok: names.every((n) => listed.includes(n) === present), seen: `CPA lists [${listed.join(', ')}]` };
+    },
+    {
+      what: `CPA to ${present ? 'list' : 'drop'} ${names.join(', ')}`,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      intervalMs: 100,
+    },
+  );
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -172,17 +184,22 @@ async function killAndWait(pid: number): Promise<void> {
   } catch {
     return;
   }
-  for (let i = 0; i < 100; i++) {
+  const gone = () => {
     try {
       process.kill(pid, 0);
+      return false;
     } catch {
-      return;
+      return true;
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  };
   try {
-    process.kill(pid, 'SIGKILL');
+    await waitFor(gone, { what: `CPA pid ${pid} to exit after SIGTERM`, timeoutMs: 5_000, intervalMs: 50 });
   } catch {
-    // gone
+    // It ignored SIGTERM: end it for sure.
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
   }
 }

@@ -1,5 +1,6 @@
 // One "instance" for the leader failover test: runs a LeaderElector against PostgreSQL and, while
-// leader, records one fenced run per 200 ms slot. Reports events as JSON lines on stdout.
+// leader, records one fenced run per 200 ms slot. Reports events as JSON lines on stdout, including
+// "ticked" after every round (renew or acquire), so a test can see that a candidate tried and did not win.
 // Usage: node test/support/elector-child.ts <url> <holder> <ttlMs> <intervalMs>
 import { LeaderElector } from '../../src/store/leader.ts';
 import { LeaseStore } from '../../src/store/lease.ts';
@@ -11,7 +12,22 @@ const say = (event: string, extra: Record<string, unknown> = {}) =>
 
 const db = await openPostgres(url, { max: 3 });
 const leases = new LeaseStore(db);
-const elector = new LeaderElector({ leases, name: 'leader', holder, ttlMs: Number(ttl), intervalMs: Number(interval) });
+// The elector schedules its next round once the last one has finished: that is when it "ticked".
+const timers = {
+  setTimeout: (fn: () => void, ms: number) => {
+    say('ticked', { leader: elector.isLeader });
+    return setTimeout(fn, ms);
+  },
+  clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+};
+const elector: LeaderElector = new LeaderElector({
+  leases,
+  name: 'leader',
+  holder,
+  ttlMs: Number(ttl),
+  intervalMs: Number(interval),
+  timers,
+});
 elector.on('gained', (l) => say('gained', { token: l.token }));
 elector.on('lost', (why) => say('lost', { why }));
 elector.on('error', (e) => say('error', { message: e.message }));

@@ -150,6 +150,7 @@ export class MemoryFleet implements FleetService {
       id,
       name,
       email: `${name}@example.test`,
+      workspaceId: id,
       plan: PLANS[(i - 1) % PLANS.length],
       format: 'cpa',
       sourceKind: 'auth-dir',

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { findPostgresBin } from '../setup/system-packages.ts';
+import { unavailable } from './real-server.ts';
+import { waitFor } from './wait.ts';
 
 export interface PostgresServer {
   /** URL of the server's `postgres` database. */
@@ -39,8 +41,6 @@ function osUser(name: string): { uid: number; gid: number } | null {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Why PostgreSQL tests cannot run here, or null when they can. */
 export function postgresUnavailable(): string | null {
   if (!findPostgresBin()) return 'PostgreSQL binaries not found under /usr/lib/postgresql (apt-get install postgresql)';
@@ -48,11 +48,11 @@ export function postgresUnavailable(): string | null {
   return null;
 }
 
-/** Starts a server, or returns null after printing loudly why PostgreSQL tests are skipped. */
+/** Starts a server, or returns null after printing loudly why PostgreSQL tests are skipped (in CI: throws). */
 export async function startPostgres(): Promise<PostgresServer | null> {
   const why = postgresUnavailable();
   if (why) {
-    console.error(`\n!!! PostgreSQL tests SKIPPED: ${why}\n`);
+    unavailable('PostgreSQL', why);
     return null;
   }
   const bin = findPostgresBin()!;
@@ -101,23 +101,29 @@ export async function startPostgres(): Promise<PostgresServer | null> {
   process.once('exit', cleanup);
 
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  let ready = false;
-  for (let i = 0; i < 300 && child.exitCode === null; i++) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      ready = true;
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => {});
-      await sleep(100);
-    }
-  }
-  if (!ready) {
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}`);
+        const client = new pg.Client({ connectionString: url });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      {
+        what: `PostgreSQL to answer on 127.0.0.1:${port}`,
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        retryOnError: () => child.exitCode === null, // refused while it starts; an exit is final
+      },
+    );
+  } catch (error) {
     cleanup();
-    throw new Error(`PostgreSQL test server did not start on 127.0.0.1:${port}:\n${log}`);
+    throw new Error(`PostgreSQL test server did not start on 127.0.0.1:${port}: ${(error as Error).message}\n${log}`);
   }
 
   let n = 0;

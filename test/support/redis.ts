@@ -1,5 +1,5 @@
 // A real, throwaway redis-server for tests: loopback, free port, no persistence, temp dir, stopped in
-// teardown. When redis-server is absent the caller gets a loud skip reason instead.
+// teardown. When redis-server is absent the caller gets a loud skip reason instead (a failure in CI).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { hasCommand } from '../setup/system-packages.ts';
 import { freePort } from './cpa.ts';
+import { unavailable } from './real-server.ts';
+import { waitFor } from './wait.ts';
 
 export interface RedisServer {
   port: number;
@@ -37,13 +39,17 @@ export async function startRedis(): Promise<RedisServer> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 100 && !log.includes('Ready to accept connections'); i++) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited: ${log.slice(-300)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!log.includes('Ready to accept connections')) {
+  try {
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`redis-server exited: ${log.slice(-300)}`);
+        return log.includes('Ready to accept connections') || { ok: false, seen: log.slice(-300) || 'no output yet' };
+      },
+      { what: 'redis-server to accept connections', timeoutMs: 15_000 },
+    );
+  } catch (error) {
     await stop();
-    throw new Error('redis-server did not start in 5 s');
+    throw error;
   }
   return {
     port,
@@ -56,18 +62,19 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-/** Starts redis-server, or returns why not, printed loudly so a skip is never silent. */
+/** Starts redis-server, or returns why not, printed loudly so a skip is never silent (in CI: throws). */
 export async function tryStartRedis(): Promise<RedisServer | { skip: string }> {
   if (!hasCommand('redis-server')) {
-    const skip = 'redis-server is not installed (apt-get install redis-server, or run npm test which installs it)';
-    console.error(`\n!!! ${skip}; Redis tests are SKIPPED\n`);
-    return { skip };
+    return {
+      skip: unavailable(
+        'redis-server',
+        'not installed (apt-get install redis-server, or run npm test which installs it)',
+      ),
+    };
   }
   try {
     return await startRedis();
   } catch (error) {
-    const skip = `redis-server cannot run here: ${(error as Error).message}`;
-    console.error(`\n!!! ${skip}; Redis tests are SKIPPED\n`);
-    return { skip };
+    return { skip: unavailable('redis-server', (error as Error).message) };
   }
 }

@@ -21,12 +21,13 @@ import {
 } from '../../src/upstream/codex-cli-probe.ts';
 import { probeAccount } from '../../src/upstream/probe.ts';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
+import { codexCliMissing } from '../support/real-server.ts';
+import { within } from '../support/wait.ts';
 
 const BIN =
   process.env.CODEX_CLI_BIN ||
   join(REPO_ROOT, 'node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex');
-const skip = existsSync(BIN) ? false : `the Codex CLI binary is not installed at ${BIN}`;
-if (skip) console.error(`\n!!! ${skip}; Codex CLI probe tests are SKIPPED\n`);
+const skip = codexCliMissing(BIN);
 
 const SAME_NUMBERS: ScenarioName[] = [
   'healthy',
@@ -252,15 +253,19 @@ describe('no token left behind when the binary misbehaves', () => {
     const script = join(work, 'exit-mid-probe.ts');
     await writeFile(
       script,
-      `import { existsSync } from 'node:fs';
+      `import { existsSync, readFileSync } from 'node:fs';
 import { probeViaCodexCli } from ${JSON.stringify(join(REPO_ROOT, 'src/upstream/codex-cli-probe.ts'))};
 const creds = ${JSON.stringify(credentialsOf('healthy'))};
 probeViaCodexCli(creds, { bin: ${JSON.stringify(bin)}, chatgptUrl: 'http://127.0.0.1:9', timeoutMs: 600000, tempDir: ${JSON.stringify(dir)} });
-const wait = setInterval(() => { if (existsSync(${JSON.stringify(seen)})) { clearInterval(wait); setTimeout(() => process.exit(3), 100); } }, 20);
+// Exit once the stand-in binary has written all three lines (home, token count, pid): the probe is mid-way.
+const full = () => existsSync(${JSON.stringify(seen)}) && readFileSync(${JSON.stringify(seen)}, 'utf8').trim().split('\\n').length >= 3;
+const wait = setInterval(() => { if (full()) { clearInterval(wait); process.exit(3); } }, 20);
 `,
     );
     const child = spawn(process.execPath, [script], { stdio: 'ignore' });
-    const code = await new Promise((ok) => child.on('exit', ok));
+    const code = await within(new Promise((ok) => child.on('exit', ok)), {
+      what: 'the probing process to exit mid-probe',
+    });
     assert.equal(code, 3);
     const [home, , pid] = (await readFile(seen, 'utf8')).trim().split('\n');
     process.kill(Number(pid)); // the orphaned stand-in binary

@@ -1,8 +1,9 @@
 // Builds an Account from what a file holds, filling email / plan / account id from the JWT claims
-// when the file does not say, and choosing the stable id.
+// when the file does not say, and choosing the stable id (one per seat: src/accounts/identity.ts).
 import { createHash } from 'node:crypto';
 import type { Account, AccountSourceKind, AuthFileFormat } from '../../domain/account.ts';
 import { decodeJwtClaims } from '../../upstream/jwt.ts';
+import { seatIdentity } from '../identity.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,14 +58,16 @@ export interface AccountFields {
 export function buildAccount(f: AccountFields): Account {
   const idClaims = decodeJwtClaims(f.idToken);
   const accessClaims = decodeJwtClaims(f.accessToken);
-  const accountId = f.accountId ?? idClaims?.accountId ?? accessClaims?.accountId ?? null;
+  const seat = seatIdentity({ statedWorkspaceId: f.accountId, statedEmail: f.email, idClaims, accessClaims });
+  const accountId = seat.workspaceId;
   const exp = accessClaims?.exp ?? null;
   return {
-    id: accountId ?? derivedId(f.sourceKind, f.path, f.index),
+    id: seat.key ?? derivedId(f.sourceKind, f.path, f.index),
     name: f.name,
-    email: f.email ?? idClaims?.email ?? accessClaims?.email ?? null,
+    email: seat.email,
     plan: idClaims?.planType ?? accessClaims?.planType ?? null,
     accountId,
+    userId: seat.userId,
     format: f.format,
     sourceKind: f.sourceKind,
     sourcePath: f.path,

@@ -62,7 +62,10 @@ describe('auth file formats', () => {
     const a = ok(parse(JSON.stringify(codexCli, null, 2), 'auth.json'));
     assert.equal(a.format.format, 'codex-cli');
     assert.equal(a.accounts[0].name, 'auth');
-    assert.equal(a.accounts[0].id, 'acc-123');
+    // One id per seat: workspace + the token's chatgpt_user_id; the workspace stays accountId.
+    assert.equal(a.accounts[0].id, 'acc-123:user-1');
+    assert.equal(a.accounts[0].accountId, 'acc-123');
+    assert.equal(a.accounts[0].userId, 'user-1');
     assert.equal(a.accounts[0].email, 'ann@example.com');
     assert.equal(a.accounts[0].plan, 'plus');
     assert.equal(a.accounts[0].credentials.expiresAt, (now + 3600) * 1000);

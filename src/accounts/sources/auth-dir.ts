@@ -18,7 +18,9 @@ export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR): AccountSource 
       try {
         const entries = await readdir(location, { withFileTypes: true });
         names = entries
-          .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && /\.json$/i.test(e.name))
+          // Not only regular files: a FIFO or device named *.json gets a clear error from readAuthFile
+          // instead of vanishing silently. Directories named *.json are skipped.
+          .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.json$/i.test(e.name))
           .map((e) => e.name)
           .sort();
       } catch (error) {

@@ -29,7 +29,7 @@ describe('account sources', () => {
     const load = await authDirSource(join(root, 'account')).load();
     assert.deepEqual(
       load.accounts.map((a) => [a.name, a.id, a.email, a.plan, a.sourceKind]),
-      [['good', 'acc-1', 'one@example.com', 'team', 'auth-dir']],
+      [['good', 'acc-1:u1', 'one@example.com', 'team', 'auth-dir']],
     );
     assert.equal(load.errors.length, 2);
     assert.match(load.errors[0].message, /broken\.json: not valid JSON/);

@@ -1,6 +1,7 @@
 // Test worker process: fires N concurrent refreshes of every account in a directory, each one
 // re-reading the files first like an independent request would. Prints a JSON summary (no tokens).
 // Usage: node refresh-worker.ts <dir> <authUrl> <calls> [unauthorized|manual]
+import { pace } from '../../../test/support/wait.ts';
 import { TokenManager } from '../refresh.ts';
 import { authDirSource } from '../sources/auth-dir.ts';
 
@@ -18,7 +19,7 @@ const manager = new TokenManager({
 });
 
 async function one(): Promise<void> {
-  await new Promise((r) => setTimeout(r, Math.random() * 1500));
+  await pace(Math.random() * 1500); // independent requests arrive spread out, not in lockstep
   const { accounts, errors } = await authDirSource(dir).load();
   if (errors.length) summary.failures.push(...errors.map((e) => `load: ${e.message}`));
   await Promise.all(

@@ -93,6 +93,7 @@ async function accountWithoutListing(email: string): Promise<Account> {
     name: `codex-${email}`,
     email,
     plan: null,
+    userId: null,
     accountId: null,
     format: 'cpa',
     sourceKind: 'cpa',

@@ -68,7 +68,8 @@ describe('codex-fleet accounts', () => {
     assert.equal(list.code, 0, list.stderr);
     const rows = JSON.parse(list.stdout);
     assert.equal(rows.length, 1);
-    assert.equal(rows[0].id, 'acc-add');
+    assert.equal(rows[0].id, `acc-add:${sim.accounts[0].userId}`, 'one id per seat: workspace + user');
+    assert.equal(rows[0].workspaceId, 'acc-add');
     assert.match(rows[0].accessToken, /^.{4}….{4}$/);
     const show = await cli(['show', 'add@example.com']);
     assert.equal(show.code, 0, show.stderr);
@@ -111,7 +112,7 @@ describe('codex-fleet accounts', () => {
     assert.equal(imp.code, 0, imp.stderr);
     assert.match(imp.stdout, /imported m1@example\.com \(multi-auth/);
     const rows = JSON.parse((await cli(['list', '--json'])).stdout);
-    assert.deepEqual(rows.map((r: { id: string }) => r.id).sort(), ['acc-add', 'acc-m1', 'acc-m2']);
+    assert.deepEqual(rows.map((r: { workspaceId: string }) => r.workspaceId).sort(), ['acc-add', 'acc-m1', 'acc-m2']);
     const del = await cli(['remove', 'acc-m1', '--delete-file']);
     assert.equal(del.code, 1, 'a multi-auth file holds others: not deleted');
     assert.match(del.stderr, /holds other accounts too/);

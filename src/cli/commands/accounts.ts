@@ -26,6 +26,7 @@ export function accountView(a: Account, token: TokenState | undefined, now: numb
     name: a.name,
     id: a.id,
     email: a.email,
+    workspaceId: a.accountId,
     plan: a.plan,
     format: a.format,
     source: a.sourceKind,
@@ -43,9 +44,12 @@ export function accountView(a: Account, token: TokenState | undefined, now: numb
 }
 
 function find(accounts: readonly Account[], ref: string): Account | string {
-  const hits = accounts.filter((a) => a.name === ref || a.id === ref || a.email === ref);
+  let hits = accounts.filter((a) => a.name === ref || a.id === ref || a.email === ref);
+  // The workspace id was every account's id before seats: it still names a workspace's only seat.
+  if (hits.length === 0) hits = accounts.filter((a) => a.accountId === ref);
   if (hits.length === 1) return hits[0];
-  if (hits.length === 0) return `no account "${ref}" (use a name, id or email from \`codex-fleet accounts list\`)`;
+  if (hits.length === 0)
+    return `no account "${ref}" (use a name, id, email or workspace id from \`codex-fleet accounts list\`)`;
   return `"${ref}" matches ${hits.length} accounts: use one of the ids ${hits.map((a) => a.id).join(', ')}`;
 }
 

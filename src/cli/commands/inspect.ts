@@ -8,7 +8,16 @@ import { actionContext, loadInspectionSettings, runInspection } from '../../insp
 import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
 import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import {
+  addAccountOptions,
+  addFleetOptions,
+  addProbeOptions,
+  addStoreOptions,
+  type CommonOptions,
+  configFrom,
+  progressReporter,
+} from '../shared-args.ts';
+import { withDemo } from './demo-env.ts';
 
 async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
   const fleet = await Fleet.open(configFrom(options));
@@ -50,60 +59,74 @@ export function register(program: Command): void {
     )
     .option('--source <source>', 'local | cpa | cpa:<server> | all', 'all')
     .option('--json', 'print the results as JSON')
-    .option('--apply', 'execute the suggested actions now (as you), instead of queueing them for approval');
+    .option('--apply', 'execute the suggested actions now (as you), instead of queueing them for approval')
+    .option('--demo', 'run against the built-in simulator with demo accounts');
   addFleetOptions(inspect);
   addProbeOptions(inspect);
-  inspect.action(async (options: CommonOptions & { source: string; apply?: boolean }) => {
-    process.exitCode = await withFleet(options, async (fleet) => {
-      const outcome = await runInspection(fleet, {
-        trigger: 'manual',
-        source: options.source,
-        actor: 'cli',
-        apply: options.apply,
-        onProgress: progressReporter('inspecting', !options.json),
-      });
-      if (options.json) {
-        console.log(
-          JSON.stringify(
-            { run: outcome.run, results: outcome.results, queued: outcome.queued, executed: outcome.executed },
-            null,
-            2,
-          ),
-        );
-      } else {
-        printGrouped(outcome.results);
-        console.log(
-          `\nrun ${outcome.run.id}: ${outcome.queued.length} action(s) ${options.apply ? 'executed' : 'queued — see `codex-fleet actions list`'}`,
-        );
-      }
-      return outcome.run.status === 'done' ? 0 : 1;
-    });
+  inspect.action(async (opts: CommonOptions & { source: string; apply?: boolean; demo?: boolean }) => {
+    process.exitCode = await withDemo(opts, (options) =>
+      withFleet(options, async (fleet) => {
+        const outcome = await runInspection(fleet, {
+          trigger: 'manual',
+          source: options.source,
+          actor: 'cli',
+          apply: options.apply,
+          onProgress: progressReporter('inspecting', !options.json),
+        });
+        // The exit-code rule (README, Install): no accounts is exit 1, as for quota, report and forecast.
+        if (outcome.results.length === 0) {
+          console.error(
+            'codex-fleet inspect: no accounts. Add auth files to the account directory (--account-dir) first.',
+          );
+          return 1;
+        }
+        if (options.json) {
+          console.log(
+            JSON.stringify(
+              { run: outcome.run, results: outcome.results, queued: outcome.queued, executed: outcome.executed },
+              null,
+              2,
+            ),
+          );
+        } else {
+          printGrouped(outcome.results);
+          console.log(
+            `\nrun ${outcome.run.id}: ${outcome.queued.length} action(s) ${options.apply ? 'executed' : 'queued — see `codex-fleet actions list`'}`,
+          );
+        }
+        return outcome.run.status === 'done' ? 0 : 1;
+      }),
+    );
   });
 
   const actions = program.command('actions').description('The action queue: list, approve, reject; and the audit log');
   const list = actions
     .command('list')
     .option('--status <status>', `one of ${ACTION_STATUSES.join(', ')}`, 'pending')
-    .option('--json', 'print as JSON');
-  addFleetOptions(list);
-  list.action(async (options: CommonOptions & { status: string }) => {
+    .option('--json', 'print as JSON')
+    .option('--demo', 'the demo store (see --demo on inspect)');
+  addStoreOptions(list);
+  list.action(async (options: CommonOptions & { status: string; demo?: boolean }) => {
     if (!(ACTION_STATUSES as readonly string[]).includes(options.status)) {
       console.error(`codex-fleet actions list: --status must be one of ${ACTION_STATUSES.join(', ')}`);
       process.exitCode = 1;
       return;
     }
-    await withFleet(options, async (fleet) => {
-      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).list(options.status as ActionStatus);
-      if (options.json) console.log(JSON.stringify(rows, null, 2));
-      else if (rows.length === 0) console.log(`no ${options.status} actions`);
-      else rows.forEach(printAction);
-    });
+    await withDemo(options, (o) =>
+      withFleet(o, async (fleet) => {
+        const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).list(o.status as ActionStatus);
+        if (o.json) console.log(JSON.stringify(rows, null, 2));
+        else if (rows.length === 0) console.log(`no ${o.status} actions`);
+        else rows.forEach(printAction);
+        return 0;
+      }),
+    );
   });
   for (const verb of ['approve', 'reject'] as const) {
     const cmd = actions
       .command(`${verb} <ids...>`)
       .description(verb === 'approve' ? 'approve and execute now' : 'reject (nothing is changed)');
-    addFleetOptions(cmd);
+    addAccountOptions(cmd);
     cmd.action(async (ids: string[], options: CommonOptions) => {
       process.exitCode = await withFleet(options, async (fleet) => {
         const { thresholds } = await loadInspectionSettings(fleet);
@@ -124,7 +147,7 @@ export function register(program: Command): void {
     });
   }
   const audit = actions.command('audit').option('--limit <n>', 'rows', '50').option('--json', 'print as JSON');
-  addFleetOptions(audit);
+  addStoreOptions(audit);
   audit.action(async (options: CommonOptions & { limit: string }) => {
     await withFleet(options, async (fleet) => {
       const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).auditLog(Number(options.limit) || 50);
@@ -139,7 +162,7 @@ export function register(program: Command): void {
 
   const runs = program.command('runs').description('Stored inspection runs');
   const runsList = runs.command('list').option('--limit <n>', 'rows', '20').option('--json', 'print as JSON');
-  addFleetOptions(runsList);
+  addStoreOptions(runsList);
   runsList.action(async (options: CommonOptions & { limit: string }) => {
     await withFleet(options, async (fleet) => {
       const rows = await new RunsRepo(fleet.repos.db, fleet.clock).list(Number(options.limit) || 20);
@@ -152,7 +175,7 @@ export function register(program: Command): void {
     });
   });
   const runsShow = runs.command('show <id>').option('--json', 'print as JSON');
-  addFleetOptions(runsShow);
+  addStoreOptions(runsShow);
   runsShow.action(async (id: string, options: CommonOptions) => {
     process.exitCode = await withFleet(options, async (fleet) => {
       const repo = new RunsRepo(fleet.repos.db, fleet.clock);
@@ -174,7 +197,7 @@ export function register(program: Command): void {
 
   const schedule = program.command('schedule').description('Server inspection schedule');
   const show = schedule.command('show').option('--json', 'print as JSON');
-  addFleetOptions(show);
+  addStoreOptions(show);
   show.action(async (options: CommonOptions) => {
     await withFleet(options, async (fleet) => {
       const s = await readSchedule(fleet);
@@ -194,7 +217,7 @@ export function register(program: Command): void {
     .option('--daily <times>', 'comma-separated HH:MM points, e.g. 06:00,18:00')
     .option('--tz <zone>', 'IANA time zone for --daily', 'UTC')
     .option('--retention-days <n>', 'keep runs this long', '30');
-  addFleetOptions(set);
+  addStoreOptions(set);
   set.action(
     async (
       options: CommonOptions & { off?: boolean; every?: string; daily?: string; tz: string; retentionDays: string },

@@ -69,7 +69,7 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
     } else {
       const now = fleet.clock();
       const rows: QuotaRow[] = result.checks.map((c) => rowKeepingLastGood(c.account, c.result, c.lastGood, now));
-      console.log(options.json ? JSON.stringify(rows, null, 2) : renderQuotaTable(rows));
+      console.log(options.json ? JSON.stringify(rows, null, 2) : renderQuotaTable(rows, { now }));
     }
     const unread = result.checks.filter((c) => c.result.transient);
     if (unread.length > 0 && !options.json) {

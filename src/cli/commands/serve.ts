@@ -66,7 +66,7 @@ export function register(program: Command): void {
   addFleetOptions(cmd);
   addProbeOptions(cmd);
   cmd.action(async (options: ServeOptions) => {
-    process.exitCode = await withDemo(options, runServe);
+    process.exitCode = await withDemo(options, runServe, { collect: true });
   });
 }
 
@@ -80,11 +80,11 @@ function collectTarget(spec: string | undefined): FleetServiceOptions['collect']
 }
 
 async function loadServiceFactory(): Promise<ServiceFactory> {
-  // Resolved at run time so the server room builds before the core's adapter lands.
   const spec = '../../core/fleet-service.ts';
   let mod: { createFleetService?: ServiceFactory };
   try {
-    mod = await import(spec);
+    // A literal path, so the build (scripts/build.ts) bundles it.
+    mod = await import('../../core/fleet-service.ts');
   } catch (error) {
     throw new Error(
       `the dashboard's data service (src/core/fleet-service.ts) cannot be loaded: ${(error as Error).message}`,

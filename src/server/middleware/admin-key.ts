@@ -100,6 +100,11 @@ function isPublic(path: string): boolean {
   return PUBLIC_PREFIXES.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
 }
 
+/** Liveness and static files never need a CSRF token, so they never hand out a cookie. */
+function needsVisitor(path: string): boolean {
+  return path !== '/healthz' && !path.startsWith('/assets/') && path !== '/favicon.ico';
+}
+
 function presentedKey(c: Context): string | null {
   const header = c.req.header('x-admin-key');
   if (header) return header.trim();
@@ -147,10 +152,11 @@ export function adminGuard(opts: { adminKey: string | null; sessions: SessionSto
   return async (c, next) => {
     c.set('actor', 'anonymous');
     c.set('authVia', null);
-    let session = sessions.get(getCookie(c, SESSION_COOKIE));
-    // Pages hand out a session (and so a CSRF token) on first visit.
-    if (!session && wantsHtml(c)) {
-      session = sessions.create(adminKey === null);
+    const cookie = getCookie(c, SESSION_COOKIE);
+    let session = sessions.get(cookie) ?? sessions.visitor(cookie, adminKey === null);
+    // Pages hand out a visitor id (and so a CSRF token) on first visit; nothing is stored for it.
+    if (!session && wantsHtml(c) && needsVisitor(c.req.path)) {
+      session = sessions.newVisitor(adminKey === null);
       setSessionCookie(c, session);
     }
     c.set('session', session);

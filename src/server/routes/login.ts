@@ -4,14 +4,28 @@ import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { setSessionCookie } from '../middleware/admin-key.ts';
+import { clientAddress, LoginThrottle } from '../middleware/login-throttle.ts';
 import { SESSION_COOKIE, safeEqual } from '../sessions.ts';
 import type { AppEnv, RouteDeps } from './context.ts';
 
-const MAX_FAILURES_PER_MINUTE = 10;
+/** Any origin works as the base: only whether the parsed URL stays on it matters. */
+const BASE = 'http://codex-fleet.invalid';
 
-/** Only same-site paths: an open redirect would let a link send a fresh login to another site. */
-function safeNext(next: string | undefined): string {
-  return next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+/**
+ * Only same-origin paths: an open redirect would let a link send a fresh login to another site. The
+ * value is parsed the way a browser parses a Location header (tabs and newlines dropped, `\` as `/`),
+ * and what comes back is the parsed path, so the browser cannot read it any other way.
+ */
+export function safeNext(next: string | undefined): string {
+  if (!next?.startsWith('/')) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, BASE);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== BASE || url.pathname.startsWith('//')) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 function page(csrf: string, next: string, error: string | null) {
@@ -42,7 +56,7 @@ function page(csrf: string, next: string, error: string | null) {
 
 export function loginRoutes({ sessions, adminKey, clock }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  let failures: number[] = [];
+  const throttle = new LoginThrottle(clock);
 
   app.get('/login', (c) => {
     if (adminKey === null) return c.redirect('/', 303);
@@ -59,16 +73,20 @@ export function loginRoutes({ sessions, adminKey, clock }: RouteDeps): Hono<AppE
     if (!session || !sessions.checkCsrf(session.id, typeof body._csrf === 'string' ? body._csrf : null)) {
       return c.text('the login form expired; reload /login', 403);
     }
-    const now = clock();
-    failures = failures.filter((t) => now - t < 60_000);
-    if (failures.length >= MAX_FAILURES_PER_MINUTE) {
-      return c.html(page(sessions.csrfToken(session.id), next, 'Too many attempts; wait a minute.'), 429);
+    const address = clientAddress(c);
+    const waitMs = throttle.waitMs(address);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      c.header('Retry-After', String(seconds));
+      const message = `Too many wrong keys from this address; try again in ${seconds} s.`;
+      return c.html(page(sessions.csrfToken(session.id), next, message), 429);
     }
     const key = typeof body.key === 'string' ? body.key.trim() : '';
     if (!safeEqual(key, adminKey)) {
-      failures.push(now);
+      throttle.failed(address);
       return c.html(page(sessions.csrfToken(session.id), next, 'That key is not valid.'), 401);
     }
+    throttle.succeeded(address);
     // A new session id on login, so a cookie planted before login is worth nothing after it.
     sessions.destroy(session.id);
     setSessionCookie(c, sessions.create(true));

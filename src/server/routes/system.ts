@@ -24,7 +24,7 @@ export function systemRoutes(deps: RouteDeps & { version: string; startedAt: num
   app.get('/api/session', (c) => {
     let session = c.get('session');
     if (!session) {
-      session = sessions.create(adminKey === null);
+      session = sessions.newVisitor(adminKey === null);
       c.set('session', session);
       setSessionCookie(c, session);
     }

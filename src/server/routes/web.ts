@@ -1,8 +1,9 @@
 // The dashboard: static files from src/web (read once at startup into memory, so no request path
-// ever touches the file system), preact + htm from node_modules (no CDN), and the app shell for
-// every page path with the session's CSRF token in a meta tag.
+// ever touches the file system), preact + htm + uPlot from node_modules (no CDN), the app shell for
+// every page path with the session's CSRF token in a meta tag, and an HTML 404 page for any other
+// page-like path (API paths keep their JSON errors).
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
@@ -38,7 +39,10 @@ export interface WebAssets {
   scriptHashes: string[];
 }
 
-const DEFAULT_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+/** From the sources this file is src/server/routes (files in src/web); built, every chunk sits in dist/ beside dist/web. */
+const DEFAULT_ROOT = [new URL('../../web/', import.meta.url), new URL('./web/', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(join(dir, 'index.html')))!;
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -57,9 +61,12 @@ export function loadWebAssets(root = DEFAULT_ROOT): WebAssets {
     'preact.mjs': fileURLToPath(import.meta.resolve('preact')),
     'hooks.mjs': fileURLToPath(import.meta.resolve('preact/hooks')),
     'htm.mjs': fileURLToPath(import.meta.resolve('htm')),
+    // uPlot (time series charts): its ES module and stylesheet, straight from the package.
+    'uplot.mjs': fileURLToPath(import.meta.resolve('uplot/dist/uPlot.esm.js')),
+    'uplot.css': fileURLToPath(import.meta.resolve('uplot/dist/uPlot.min.css')),
   };
   for (const [name, path] of Object.entries(vendor)) {
-    files.set(`/assets/vendor/${name}`, { body: readFileSync(path), type: TYPES['.mjs'] });
+    files.set(`/assets/vendor/${name}`, { body: readFileSync(path), type: TYPES[extname(name)] });
   }
   const shell = readFileSync(join(root, 'index.html'), 'utf8');
   const scriptHashes = [...shell.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
@@ -93,5 +100,28 @@ export function webRoutes(deps: RouteDeps, assets: WebAssets): Hono<AppEnv> {
       return c.html(body);
     });
   }
+  // Unknown dashboard paths (not /api/…, /assets/…, /metrics, /healthz): a page a person can read.
+  app.get('*', (c, next) => {
+    const path = c.req.path;
+    if (/^\/(api|assets|metrics|healthz|login|logout|refresh)(\/|$)/.test(path)) return next();
+    if (!(c.req.header('accept') ?? '').includes('text/html')) return next();
+    return c.html(notFoundPage(path), 404);
+  });
   return app;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A plain page (no script) so the CSP needs nothing new. */
+function notFoundPage(path: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" />
+<title>Not found · codex-fleet</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+<link rel="stylesheet" href="/assets/style.css" /></head>
+<body><main class="not-found"><h1>Page not found</h1>
+<p>There is no dashboard page at <code>${escapeHtml(path)}</code>.</p>
+<p><a href="/">Go to the overview</a> · <a href="/accounts">Accounts</a> · <a href="/monitoring">Monitoring</a></p>
+</main></body></html>`;
 }

@@ -2,7 +2,10 @@
 // monitor 200–299, others 300+. Add one import and one entry per file.
 import type { Migration } from '../db.ts';
 import core001 from './001-core.ts';
+import seats002 from './002-seats.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 
-export const MIGRATIONS: Migration[] = [core001, inspection100, monitor200].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: Migration[] = [core001, seats002, inspection100, monitor200].sort(
+  (a, b) => a.version - b.version,
+);

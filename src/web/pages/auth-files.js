@@ -31,7 +31,7 @@ function List() {
     ${
       files.length === 0 && !res.loading
         ? html`<${Empty}>No auth files yet.<//>`
-        : html`<div class="table-wrap"><table data-testid="auth-files">
+        : html`<div class="table-wrap"><table class="auth-table" data-testid="auth-files">
             <thead><tr><th scope="col">Name</th><th scope="col">Format</th><th scope="col">Email</th><th scope="col">Access token</th><th scope="col">Refresh token</th><th scope="col">State</th><th scope="col">Modified</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               ${files.map(

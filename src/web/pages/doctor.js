@@ -72,7 +72,7 @@ export function DoctorPage() {
     setRunning(true);
     setError(null);
     try {
-      lastReport = await api('/api/doctor');
+      lastReport = await api('/api/doctor', { method: 'POST' });
       setReport(lastReport);
       summary.current?.focus();
     } catch (e) {

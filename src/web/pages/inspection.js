@@ -1,30 +1,14 @@
 // Inspection: run now, results grouped by suggested action with reason and evidence, run history
 // with logs, and the schedule editor.
 import { useEffect, useState } from 'preact/hooks';
-import { api, Empty, ErrorNote, formatTime, html, useResource } from '../lib.js';
+import { api, Empty, ErrorNote, EvidenceChips, formatTime, html, useResource } from '../lib.js';
 
 const ACTION_ORDER = ['Delete', 'Reauth', 'Disable', 'Enable', 'Keep'];
 const cls = (action) => `pill action-${action.toLowerCase()}`;
 
-/** The fields a decision was taken from (InspectionEvidence); unknown stays visibly unknown. */
+/** The fields a decision was taken from (InspectionEvidence): the shared chips. */
 function Evidence({ result }) {
-  const e = result.evidence ?? {};
-  const chips = [
-    ['HTTP', e.httpStatus],
-    ['reason', e.probeReason],
-    ['code', e.errorCode],
-    ['limit reached', e.limitReached],
-    ...(e.windows ?? []).map((w) => [w.limitName ?? w.kind, w.usedPercent == null ? null : `${w.usedPercent}% used`]),
-    ['resets', e.resetsAt ? formatTime(e.resetsAt) : null],
-    ['token expires', e.tokenExpiresAt ? formatTime(e.tokenExpiresAt) : null],
-    ['source', e.source],
-  ].filter(([, v]) => v !== null && v !== undefined);
-  return html`<ul class="evidence">
-      ${chips.map(([k, v]) => html`<li><span class="ev-key">${k}</span><span class="ev-val">${String(v)}</span></li>`)}
-      ${e.transient ? html`<li><span class="ev-key">transient</span><span class="ev-val">says nothing about the account</span></li>` : null}
-    </ul>
-    ${e.message ? html`<div class="muted small">${e.message}</div>` : null}
-    ${result.missing?.length ? html`<div class="muted small">unknown: ${result.missing.join(', ')}</div>` : null}`;
+  return html`<${EvidenceChips} evidence=${result.evidence} missing=${result.missing} />`;
 }
 
 function Counts({ counts }) {

@@ -1,6 +1,7 @@
 // Request monitoring (the CPA usage the collector stores): summary cards, account overview, API key
 // summary, realtime requests, filters and export. Served by the monitor room under /api/monitor.
 import { useEffect, useState } from 'preact/hooks';
+import { RangePicker, TimeChart } from '../chart.js';
 import { api, Empty, ErrorNote, formatTime, html, useLive } from '../lib.js';
 
 const FILTERS = [
@@ -101,13 +102,58 @@ function useMonitor(path, query, tick) {
   return state;
 }
 
+/** The series route lives beside the monitor's own routes (/api/series/monitor), same filters. */
+function useSeriesOf(query, tick) {
+  const [state, setState] = useState({ data: null, error: null });
+  useEffect(() => {
+    api(`/api/series/monitor?${query}`).then(
+      (data) => setState({ data, error: null }),
+      (error) => setState((s) => ({ data: s.data, error })),
+    );
+  }, [query, tick]);
+  return state;
+}
+
 function firstArray(data) {
   if (!data) return null;
   if (Array.isArray(data)) return data;
   return Object.values(data).find(Array.isArray) ?? null;
 }
 
+/** Requests, failures by status, latency, tokens and cost over time, for the page's filter and range. */
+function MonitorCharts({ data, error, range, setRange, hasTime }) {
+  const d = data;
+  const statuses = d ? Object.keys(d.failuresByStatus).sort() : [];
+  return html`<section class="panel" aria-label="Over time">
+    <div class="panel-head"><h2>Over time</h2>
+      ${hasTime ? html`<span class="muted small">range from the filter's From/To</span>` : html`<${RangePicker} value=${range} onChange=${setRange} label="Monitoring range" />`}
+    </div>
+    ${
+      d
+        ? html`<div class="chart-grid">
+          <${TimeChart} title="Requests and failures" testid="monitor-requests-chart" t=${d.t}
+            series=${[{ label: 'requests', values: d.requests }, { label: 'failures', values: d.failures }]} />
+          <${TimeChart} title="Failures by HTTP status" testid="monitor-failures-chart" t=${d.t}
+            series=${statuses.map((k) => ({ label: k, values: d.failuresByStatus[k] }))} />
+          <${TimeChart} title="Latency p50 / p95" testid="monitor-latency-chart" t=${d.t} yLabel="ms"
+            format=${(v) => `${Math.round(v)} ms`}
+            series=${[{ label: 'p50', values: d.latencyP50Ms }, { label: 'p95', values: d.latencyP95Ms }]} />
+          <${TimeChart} title="Tokens" testid="monitor-tokens-chart" t=${d.t}
+            format=${(v) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${Math.round(v / 1e3)}k` : String(Math.round(v)))}
+            series=${[{ label: 'tokens', values: d.tokens }]} />
+          <${TimeChart} title="Estimated cost (USD)" testid="monitor-cost-chart" t=${d.t}
+            format=${(v) => `$${v.toFixed(v < 1 ? 3 : 2)}`}
+            series=${[{ label: 'cost', values: d.costUsd }]} />
+        </div>`
+        : error
+          ? html`<p class="muted small">No series: ${error.message}</p>`
+          : html`<p class="muted small">Loading…</p>`
+    }
+  </section>`;
+}
+
 export function MonitoringPage() {
+  const [range, setRange] = useState('24h');
   const [draft, setDraft] = useState({});
   const [filter, setFilter] = useState({});
   const [live, setLive] = useState(true);
@@ -123,6 +169,8 @@ export function MonitoringPage() {
   const accounts = useMonitor('accounts', query, tick);
   const keys = useMonitor('api-keys', query, tick);
   const requests = useMonitor('requests', `${query}${query ? '&' : ''}limit=50`, tick);
+  const hasTime = filter.from || filter.to;
+  const series = useSeriesOf(`${query}${hasTime ? '' : `${query ? '&' : ''}range=${range}`}`, tick);
   if (summary.error?.status === 404) {
     return html`<${Empty}>Request monitoring is not enabled on this server. Start a collector with <code>codex-fleet monitor run</code>.<//>`;
   }
@@ -166,6 +214,7 @@ export function MonitoringPage() {
         <a class="btn" data-native href=${`/api/monitor/export?format=jsonl${query ? `&${query}` : ''}`}>Export JSONL</a>
       </span>
     </section>
+    <${MonitorCharts} data=${series.data} error=${series.error} range=${range} setRange=${setRange} hasTime=${hasTime} />
     <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" keyLabel="Account (auth_index)" columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" keyLabel="API key" columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" columns=${REQUEST_COLUMNS} /></section>

@@ -1,5 +1,19 @@
-// Overview: pool cards (healthy / rate-limited / error…), when capacity returns, and who needs attention.
-import { api, Countdown, Empty, ErrorNote, html, StatusBadge, timeAgo, useNow, useResource } from '../lib.js';
+// Overview: pool cards (healthy / rate-limited / error…), the recommended next account, the pool over
+// time with its forecast, when capacity returns (timeline), and who needs attention.
+import { useState } from 'preact/hooks';
+import { RangePicker, TimeChart, useSeries } from '../chart.js';
+import {
+  api,
+  Countdown,
+  Empty,
+  ErrorNote,
+  formatTime,
+  html,
+  StatusBadge,
+  timeAgo,
+  useNow,
+  useResource,
+} from '../lib.js';
 
 const CARDS = [
   { key: 'healthy', label: 'Healthy', hint: 'can serve requests now' },
@@ -11,6 +25,92 @@ const CARDS = [
 ];
 
 const pct = (v) => (v == null ? '—' : `${Math.round(v)}%`);
+
+/** Usable accounts and mean remaining over time; the forecast's run-out and return as markers. */
+function PoolHistory() {
+  const [range, setRange] = useState('7d');
+  const s = useSeries(`/api/series/pool?range=${range}`, ['accounts', 'refresh']);
+  const d = s.data;
+  const f = d?.forecast;
+  const markers = [];
+  if (f?.runsOutAt)
+    markers.push({ at: f.runsOutAt, kind: 'runout', label: `pool runs out ${formatTime(f.runsOutAt)}` });
+  if (f?.capacityReturnsAt)
+    markers.push({
+      at: f.capacityReturnsAt,
+      kind: 'reset',
+      label: `capacity returns ${formatTime(f.capacityReturnsAt)}`,
+    });
+  // The forecast as a line: usable now, then 0 from the predicted run-out.
+  const lines =
+    d && f?.runsOutAt
+      ? [
+          {
+            label: 'usable (forecast)',
+            points: [
+              [d.t.at(-1), f.usableNow],
+              [f.runsOutAt, 0],
+            ],
+          },
+        ]
+      : [];
+  return html`<section class="panel" aria-label="Pool over time">
+    <div class="panel-head"><h2>Pool over time</h2><${RangePicker} value=${range} onChange=${setRange} label="Pool history range" /></div>
+    ${s.error ? html`<p class="form-error">${s.error.message}</p>` : null}
+    ${
+      d
+        ? html`<div class="chart-grid">
+          <${TimeChart} title="Usable accounts" testid="pool-usable-chart" t=${d.t} yLabel="accounts"
+            series=${[{ label: 'usable', values: d.usable }, { label: 'checked', values: d.known }]} lines=${lines} markers=${markers} />
+          <${TimeChart} title="Mean remaining %" testid="pool-remaining-chart" t=${d.t} yRange=${[0, 100]} yLabel="% left"
+            format=${(v) => `${Math.round(v)}%`}
+            series=${['5h', 'weekly', 'monthly']
+              .filter((k) => d.meanRemaining[k].some((v) => v != null))
+              .map((k) => ({ label: k === '5h' ? '5-hour' : k, values: d.meanRemaining[k] }))} />
+        </div>
+        <p class="muted small" data-testid="pool-forecast-note">${f?.note ?? ''}</p>`
+        : html`<p class="muted small">Loading history…</p>`
+    }
+  </section>`;
+}
+
+/** The report's recommendation: which account to use next, and why. */
+function Recommendation() {
+  const r = useResource('/api/report', ['accounts', 'refresh']);
+  const rec = r.data?.recommendation;
+  const acct = rec ? r.data.accounts?.[rec.index] : null;
+  return html`<div class="panel recommendation" data-testid="recommendation">
+    <h2>Use next</h2>
+    ${
+      rec
+        ? html`<p class="rec-name">${rec.email ?? acct?.email ?? `account #${rec.index}`}</p><p class="muted">${rec.reasoning}</p>`
+        : html`<p class="muted">${r.data ? 'No account can serve now: nothing to recommend.' : 'Loading…'}</p>`
+    }
+  </div>`;
+}
+
+/** When rate-limited accounts come back, soonest first. */
+function CapacityTimeline({ accounts }) {
+  const now = useNow();
+  const waiting = accounts
+    .filter((a) => a.capacityReturnsAt && new Date(a.capacityReturnsAt).getTime() > now - 60_000)
+    .sort((a, b) => a.capacityReturnsAt.localeCompare(b.capacityReturnsAt));
+  const unknown = accounts.filter((a) => a.status === 'rate-limited' && !a.capacityReturnsAt);
+  if (waiting.length === 0 && unknown.length === 0)
+    return html`<p class="muted small">No account is waiting for a reset.</p>`;
+  const last = waiting.length ? new Date(waiting.at(-1).capacityReturnsAt).getTime() : now;
+  const span = Math.max(1, last - now);
+  return html`<ol class="timeline" data-testid="capacity-timeline">
+    ${waiting.slice(0, 12).map((a) => {
+      const at = new Date(a.capacityReturnsAt).getTime();
+      const frac = Math.min(1, Math.max(0, (at - now) / span));
+      return html`<li><span class="name">${a.name}</span>
+        <span class="timeline-bar" aria-hidden="true"><span class="timeline-fill" style=${{ width: `${Math.round(frac * 100)}%` }}></span></span>
+        <${Countdown} to=${a.capacityReturnsAt} /></li>`;
+    })}
+    ${unknown.map((a) => html`<li><span class="name">${a.name}</span><span class="muted small">return time unknown (429 without reset)</span></li>`)}
+  </ol>`;
+}
 
 export function OverviewPage() {
   const pool = useResource('/api/pool', ['accounts', 'refresh', 'actions']);
@@ -54,7 +154,10 @@ export function OverviewPage() {
           ${p?.remainingPercent?.monthly != null ? html`<div><dt>Monthly remaining (mean)</dt><dd>${pct(p.remainingPercent.monthly)}</dd></div>` : null}
           <div><dt>Forecast</dt><dd>${forecast.data?.pool?.note ?? '—'}</dd></div>
         </dl>
+        <h3>Capacity timeline</h3>
+        <${CapacityTimeline} accounts=${accounts.data?.accounts ?? []} />
       </div>
+      <${Recommendation} />
       <div class="panel">
         <h2>Needs attention</h2>
         ${
@@ -72,5 +175,6 @@ export function OverviewPage() {
         }
       </div>
     </section>
+    <${PoolHistory} />
   `;
 }

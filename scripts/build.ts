@@ -1,0 +1,44 @@
+// Builds the package users install: plain JavaScript in dist/ (Node does not strip TypeScript types under
+// node_modules), the web dashboard's static files beside it, and the launcher that checks the Node version.
+// Run by `npm run build`, and by `prepare`/`prepack` so git installs and registry tarballs both get it.
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  // The launcher only checks the Node version, then imports the CLI: it must parse on an old Node.
+  entryPoints: {
+    'codex-fleet': 'bin/codex-fleet.ts',
+    cli: 'src/cli/main.ts',
+    index: 'src/index.ts',
+  },
+  outdir: dist,
+  bundle: true,
+  // Each command stays its own chunk, loaded by the dynamic import in commands/index.ts.
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Dependencies are bundled too: resolving packages in node_modules at every start costs more than the
+  // code. preact and htm are still read from node_modules at run time (the dashboard serves their files).
+  // Bundled CommonJS dependencies call require() for Node built-ins, so each chunk gets one.
+  banner: {
+    js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);",
+  },
+  // Flat: every chunk sits in dist/, so dist/web is the one place the dashboard files are looked up.
+  chunkNames: '[name]-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+mkdirSync(join(dist, 'web'), { recursive: true });
+cpSync(join(root, 'src', 'web'), join(dist, 'web'), {
+  recursive: true,
+  filter: (src) => !src.endsWith('.test.ts') && !src.endsWith('.test.js'),
+});
+console.error(`build: wrote ${dist}`);
