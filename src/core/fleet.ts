@@ -454,7 +454,12 @@ export class Fleet {
             current.set(index, refreshed.account);
             if (refreshed.ok) return refreshed.account.credentials.accessToken;
             if (refreshed.state === 'read_only' || refreshed.state === 'unsupported') return null;
-            return { errorCode: refreshed.code, httpStatus: refreshed.httpStatus, message: refreshed.message };
+            return {
+              errorCode: refreshed.code,
+              httpStatus: refreshed.httpStatus,
+              message: refreshed.message,
+              final: refreshed.state === 'auth_invalid',
+            };
           },
         }),
       },

@@ -20,6 +20,19 @@ import {
 export interface ProbeTarget {
   accessToken: string | null;
   accountId: string | null;
+  /**
+   * The token's expiry (ms) when the token itself cannot tell (CPA's `$TOKEN$` placeholder: the expiry
+   * comes from CPA's auth file); null when unknown. Left out, a JWT's own exp decides.
+   */
+  expiresAt?: number | null;
+}
+
+/** Whether the token in use had expired: the target's known expiry for its own token, else the JWT's exp. */
+function tokenExpired(target: ProbeTarget, token: string, now: number): boolean | null {
+  if (target.expiresAt !== undefined && token === target.accessToken) {
+    return target.expiresAt == null ? null : target.expiresAt <= now;
+  }
+  return isJwtExpired(token, now);
 }
 
 /** The token layer's refresh hook: a new access token, null when no refresh is possible, or why it failed. */
@@ -225,7 +238,7 @@ export async function runProbe(target: ProbeTarget, options: ProbeOptions, attem
       const cls = classifyUpstreamAnswer({
         ...answer.http,
         snapshot: answer.snapshot ?? null,
-        tokenExpired: isJwtExpired(token, now),
+        tokenExpired: tokenExpired(target, token, now),
         afterRefresh: refreshed,
         now,
       });
