@@ -1,12 +1,13 @@
 // Resolves the runtime configuration once, from flags over environment over defaults, with clear errors.
+// The only module that reads the configuration environment: the upstream and store modules take values.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_TIMEOUT_MS } from '../upstream/http.ts';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../upstream/probe-runner.ts';
 
+export { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, MAX_CONCURRENCY };
 export const DEFAULT_CHATGPT_URL = 'https://chatgpt.com/backend-api';
 export const DEFAULT_AUTH_URL = 'https://auth.openai.com/oauth/token';
-export const DEFAULT_CONCURRENCY = 5;
-export const MAX_CONCURRENCY = 20;
-export const DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface FleetConfig {
   dataDir: string;
@@ -75,6 +76,24 @@ const schema = z.object({
     .nullable(),
 });
 
+/** Where the store lives, for commands that open only the store (db, cpa, monitor). */
+export interface StoreLocation {
+  dataDir: string;
+  /** postgres://… or sqlite:<path>; null: SQLite in dataDir. */
+  databaseUrl: string | null;
+}
+
+/** --data-dir over CODEX_FLEET_DATA_DIR over ./data; --database-url over CODEX_FLEET_DATABASE_URL (empty = unset). */
+export function resolveStoreLocation(
+  flags: { dataDir?: string; databaseUrl?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): StoreLocation {
+  return {
+    dataDir: resolve(flags.dataDir || env.CODEX_FLEET_DATA_DIR || 'data'),
+    databaseUrl: flags.databaseUrl || env.CODEX_FLEET_DATABASE_URL || null,
+  };
+}
+
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): FleetConfig {
   const parsed = schema.safeParse({
     chatgptUrl: flags.chatgptUrl ?? env.CODEX_FLEET_CHATGPT_URL ?? DEFAULT_CHATGPT_URL,
@@ -83,14 +102,14 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     timeoutMs: flags.timeoutMs ?? env.CODEX_AUTH_FETCH_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS,
     retries: flags.retries ?? 3,
     retryDelaySeconds: flags.retryDelay ?? 2,
-    databaseUrl: flags.databaseUrl || env.CODEX_FLEET_DATABASE_URL || null,
+    databaseUrl: resolveStoreLocation(flags, env).databaseUrl,
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
   }
   const v = parsed.data;
   return {
-    dataDir: resolve(flags.dataDir ?? env.CODEX_FLEET_DATA_DIR ?? 'data'),
+    dataDir: resolveStoreLocation(flags, env).dataDir,
     databaseUrl: v.databaseUrl,
     chatgptUrl: v.chatgptUrl,
     authUrl: v.authUrl,

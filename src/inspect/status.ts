@@ -3,10 +3,10 @@
 // docs/status-rules.md; keep both in step.
 import type { Account } from '../domain/account.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import { NO_REFRESH_TOKEN } from '../upstream/classify.ts';
 import { bindingSpendWindow, exhaustedText, windowlessText } from '../domain/quota-reason.ts';
 import type { AccountStatus, FlagState, TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
+import { NO_REFRESH_TOKEN } from '../upstream/classify.ts';
 import { mainWindows, remainingOf, resetAtMs } from './windows.ts';
 
 export interface StatusSettings {

@@ -83,8 +83,7 @@ for (const home of ['local', 'cpa'] as const) {
           for (const a of sim.accounts) {
             // Far expiry: CPA must never try to refresh against a real (non-loopback) token endpoint.
             // The no-refresh account keeps its past expiry: without a refresh token CPA cannot refresh it.
-            const file =
-              a.name === NO_REFRESH ? { ...cpaFile(a), refresh_token: '' } : cpaFile(a, { farExpiry: true });
+            const file = a.name === NO_REFRESH ? { ...cpaFile(a), refresh_token: '' } : cpaFile(a, { farExpiry: true });
             await writeFile(join(cpa.authDir, `${a.name}.json`), JSON.stringify(file), { mode: 0o600 });
             names.push(`${a.name}.json`);
           }

@@ -2,6 +2,7 @@
 // src/cpa (servers.ts, source.ts, doctor.ts). A management key is never taken from argv (other users
 // can read it in `ps`): it comes from an environment variable or stdin, and output masks it.
 import type { Command } from 'commander';
+import { resolveStoreLocation } from '../../core/config.ts';
 import { readAuthIndexBaseline, saveAuthIndexBaseline } from '../../core/doctor-run.ts';
 import { checkCpaServer } from '../../cpa/doctor.ts';
 import { CpaServers } from '../../cpa/servers.ts';
@@ -27,7 +28,7 @@ interface CheckFlags extends StoreFlags {
 }
 
 async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, settings: SettingsRepo) => Promise<T>) {
-  const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
+  const db: Db = await openStore(resolveStoreLocation(flags));
   try {
     const settings = new SettingsRepo(db);
     const servers = new CpaServers(settings);

@@ -1,6 +1,7 @@
 // `codex-fleet db migrate|status|copy`: schema upgrades and moving an installation between SQLite and
 // PostgreSQL. Thin: the work is in src/store (migrate.ts, copy.ts).
 import type { Command } from 'commander';
+import { resolveStoreLocation } from '../../core/config.ts';
 import { type CopyProgress, copyDatabase, countRows, listTables } from '../../store/copy.ts';
 import type { Db } from '../../store/db.ts';
 import { appliedVersions, migrate } from '../../store/migrate.ts';
@@ -22,7 +23,7 @@ interface CopyFlags {
 }
 
 const describeTarget = (flags: StoreFlags): string => {
-  const t = resolveTarget(flags);
+  const t = resolveTarget(resolveStoreLocation(flags));
   return t.kind === 'sqlite' ? `sqlite:${t.path}` : redactUrl(t.url);
 };
 
@@ -56,7 +57,7 @@ export function register(program: Command): void {
 
   storeOptions(db.command('migrate').description('create or upgrade the database schema')).action(
     async (flags: StoreFlags) => {
-      const store = await openStore({ ...flags, migrate: false });
+      const store = await openStore({ ...resolveStoreLocation(flags), migrate: false });
       const result = await withDb(store, (d) => migrate(d));
       if (flags.json) console.log(JSON.stringify({ database: describeTarget(flags), ...result }));
       else if (result.applied.length === 0)
@@ -68,7 +69,7 @@ export function register(program: Command): void {
 
   storeOptions(db.command('status').description('schema version and rows per table')).action(
     async (flags: StoreFlags) => {
-      const store = await openStore({ ...flags, migrate: false });
+      const store = await openStore({ ...resolveStoreLocation(flags), migrate: false });
       const status = await withDb(store, async (d) => {
         const versions = await appliedVersions(d).catch(() => [] as number[]);
         const tables: Record<string, number> = {};
