@@ -26,6 +26,7 @@ import type { UsagePathMemory } from '../upstream/usage-paths.ts';
 import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
+import { readProbeConcurrency, SETTINGS } from './settings.ts';
 
 export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
@@ -34,7 +35,7 @@ export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
 /** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
-export const CONCURRENCY_SETTING = 'probe.concurrency';
+export const CONCURRENCY_SETTING = SETTINGS.probeConcurrency.key;
 
 /** What a face chose explicitly (CLI flags, serve flags): it wins over the stored setting and the config. */
 export interface ProbeDefaults {
@@ -126,7 +127,7 @@ export class Fleet {
     return (
       explicit ??
       this.#defaults.concurrency ??
-      (await this.repos.settings.get<number>(CONCURRENCY_SETTING)) ??
+      (await readProbeConcurrency(this.repos.settings)) ??
       this.config.concurrency
     );
   }

@@ -81,14 +81,6 @@ export interface SettingsView {
   probeConcurrency: number;
 }
 
-/** A settings change: each part optional, merged over the stored settings. */
-export interface SettingsInput {
-  thresholds?: Partial<{ [K in keyof InspectionThresholds]: Partial<InspectionThresholds[K]> }>;
-  policy?: Partial<PolicySettings>;
-  notifications?: Partial<SettingsView['notifications']>;
-  probeConcurrency?: number;
-}
-
 export interface AuthFileView {
   name: string;
   format: AuthFileFormat;
