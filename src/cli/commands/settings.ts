@@ -1,14 +1,14 @@
 // `codex-fleet settings`: show or change the stored settings (thresholds, policy, notifications, probe
 // concurrency) through the core, validated by the same definition as PUT /api/settings (core/settings.ts).
 import type { Command } from 'commander';
-import { addStoreOptions, type CommonOptions, withCore } from '../shared-args.ts';
+import { addStoreOptions, type CommonOptions, runCommand } from '../shared-args.ts';
 
 export function register(program: Command): void {
   const settings = program.command('settings').description('Show or change the stored settings');
   addStoreOptions(
     settings.command('show').description('Print the stored settings as JSON (secrets are never shown)'),
   ).action(async (options: CommonOptions) => {
-    process.exitCode = await run(options, async (core) => core.getSettings());
+    process.exitCode = await runCommand('settings', options, async (core) => print(await core.getSettings()));
   });
   addStoreOptions(
     settings
@@ -23,20 +23,11 @@ export function register(program: Command): void {
       process.exitCode = 1;
       return;
     }
-    process.exitCode = await run(options, async (core) => core.setSettings(change));
+    process.exitCode = await runCommand('settings', options, async (core) => print(await core.setSettings(change)));
   });
 }
 
-async function run(
-  options: CommonOptions,
-  fn: (core: Parameters<Parameters<typeof withCore>[1]>[0]) => Promise<unknown>,
-): Promise<number> {
-  try {
-    const out = await withCore(options, fn);
-    console.log(JSON.stringify(out, null, 2));
-    return 0;
-  } catch (error) {
-    console.error(`codex-fleet settings: ${(error as Error).message}`);
-    return 1;
-  }
+function print(value: unknown): number {
+  console.log(JSON.stringify(value, null, 2));
+  return 0;
 }
