@@ -7,6 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { appliedVersions, migrate } from '../../store/migrate.ts';
 import { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from '../../store/open.ts';
 import { redactUrl } from '../../store/postgres.ts';
+import { addStoreOptions } from '../shared-args.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -49,11 +50,7 @@ function progressPrinter(json: boolean | undefined): (p: CopyProgress) => void {
 export function register(program: Command): void {
   const db = program.command('db').description('database schema and migration between SQLite and PostgreSQL');
 
-  const storeOptions = (cmd: Command) =>
-    cmd
-      .option('--data-dir <dir>', 'directory of the SQLite database (default ./data, env CODEX_FLEET_DATA_DIR)')
-      .option('--database-url <url>', 'postgres://… instead of SQLite (env CODEX_FLEET_DATABASE_URL)')
-      .option('--json', 'machine-readable output');
+  const storeOptions = (cmd: Command) => addStoreOptions(cmd).option('--json', 'machine-readable output');
 
   storeOptions(db.command('migrate').description('create or upgrade the database schema')).action(
     async (flags: StoreFlags) => {
