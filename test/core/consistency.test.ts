@@ -170,6 +170,22 @@ for (const home of ['local', 'cpa'] as const) {
           const stuck = (inspected.results as J[]).find((r) => r.accountName === NO_REFRESH);
           assert.ok(stuck, 'inspect lists the account without a refresh token');
           assert.equal(stuck.action, 'Reauth', `${NO_REFRESH}: ${stuck.state} → ${stuck.action} (${stuck.reason})`);
+          // The evidence keeps what actually happened: locally the token layer had no refresh token; through
+          // CPA no refresh was tried, and upstream's own code stays.
+          const expected = home === 'cpa' ? 'token_expired' : 'no_refresh_token';
+          assert.equal(stuck.evidence.errorCode, expected, `${NO_REFRESH}: evidence ${stuck.evidence.errorCode}`);
+          if (home === 'cpa') {
+            const expired = (inspected.results as J[]).find((r) => r.accountName === 's-expired-token');
+            assert.equal(expired?.evidence.errorCode, 'token_expired', 'a 401 through CPA keeps token_expired');
+            assert.equal(expired?.evidence.httpStatus, 401);
+          }
+          for (const r of inspected.results as J[]) {
+            assert.doesNotMatch(
+              r.reason,
+              /after token refresh/,
+              `${r.accountName}: no refresh is claimed (${r.reason})`,
+            );
+          }
           assert.equal(after.get(NO_REFRESH)?.status, 'error', `${NO_REFRESH}: the API calls it an error`);
           const reported = report.accounts.find((a) => a.email === `${NO_REFRESH}@example.test`);
           assert.equal(reported?.status, 'error', `${NO_REFRESH}: the report calls it an error`);
