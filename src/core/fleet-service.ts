@@ -18,7 +18,7 @@ import { type Account, type AuthFileFormat, maskSecret } from '../domain/account
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
-import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
+import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import {
   actionContext,
@@ -298,9 +298,9 @@ export class CoreFleetService implements FleetService {
   }
 
   async poolSeries(range: SeriesRange) {
-    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const rows = await this.fleet.repos.snapshots.pool.series(range.from, range.to, range.stepMs);
     const forecast = await this.fleet.forecast();
-    return poolSeries(samples, range, forecast.pool);
+    return poolSeriesFromSummary(rows, range, forecast.pool);
   }
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
