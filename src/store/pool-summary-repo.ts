@@ -9,8 +9,8 @@ import {
   applyPoolMember,
   POOL_SUMMARY_GRAIN_MS,
   type PoolMember,
-  type PoolSummaryRow,
   PoolSummaryBuilder,
+  type PoolSummaryRow,
   poolMember,
 } from '../inspect/history-series.ts';
 import type { Db, SqlValue } from './db.ts';
