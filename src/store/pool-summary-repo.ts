@@ -108,10 +108,13 @@ async function insertMany(tx: Db, table: string, columns: string, width: number,
 export class PoolSummaryRepo {
   readonly db: Db;
   readonly clock: Clock;
+  readonly #pageSize: number;
 
-  constructor(db: Db, clock: Clock = Date.now) {
+  /** pageSize: snapshots read per page while rebuilding (tests make it small to cross pages). */
+  constructor(db: Db, clock: Clock = Date.now, options: { pageSize?: number } = {}) {
     this.db = db;
     this.clock = clock;
+    this.#pageSize = options.pageSize ?? REBUILD_PAGE;
   }
 
   /** Locks the state row (PostgreSQL; SQLite's writer lock does it) and says where the summary is stale. */
@@ -238,7 +241,7 @@ export class PoolSummaryRepo {
         }>(
           `SELECT id, account_id, fetched_at, state, windows FROM quota_snapshots
            WHERE transient = 0 AND (fetched_at > ? OR (fetched_at = ? AND id > ?))
-           ORDER BY fetched_at, id LIMIT ${REBUILD_PAGE}`,
+           ORDER BY fetched_at, id LIMIT ${this.#pageSize}`,
           [after[0], after[0], after[1]],
         );
         for (const r of page) {
@@ -250,7 +253,7 @@ export class PoolSummaryRepo {
           });
         }
         read += page.length;
-        const done = page.length < REBUILD_PAGE;
+        const done = page.length < this.#pageSize;
         // The newest row stays in the builder until the end: a later page may still add to its bucket.
         const rows = done ? builder.take() : builder.takeClosed();
         await insertMany(tx, 'pool_summary', SUMMARY_COLUMNS, 9, rows.map(summaryParams));
