@@ -92,6 +92,8 @@ const UPSERT_MEMBER = `INSERT INTO pool_members (${MEMBER_COLUMNS}) VALUES (?, ?
 ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, usable = excluded.usable,
   rem_5h = excluded.rem_5h, rem_weekly = excluded.rem_weekly, rem_monthly = excluded.rem_monthly`;
 
+// Arbitrary constant key for pg_advisory_xact_lock ("pool").
+const PG_LOCK_KEY = 0x706f6f6c;
 /** Snapshots read per page while rebuilding (bounded memory for any history). */
 const REBUILD_PAGE = 20_000;
 /** Rows per multi-row INSERT while rebuilding. */
@@ -117,12 +119,13 @@ export class PoolSummaryRepo {
     this.#pageSize = options.pageSize ?? REBUILD_PAGE;
   }
 
-  /** Locks the state row (PostgreSQL; SQLite's writer lock does it) and says where the summary is stale. */
+  /**
+   * Serializes summary writers (PostgreSQL: a transaction-scoped advisory lock; SQLite's single writer
+   * does it) and says where the summary is stale: no state row yet means from the start.
+   */
   async #staleFrom(tx: Db): Promise<number | null> {
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const row = await tx.get<{ stale_from: number | null }>(
-      `SELECT stale_from FROM pool_summary_state WHERE id = 1${lock}`,
-    );
+    if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(?)', [PG_LOCK_KEY]);
+    const row = await tx.get<{ stale_from: number | null }>('SELECT stale_from FROM pool_summary_state WHERE id = 1');
     return row ? numOrNull(row.stale_from) : 0;
   }
 
@@ -269,7 +272,9 @@ export class PoolSummaryRepo {
         6,
         [...builder.members].map(([id, m]) => memberParams(id, m.fetchedAt, m.member)),
       );
-      await tx.run('UPDATE pool_summary_state SET stale_from = NULL WHERE id = 1');
+      await tx.run(
+        'INSERT INTO pool_summary_state (id, stale_from) VALUES (1, NULL) ON CONFLICT (id) DO UPDATE SET stale_from = NULL',
+      );
       return read;
     });
   }

@@ -3,9 +3,10 @@
 // (every account's latest conclusive sample carried forward): accounts known, usable, and the sum and
 // count of remaining % per window kind. `pool_members` is each account's part of the newest row, so a
 // sweep's snapshots update the summary in O(1) each (SnapshotsRepo.insert). `pool_summary_state`
-// marks the summary stale from a time (a snapshot stored out of order, or a store that predates this
-// table): the next read rebuilds it from the snapshots from there on. Starting at 0, existing stores
-// get their whole history backfilled on the first pool-series read.
+// marks the summary stale from a time (a snapshot stored out of order): the next read rebuilds it from
+// the snapshots from there on. Its one row is written by the first rebuild: no row means stale from
+// the start, so an existing store gets its whole history backfilled on the first pool-series read
+// (and a freshly migrated database stays empty, as `db copy` wants its target).
 import type { Migration } from '../db.ts';
 
 const migration: Migration = {
@@ -37,7 +38,6 @@ CREATE TABLE pool_summary_state (
   id INTEGER PRIMARY KEY,
   stale_from BIGINT
 );
-INSERT INTO pool_summary_state (id, stale_from) VALUES (1, 0);
 `,
 };
 export default migration;
