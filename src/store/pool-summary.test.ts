@@ -157,9 +157,7 @@ for (const backend of backends) {
         const samples = history();
         for (const s of samples) await repo.insert(s);
         // As a store migrated from before version 3 is: snapshots, no summary, stale from 0.
-        await db.exec(
-          'DELETE FROM pool_summary; DELETE FROM pool_members; DELETE FROM pool_summary_state',
-        );
+        await db.exec('DELETE FROM pool_summary; DELETE FROM pool_members; DELETE FROM pool_summary_state');
         const series = await summarySeries(repo, RANGES[0]);
         assert.deepEqual(series, expected(samples, RANGES[0]));
         assert.ok(series.known.every((k) => k === 6));
