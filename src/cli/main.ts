@@ -37,6 +37,12 @@ if (first === '--version' || first === '-V') {
   console.log(version);
 } else {
   try {
+    if (first === 'monitor') {
+      // The collector runs with bounded heap limits, which only a fresh process can take.
+      const heap = await import('../monitor/heap.ts');
+      if (heap.needsHeapLimits(process.argv)) process.exit(await heap.relaunchWithHeapLimits(process.argv));
+      heap.dieWithParent();
+    }
     const { buildProgram } = await import('./program.ts');
     const program = await buildProgram(process.argv, { version });
     await program.parseAsync(process.argv);
