@@ -223,6 +223,9 @@ export async function readMonitorSeries(
   return bucketSeries(w, seriesRows, fails, table, source);
 }
 
+/** Up to this many rollup buckets are listed (a 30-day range at hour grain is 720; a day at minute grain 1,440). */
+const MAX_LISTED_BUCKETS = 2000;
+
 function rollupWhere(
   w: SeriesWindow,
   dim: number,
@@ -230,8 +233,20 @@ function rollupWhere(
   provider: number | undefined,
   model: number | undefined,
 ): { sql: string; params: SqlValue[] } {
-  const c = ['grain = ?', 'dim = ?', 'bucket >= ?', 'bucket < ?'];
-  const p: SqlValue[] = [grainFor(w.stepMs), dim, w.from, w.to];
+  const grain = grainFor(w.stepMs);
+  const c = ['grain = ?', 'dim = ?'];
+  const p: SqlValue[] = [grain, dim];
+  // The key is (grain, bucket, dim, dim_value, …): a bucket range would read every dimension's rows of
+  // each bucket, listing the buckets lets each one be a seek to exactly this dimension (and value).
+  const first = Math.ceil(w.from / grain) * grain;
+  const count = Math.max(0, Math.ceil((w.to - first) / grain));
+  if (count <= MAX_LISTED_BUCKETS) {
+    c.push(`bucket IN (${count === 0 ? 'NULL' : new Array(count).fill('?').join(', ')})`);
+    for (let i = 0; i < count; i++) p.push(first + i * grain);
+  } else {
+    c.push('bucket >= ?', 'bucket < ?');
+    p.push(w.from, w.to);
+  }
   for (const [col, v] of [
     ['dim_value', value],
     ['provider_id', provider],
