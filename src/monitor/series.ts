@@ -181,12 +181,12 @@ export async function readMonitorSeries(
     const lb = latencyBucketSql('e.latency_ms');
     const raw = await db.query<Raw>(
       `SELECT ${b} AS b, e.provider_id AS provider_id, e.model_id AS model_id, e.alias_id AS alias_id,
-         e.tier_id AS tier_id, ${lb} AS lb, COUNT(*) AS requests, SUM(e.failed) AS failures,
+         e.tier_id AS tier_id, e.status AS status, ${lb} AS lb, COUNT(*) AS requests, SUM(e.failed) AS failures,
          COUNT(e.latency_ms) AS lat_n, ${SUMS.slice(2)
            .map((s) => `SUM(e.${s}) AS ${s}`)
            .join(', ')}
        FROM mon_event e WHERE ${cond.sql}
-       GROUP BY ${b}, e.provider_id, e.model_id, e.alias_id, e.tier_id, ${lb}`,
+       GROUP BY ${b}, e.provider_id, e.model_id, e.alias_id, e.tier_id, e.status, ${lb}`,
       cond.params,
     );
     rows = raw.map((x) => {
@@ -194,7 +194,8 @@ export async function readMonitorSeries(
       if (x.lb != null) h[`h${Number(x.lb)}`] = Number(x.lat_n ?? 0);
       return h;
     });
-    failureRows = await rawFailures(db, r, w);
+    // Grouped by status too, so failures by status come from the same pass over the events.
+    failureRows = raw.filter((x) => Number(x.failures ?? 0) > 0);
     source = 'raw';
   }
   const ids = rows.flatMap((x) => [x.provider_id, x.model_id, x.tier_id, x.alias_id ?? null]);
