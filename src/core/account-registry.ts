@@ -1,6 +1,8 @@
 // Which accounts exist: the configured auth directory, the sources named in the config, and every file
-// an operator imported earlier (the store remembers its path). Missing directories are not errors:
-// a fresh install has none yet.
+// an operator imported earlier (the store remembers its path). The default ./account missing is no local
+// accounts (a fresh install, or an operator whose accounts all live on CPA); a directory the operator
+// named (--account-dir, CODEX_FLEET_ACCOUNT_DIR) that is missing is an error naming it, because showing
+// only the accounts the store remembers would hide the typo.
 import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { readAuthFile } from '../accounts/auth-file.ts';
@@ -18,6 +20,18 @@ import type { AccountLoad } from '../accounts/sources/types.ts';
 import type { Account } from '../domain/account.ts';
 import type { StoredAccount } from '../store/index.ts';
 import type { FleetConfig } from './config.ts';
+
+/** The account directory was named explicitly and does not exist. */
+export class AccountDirMissingError extends Error {
+  override name = 'AccountDirMissingError';
+  readonly path: string;
+  constructor(path: string) {
+    super(
+      `account directory ${path} does not exist (given by --account-dir or CODEX_FLEET_ACCOUNT_DIR): create it or fix the path`,
+    );
+    this.path = path;
+  }
+}
 
 export interface AccountLoadResult {
   accounts: Account[];
@@ -57,6 +71,7 @@ export async function loadAccounts(
   const sources: AccountSource[] = [];
   const accountDir = resolve(config.accountDir);
   if (existsSync(accountDir)) sources.push(authDirSource(accountDir));
+  else if (config.accountDirExplicit) throw new AccountDirMissingError(accountDir);
   if (config.codexHome && existsSync(resolve(config.codexHome, 'auth.json')))
     sources.push(codexHomeSource(config.codexHome));
   if (config.multiAuthFile) sources.push(multiAuthSource(config.multiAuthFile));

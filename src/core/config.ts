@@ -14,6 +14,11 @@ export interface FleetConfig {
   authUrl: string;
   /** Directory of auth files (any format of UPSTREAM.md §4). */
   accountDir: string;
+  /**
+   * True when --account-dir or CODEX_FLEET_ACCOUNT_DIR named it: then a missing directory is an error
+   * (a typo must not quietly show no accounts); the implicit ./account missing means no local accounts.
+   */
+  accountDirExplicit: boolean;
   /** A Codex CLI home (--codex-home) read as a source when it holds an auth.json; null to skip. */
   codexHome: string | null;
   /** codex-multi-auth v3 accounts file; null to skip. */
@@ -107,6 +112,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     chatgptUrl: v.chatgptUrl,
     authUrl: v.authUrl,
     accountDir: resolve(flags.accountDir ?? env.CODEX_FLEET_ACCOUNT_DIR ?? 'account'),
+    accountDirExplicit: Boolean(flags.accountDir ?? env.CODEX_FLEET_ACCOUNT_DIR),
     codexHome: flags.codexHome ? resolve(flags.codexHome) : null,
     multiAuthFile: flags.multiAuthFile ? resolve(flags.multiAuthFile) : null,
     concurrency: v.concurrency,
