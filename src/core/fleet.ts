@@ -14,7 +14,8 @@ import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
 import type { CollectorHealth } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
-import { createRepos, openStore, type Repos } from '../store/index.ts';
+import { createRepos, openStore, type Repos, type StoredSnapshot } from '../store/index.ts';
+import { latestSnapshots } from '../store/latest-snapshots.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
 import type { RefreshFailure } from '../upstream/classify.ts';
@@ -114,16 +115,16 @@ export class Fleet {
    */
   async evidence(accounts?: readonly Account[]): Promise<AccountEvidence[]> {
     const list = accounts ?? (await this.accounts()).accounts;
-    const [latestAttempts, latestConclusive, tokenStates, flags] = await Promise.all([
-      this.repos.snapshots.latestPerAccount({ conclusive: false }),
-      this.repos.snapshots.latestPerAccount({ conclusive: true }),
+    const [latest, tokenStates, flags] = await Promise.all([
+      latestSnapshots(this.repos.db, this.repos.snapshots),
       this.repos.accounts.listTokenStates(),
       this.repos.flags.list(),
     ]);
-    const attemptBy = new Map(latestAttempts.map((s) => [s.accountId, probeFromSnapshot(s)]));
-    const goodBy = new Map(
-      latestConclusive.filter((s) => !s.transient).map((s) => [s.accountId, probeFromSnapshot(s)]),
-    );
+    // Attempt and conclusive are usually one row: converted once (the cached report reads every account).
+    const probes = new Map<StoredSnapshot, ProbeResult>();
+    const probeOf = (s: StoredSnapshot) => probes.get(s) ?? probes.set(s, probeFromSnapshot(s)).get(s)!;
+    const attemptBy = new Map(latest.attempts.map((s) => [s.accountId, probeOf(s)]));
+    const goodBy = new Map(latest.conclusive.filter((s) => !s.transient).map((s) => [s.accountId, probeOf(s)]));
     const tokenBy = new Map(tokenStates.map((t) => [t.accountId, t]));
     const flagBy = new Map(flags.filter((f) => f.clearedAt == null).map((f) => [f.accountId, f]));
     return list.map((account) => {
