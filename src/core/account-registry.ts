@@ -5,18 +5,18 @@
 // only the accounts the store remembers would hide the typo.
 import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { readAuthFile } from '../accounts/auth-file.ts';
 import { resolveDuplicates } from '../accounts/duplicates.ts';
-import { type AccountLoadError, isLoadError, problemsAsErrors } from '../accounts/formats/index.ts';
+import type { AccountLoadError } from '../accounts/formats/index.ts';
 import { readJournal, tokenHash } from '../accounts/refresh-journal.ts';
 import {
   type AccountSource,
   authDirSource,
   codexHomeSource,
+  type FileLoader,
   loadAll,
   multiAuthSource,
+  readFileLoad,
 } from '../accounts/sources/index.ts';
-import type { AccountLoad } from '../accounts/sources/types.ts';
 import type { Account } from '../domain/account.ts';
 import type { StoredAccount } from '../store/index.ts';
 import type { FleetConfig } from './config.ts';
@@ -38,16 +38,8 @@ export interface AccountLoadResult {
   errors: AccountLoadError[];
 }
 
-function importedFileSource(path: string, kind: Account['sourceKind']): AccountSource {
-  return {
-    kind,
-    location: path,
-    async load(): Promise<AccountLoad> {
-      const r = await readAuthFile(path, kind);
-      if (isLoadError(r)) return { accounts: [], errors: [r] };
-      return { accounts: r.accounts, errors: problemsAsErrors(r) };
-    },
-  };
+function importedFileSource(path: string, kind: Account['sourceKind'], loadFile: FileLoader): AccountSource {
+  return { kind, location: path, load: () => loadFile(path, kind) };
 }
 
 /** Copies whose refresh token their journal marks dead; journals are read only for ids seen twice. */
@@ -67,14 +59,16 @@ export async function loadAccounts(
   config: FleetConfig,
   stored: readonly StoredAccount[],
   now: number = Date.now(),
+  /** How each file is read: the parsed-account cache's loader skips unchanged files. */
+  loadFile: FileLoader = readFileLoad,
 ): Promise<AccountLoadResult> {
   const sources: AccountSource[] = [];
   const accountDir = resolve(config.accountDir);
-  if (existsSync(accountDir)) sources.push(authDirSource(accountDir));
+  if (existsSync(accountDir)) sources.push(authDirSource(accountDir, loadFile));
   else if (config.accountDirExplicit) throw new AccountDirMissingError(accountDir);
   if (config.codexHome && existsSync(resolve(config.codexHome, 'auth.json')))
-    sources.push(codexHomeSource(config.codexHome));
-  if (config.multiAuthFile) sources.push(multiAuthSource(config.multiAuthFile));
+    sources.push(codexHomeSource(config.codexHome, loadFile));
+  if (config.multiAuthFile) sources.push(multiAuthSource(config.multiAuthFile, loadFile));
   const covered = new Set(sources.map((s) => s.location));
   const imported = new Set<string>();
   for (const account of stored) {
@@ -83,7 +77,7 @@ export async function loadAccounts(
     const inAccountDir = dirname(path) === accountDir || path.startsWith(accountDir + sep);
     if (inAccountDir || covered.has(path) || imported.has(path)) continue;
     imported.add(path);
-    sources.push(importedFileSource(path, account.sourceKind));
+    sources.push(importedFileSource(path, account.sourceKind, loadFile));
   }
   const load = await loadAll(sources);
   // The same seat can sit in two files (imported twice, a CLI auth.json and a CPA copy): the usable or

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
+import { ParsedFileCache } from '../accounts/parsed-cache.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
 import type { Account } from '../domain/account.ts';
@@ -14,6 +15,7 @@ import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
 import type { CollectorHealth } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
+import { AuthFileCacheRepo } from '../store/auth-file-cache-repo.ts';
 import { createRepos, openStore, type Repos, type StoredSnapshot } from '../store/index.ts';
 import { latestSnapshots } from '../store/latest-snapshots.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
@@ -32,6 +34,7 @@ export type ProbeMode = (typeof PROBE_MODES)[number];
 export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
+const AUTH_FILE_CACHE_SCOPE = 'files';
 const STORED_FIELDS = [
   'name',
   'email',
@@ -96,7 +99,11 @@ export class Fleet {
   /** Reads every account source and records what it found; one bad file never hides the others. */
   async accounts(): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    const result = await loadAccounts(this.config, stored, this.clock());
+    // Unchanged auth files come from the parsed-account cache (one row) instead of being read and parsed.
+    const cacheRepo = new AuthFileCacheRepo(this.repos.db, this.clock);
+    const cache = new ParsedFileCache(await cacheRepo.get(AUTH_FILE_CACHE_SCOPE));
+    const result = await loadAccounts(this.config, stored, this.clock(), cache.loadFile);
+    if (cache.changed) await cacheRepo.set(AUTH_FILE_CACHE_SCOPE, cache);
     // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
     await this.repos.seats.attribute(result.accounts);
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.

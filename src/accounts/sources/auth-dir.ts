@@ -2,13 +2,13 @@
 // temp files, locks and journals) and anything not ending in .json are skipped.
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fsErrorMessage, readAuthFile } from '../auth-file.ts';
-import { isLoadError, problemsAsErrors } from '../formats/index.ts';
+import { fsErrorMessage } from '../auth-file.ts';
+import { type FileLoader, readFileLoad } from './file-load.ts';
 import type { AccountLoad, AccountSource } from './types.ts';
 
 export const DEFAULT_ACCOUNT_DIR = 'account';
 
-export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR): AccountSource {
+export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR, loadFile: FileLoader = readFileLoad): AccountSource {
   const location = resolve(dir);
   return {
     kind: 'auth-dir',
@@ -29,16 +29,8 @@ export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR): AccountSource 
           errors: [{ path: location, index: null, format: null, message: fsErrorMessage(location, error) }],
         };
       }
-      const results = await Promise.all(names.map((name) => readAuthFile(join(location, name), 'auth-dir')));
-      const load: AccountLoad = { accounts: [], errors: [] };
-      for (const r of results) {
-        if (isLoadError(r)) load.errors.push(r);
-        else {
-          load.accounts.push(...r.accounts);
-          load.errors.push(...problemsAsErrors(r));
-        }
-      }
-      return load;
+      const results = await Promise.all(names.map((name) => loadFile(join(location, name), 'auth-dir')));
+      return { accounts: results.flatMap((r) => r.accounts), errors: results.flatMap((r) => r.errors) };
     },
   };
 }

@@ -3,9 +3,10 @@
 import type { Migration } from '../db.ts';
 import core001 from './001-core.ts';
 import seats002 from './002-seats.ts';
+import authFileCache003 from './003-auth-file-cache.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 
-export const MIGRATIONS: Migration[] = [core001, seats002, inspection100, monitor200].sort(
+export const MIGRATIONS: Migration[] = [core001, seats002, authFileCache003, inspection100, monitor200].sort(
   (a, b) => a.version - b.version,
 );
