@@ -97,32 +97,50 @@ describe('parsed-account cache', () => {
     );
   });
 
-  it('through the fleet: the store keeps the cache sealed (no token in clear), and a damaged row is a miss', async () => {
+  it('holds no token: every token is masked, in the returned accounts and in the store', async () => {
+    const { load, stored } = await run(null);
+    // Every token starts with the same JWT header: its first 40 characters appear only if a token does.
+    const secrets = [tokensFor(2).accessToken];
+    for (const a of load.accounts) {
+      assert.ok(a.credentials.accessToken && a.credentials.accessToken.length <= 9, 'a mask, not a token');
+    }
+    const text = JSON.stringify(stored);
+    for (const t of secrets) assert.ok(!text.includes(t.slice(0, 40)), 'no token in what is stored');
+  });
+
+  it('through the fleet: state readers get the cached accounts, token users the real ones; a damaged row is a miss', async () => {
     const dataDir = join(root, 'data');
     const config = resolveConfig({ dataDir, accountDir: dir }, {});
     const fleet = await Fleet.open(config);
-    let first: string[];
     try {
-      first = (await fleet.accounts()).accounts.map((a) => a.id);
+      const real = (await fleet.accounts()).accounts;
+      const cached = (await fleet.accounts({ tokens: false })).accounts;
+      assert.deepEqual(
+        cached.map((a) => a.id),
+        real.map((a) => a.id),
+      );
+      const onDisk = JSON.parse(await readFile(join(dir, 'a2.json'), 'utf8')) as { access_token: string };
+      assert.equal(real[0].credentials.accessToken, onDisk.access_token, 'accounts() still reads the files');
+      assert.notEqual(cached[0].credentials.accessToken, real[0].credentials.accessToken);
     } finally {
       await fleet.close();
     }
     const db = await openStore({ dataDir });
     try {
-      const rows = await db.query<{ sealed: string }>('SELECT sealed FROM auth_file_cache');
+      const rows = await db.query<{ value: string }>('SELECT value FROM auth_file_cache');
       assert.equal(rows.length, 1);
-      assert.match(rows[0].sealed, /^cfsecret:v1:/);
-      for (const n of [2, 3, 4]) assert.ok(!rows[0].sealed.includes(tokensFor(n).accessToken.slice(0, 40)));
-      await db.run("UPDATE auth_file_cache SET sealed = 'cfsecret:v1:00000000:AAAA'");
+      assert.ok(!rows[0].value.includes(tokensFor(2).accessToken.slice(0, 40)), 'no JWT in the row');
+      await db.run("UPDATE auth_file_cache SET value = '{not json'");
     } finally {
       await db.close();
     }
     const again = await Fleet.open(config);
     try {
+      const report = await again.healthReport();
       assert.deepEqual(
-        (await again.accounts()).accounts.map((a) => a.id),
-        first,
-        'a cache that cannot be opened costs one slower run, never an account',
+        report.accounts.map((a) => a.accountId).sort(),
+        ['acc-2', 'acc-3', 'acc-4'],
+        'a damaged cache costs one slower run, never an account',
       );
     } finally {
       await again.close();

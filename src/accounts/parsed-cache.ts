@@ -1,6 +1,8 @@
 // The parsed-account cache: what each auth file held, keyed by its path and by what stat(2) says about it
 // (size, mtime and ctime in nanoseconds, inode, device), so a run over 1000 unchanged files stats them
-// instead of reading and parsing them. The files stay the truth:
+// instead of reading and parsing them. It holds no secret: every token is masked (maskSecret) before it
+// is kept, so the accounts it returns are for reading state (reports, metrics, forecasts: they test only
+// whether a token is there), never for talking to upstream. The files stay the truth:
 //  - any difference in the stat key re-reads the file; ctime cannot be set back by a writer (utimes
 //    sets mtime only), and an atomic rename gives a new inode;
 //  - a file modified within FRESH_MS of now is always re-read and never cached: a second write inside
@@ -8,7 +10,7 @@
 //  - a file that changed while it was read (stat before and after differ) is not cached.
 // Only a file stat can see is cached; errors about missing or unreadable files are read every time.
 import { type BigIntStats, statSync } from 'node:fs';
-import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
+import { type Account, type AccountSourceKind, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import { type FileLoader, readFileLoad } from './sources/file-load.ts';
 import type { AccountLoad } from './sources/types.ts';
 
@@ -27,6 +29,29 @@ interface Entry {
 interface Stored {
   version: number;
   entries: Array<[string, Entry]>;
+}
+
+/** A token's mask keeps what state readers ask (is there one?) and nothing that could be used. */
+function maskToken(token: string | null): string | null {
+  return token == null ? null : (maskSecret(token) ?? '');
+}
+
+/** The account without usable tokens. */
+export function withMaskedTokens(a: Account): Account {
+  const c = a.credentials;
+  return {
+    ...a,
+    credentials: {
+      ...c,
+      accessToken: maskToken(c.accessToken),
+      refreshToken: maskToken(c.refreshToken),
+      idToken: maskToken(c.idToken),
+    },
+  };
+}
+
+function masked(load: AccountLoad): AccountLoad {
+  return { accounts: load.accounts.map(withMaskedTokens), errors: load.errors };
 }
 
 function statKey(st: BigIntStats): string {
@@ -59,7 +84,7 @@ export class ParsedFileCache {
     this.#read = options.read ?? readFileLoad;
   }
 
-  /** A FileLoader for the account sources. */
+  /** A FileLoader for the account sources; the accounts it returns have masked tokens. */
   readonly loadFile: FileLoader = async (path, kind, expected) => {
     const before = statOf(path);
     const fresh = (st: BigIntStats) => Math.abs(this.#now() - Number(st.mtimeNs / 1_000_000n)) < FRESH_MS;
@@ -72,7 +97,7 @@ export class ParsedFileCache {
       }
     }
     this.stats.reads++;
-    const load = await this.#read(path, kind, expected);
+    const load = masked(await this.#read(path, kind, expected));
     const after = statOf(path);
     if (before && after && statKey(before) === statKey(after) && !fresh(after)) {
       // A copy: the caller's objects must not be what is stored.

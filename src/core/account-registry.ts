@@ -42,26 +42,41 @@ function importedFileSource(path: string, kind: Account['sourceKind'], loadFile:
   return { kind, location: path, load: () => loadFile(path, kind) };
 }
 
-/** Copies whose refresh token their journal marks dead; journals are read only for ids seen twice. */
-async function deadCopies(accounts: readonly Account[]): Promise<Set<Account>> {
+/**
+ * Copies whose refresh token their journal marks dead; journals are read only for ids seen twice. With
+ * masked tokens (the parsed-account cache) such a copy's file is read again for the token's hash.
+ */
+async function deadCopies(accounts: readonly Account[], tokensMasked: boolean): Promise<Set<Account>> {
   const count = new Map<string, number>();
   for (const a of accounts) count.set(a.id, (count.get(a.id) ?? 0) + 1);
   const dead = new Set<Account>();
   for (const a of accounts) {
     if ((count.get(a.id) ?? 0) < 2 || !a.sourcePath || !a.credentials.refreshToken) continue;
+    const token = tokensMasked
+      ? (await readFileLoad(a.sourcePath, a.sourceKind)).accounts.find((x) => x.sourceIndex === a.sourceIndex)
+          ?.credentials.refreshToken
+      : a.credentials.refreshToken;
+    if (!token) continue;
     const journal = await readJournal(a.sourcePath);
-    if (journal[tokenHash(a.credentials.refreshToken)]?.state === 'dead') dead.add(a);
+    if (journal[tokenHash(token)]?.state === 'dead') dead.add(a);
   }
   return dead;
+}
+
+export interface LoadOptions {
+  /** How each file is read (default: read and parse it); the parsed-account cache's loader skips unchanged files. */
+  loadFile?: FileLoader;
+  /** True when loadFile returns masked tokens (the cache): such accounts only serve to read state. */
+  tokensMasked?: boolean;
 }
 
 export async function loadAccounts(
   config: FleetConfig,
   stored: readonly StoredAccount[],
   now: number = Date.now(),
-  /** How each file is read: the parsed-account cache's loader skips unchanged files. */
-  loadFile: FileLoader = readFileLoad,
+  options: LoadOptions = {},
 ): Promise<AccountLoadResult> {
+  const loadFile = options.loadFile ?? readFileLoad;
   const sources: AccountSource[] = [];
   const accountDir = resolve(config.accountDir);
   if (existsSync(accountDir)) sources.push(authDirSource(accountDir, loadFile));
@@ -82,7 +97,7 @@ export async function loadAccounts(
   const load = await loadAll(sources);
   // The same seat can sit in two files (imported twice, a CLI auth.json and a CPA copy): the usable or
   // newest copy wins, and the other is reported like any file that was not used.
-  const dead = await deadCopies(load.accounts);
+  const dead = await deadCopies(load.accounts, options.tokensMasked === true);
   const { accounts, duplicates } = resolveDuplicates(load.accounts, { now, isDead: (a) => dead.has(a) });
   const skipped = duplicates.map((d) => ({
     path: d.dropped.sourcePath ?? '',

@@ -96,14 +96,22 @@ export class Fleet {
     await this.repos.db.close();
   }
 
-  /** Reads every account source and records what it found; one bad file never hides the others. */
-  async accounts(): Promise<AccountLoadResult> {
+  /**
+   * Reads every account source and records what it found; one bad file never hides the others.
+   * `tokens: false` is for callers that only read state (report, metrics, forecast): unchanged files then
+   * come from the parsed-account cache, one store row instead of every file, with masked tokens.
+   */
+  async accounts(options: { tokens?: boolean } = {}): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    // Unchanged auth files come from the parsed-account cache (one row) instead of being read and parsed.
-    const cacheRepo = new AuthFileCacheRepo(this.repos.db, this.clock);
-    const cache = new ParsedFileCache(await cacheRepo.get(AUTH_FILE_CACHE_SCOPE));
-    const result = await loadAccounts(this.config, stored, this.clock(), cache.loadFile);
-    if (cache.changed) await cacheRepo.set(AUTH_FILE_CACHE_SCOPE, cache);
+    let result: AccountLoadResult;
+    if (options.tokens === false) {
+      const cacheRepo = new AuthFileCacheRepo(this.repos.db, this.clock);
+      const cache = new ParsedFileCache(await cacheRepo.get(AUTH_FILE_CACHE_SCOPE));
+      result = await loadAccounts(this.config, stored, this.clock(), { loadFile: cache.loadFile, tokensMasked: true });
+      if (cache.changed) await cacheRepo.set(AUTH_FILE_CACHE_SCOPE, cache);
+    } else {
+      result = await loadAccounts(this.config, stored, this.clock());
+    }
     // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
     await this.repos.seats.attribute(result.accounts);
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
@@ -121,7 +129,7 @@ export class Fleet {
    * and flag. Reports, metrics, inspection and the dashboard all read this; none of it touches the network.
    */
   async evidence(accounts?: readonly Account[]): Promise<AccountEvidence[]> {
-    const list = accounts ?? (await this.accounts()).accounts;
+    const list = accounts ?? (await this.accounts({ tokens: false })).accounts;
     const [latest, tokenStates, flags] = await Promise.all([
       latestSnapshots(this.repos.db, this.repos.snapshots),
       this.repos.accounts.listTokenStates(),
@@ -169,7 +177,7 @@ export class Fleet {
       });
       accounts = checked.checks.map((c) => c.account);
     } else {
-      accounts = (await this.accounts()).accounts;
+      accounts = (await this.accounts({ tokens: false })).accounts;
     }
     const evidence = await this.evidence(accounts);
     const current = await this.#currentCodexAccountId();
