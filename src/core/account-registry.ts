@@ -86,8 +86,12 @@ export async function loadAccounts(
   if (config.multiAuthFile) sources.push(multiAuthSource(config.multiAuthFile, loadFile));
   const covered = new Set(sources.map((s) => s.location));
   const imported = new Set<string>();
+  const inDir = accountDir + sep;
   for (const account of stored) {
     if (!account.sourcePath || account.sourceKind === 'cpa') continue;
+    // Most stored paths are files of the account directory, stored resolved: skip them before resolve(),
+    // which costs more than the rest of this loop over 1000 accounts.
+    if (account.sourcePath.startsWith(inDir) && !account.sourcePath.includes(`${sep}..`)) continue;
     const path = resolve(account.sourcePath);
     const inAccountDir = dirname(path) === accountDir || path.startsWith(accountDir + sep);
     if (inAccountDir || covered.has(path) || imported.has(path)) continue;
@@ -97,6 +101,9 @@ export async function loadAccounts(
   const load = await loadAll(sources);
   // The same seat can sit in two files (imported twice, a CLI auth.json and a CPA copy): the usable or
   // newest copy wins, and the other is reported like any file that was not used.
+  const ids = new Set<string>();
+  for (const a of load.accounts) ids.add(a.id);
+  if (ids.size === load.accounts.length) return load; // no seat twice: nothing to choose between
   const dead = await deadCopies(load.accounts, options.tokensMasked === true);
   const { accounts, duplicates } = resolveDuplicates(load.accounts, { now, isDead: (a) => dead.has(a) });
   const skipped = duplicates.map((d) => ({

@@ -1,7 +1,7 @@
 // A directory of auth files in any mix of the §4 formats (default `./account`). Dot-files (our
 // temp files, locks and journals) and anything not ending in .json are skipped.
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { fsErrorMessage } from '../auth-file.ts';
 import { type FileLoader, readFileLoad } from './file-load.ts';
 import type { AccountLoad, AccountSource } from './types.ts';
@@ -16,7 +16,9 @@ export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR, loadFile: FileL
     async load(): Promise<AccountLoad> {
       let names: string[];
       try {
-        const entries = await readdir(location, { withFileTypes: true });
+        // Synchronous, like the file reads (src/accounts/auth-file.ts): one directory listing is cheaper
+        // than a thread-pool round trip, and the cached report lists 1000 entries on every run.
+        const entries = readdirSync(location, { withFileTypes: true });
         names = entries
           // Not only regular files: a FIFO or device named *.json gets a clear error from readAuthFile
           // instead of vanishing silently. Directories named *.json are skipped.
@@ -29,7 +31,9 @@ export function authDirSource(dir: string = DEFAULT_ACCOUNT_DIR, loadFile: FileL
           errors: [{ path: location, index: null, format: null, message: fsErrorMessage(location, error) }],
         };
       }
-      const results = await Promise.all(names.map((name) => loadFile(join(location, name), 'auth-dir')));
+      // location is resolved and a directory entry has no separator: plain concatenation is join() without
+      // its normalisation pass, which showed up for 1000 files.
+      const results = await Promise.all(names.map((name) => loadFile(location + sep + name, 'auth-dir')));
       return { accounts: results.flatMap((r) => r.accounts), errors: results.flatMap((r) => r.errors) };
     },
   };
