@@ -17,6 +17,8 @@ await build({
     'codex-fleet': 'bin/codex-fleet.ts',
     cli: 'src/cli/main.ts',
     index: 'src/index.ts',
+    // The simulator is its own subpath export (codex-fleet/sim): the core never loads it.
+    sim: 'src/sim/index.ts',
   },
   outdir: dist,
   bundle: true,

@@ -1,8 +1,9 @@
-// Account management behind `codex-fleet accounts …` and the API: import auth files from a path,
-// add one from token JSON (a file or stdin, never argv), remove a file. The CLI stays thin.
+// Account management behind `codex-fleet accounts …` and the dashboard: import auth files from a path,
+// add one from token JSON (a file or stdin, never argv), and the one auth-file name rule and the one
+// delete (a move into `.deleted/`, so it can be undone) that both faces use.
 import { existsSync } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Account, AccountSourceKind } from '../domain/account.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { fsErrorMessage, readAuthFile } from './auth-file.ts';
@@ -44,7 +45,26 @@ export class AddAccountError extends Error {
   override name = 'AddAccountError';
 }
 
-const SAFE_NAME = /^[A-Za-z0-9._@+-]{1,120}$/;
+/**
+ * The one auth-file name rule (CLI, dashboard form, API): letters, digits and . _ @ + -, not starting
+ * with a dot and never `..`, so a name can never reach outside its directory.
+ */
+export const AUTH_FILE_NAME = /^(?!.*\.\.)[A-Za-z0-9_@+-][A-Za-z0-9._@+-]{0,127}$/;
+export const AUTH_FILE_NAME_RULE =
+  'letters, digits and . _ @ + - only (no slashes, not starting with a dot, at most 128)';
+const SAFE_NAME = AUTH_FILE_NAME;
+
+/** Where a deleted auth file goes: `.deleted/<time>-<name>` beside it; moving it back undoes the delete. */
+export const TRASH_DIR = '.deleted';
+
+/** Moves an auth file into its directory's `.deleted/`; returns the new path. Throws ENOENT when absent. */
+export async function moveToTrash(path: string, now: number): Promise<string> {
+  const trash = join(dirname(path), TRASH_DIR);
+  await mkdir(trash, { recursive: true, mode: 0o700 });
+  const target = join(trash, `${now}-${basename(path)}`);
+  await rename(path, target);
+  return target;
+}
 
 /**
  * Writes a new auth file into `dir` from JSON text in any single-account format of §4 (a bare
@@ -53,9 +73,7 @@ const SAFE_NAME = /^[A-Za-z0-9._@+-]{1,120}$/;
  */
 export async function addAccountFile(dir: string, text: string, name?: string): Promise<Account> {
   if (name != null && !SAFE_NAME.test(name)) {
-    throw new AddAccountError(
-      `--name "${name.slice(0, 20)}" may hold letters, digits and . _ @ + - only (at most 120)`,
-    );
+    throw new AddAccountError(`--name "${name.slice(0, 20)}" may hold ${AUTH_FILE_NAME_RULE}`);
   }
   const parsed = parseAuthText(text, { path: '(input)', fileName: 'input.json', sourceKind: 'auth-dir' });
   if (isLoadError(parsed))
@@ -85,8 +103,8 @@ export async function addAccountFile(dir: string, text: string, name?: string): 
   return written.accounts[0];
 }
 
-/** Deletes a single-account auth file; a multi-auth file holds others too, so it is refused. */
-export async function deleteAccountFile(account: Account): Promise<AccountLoadError | null> {
+/** Deletes (moves to `.deleted/`) a single-account auth file; a multi-auth file holds others too, so it is refused. */
+export async function deleteAccountFile(account: Account, now: number = Date.now()): Promise<AccountLoadError | null> {
   if (!account.sourcePath) return null;
   if (account.format === 'multi-auth') {
     return {
@@ -97,7 +115,7 @@ export async function deleteAccountFile(account: Account): Promise<AccountLoadEr
     };
   }
   try {
-    await unlink(account.sourcePath);
+    await moveToTrash(account.sourcePath, now);
     return null;
   } catch (error) {
     return {

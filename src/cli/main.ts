@@ -37,6 +37,12 @@ if (first === '--version' || first === '-V') {
   console.log(version);
 } else {
   try {
+    if (first === 'monitor') {
+      // The collector runs with bounded heap limits, which only a fresh process can take.
+      const heap = await import('../monitor/heap.ts');
+      if (heap.needsHeapLimits(process.argv)) process.exit(await heap.relaunchWithHeapLimits(process.argv));
+      heap.dieWithParent();
+    }
     const { buildProgram } = await import('./program.ts');
     const program = await buildProgram(process.argv, { version });
     await program.parseAsync(process.argv);
@@ -48,5 +54,8 @@ if (first === '--version' || first === '-V') {
   // pending write or file operation: `serve` and `monitor run` always have one). Exit now instead of letting
   // the runtime first wait for V8's background GC work, which cost the cached report ~10 ms after its last
   // line; the exit code is the command's.
-  if (process.getActiveResourcesInfo().length === 0) process.exit();
+  if (process.getActiveResourcesInfo().length === 0) {
+    module.flushCompileCache?.(); // what a normal exit would write, so the next start finds it
+    process.exit();
+  }
 }

@@ -1,9 +1,48 @@
 // Flags that several commands share, defined once, and the mapping from parsed flags to FleetConfig.
 import type { Command } from 'commander';
 import { type ConfigFlags, type FleetConfig, resolveConfig } from '../core/config.ts';
+import { PROBE_MODES, type ProbeMode } from '../core/fleet.ts';
+import { createFleetService, type FleetService } from '../core/fleet-service.ts';
 
 export interface CommonOptions extends ConfigFlags {
   json?: boolean;
+  probe?: string;
+}
+
+/** --probe as typed, checked: a clear error instead of a silent fallback. */
+export function probeModeFrom(options: CommonOptions): ProbeMode {
+  const mode = options.probe ?? 'http';
+  if (!(PROBE_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`--probe must be one of ${PROBE_MODES.join(', ')}`);
+  }
+  return mode as ProbeMode;
+}
+
+/**
+ * Opens the one application core for a CLI command, with the command's --probe and (when given)
+ * --concurrency, and without the server's background work. The same service the dashboard calls.
+ */
+export async function openCore(options: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<FleetService> {
+  const config = configFrom(options, env);
+  const probe = probeModeFrom(options);
+  return createFleetService({
+    config,
+    background: false,
+    monitoring: false,
+    probe,
+    // Given on the command line, it beats the dashboard's stored setting; otherwise the setting applies.
+    concurrency: options.concurrency != null ? config.concurrency : undefined,
+  });
+}
+
+/** Runs `fn` over an opened core and always closes it. */
+export async function withCore<T>(options: CommonOptions, fn: (core: FleetService) => Promise<T>): Promise<T> {
+  const core = await openCore(options);
+  try {
+    return await fn(core);
+  } finally {
+    await core.close();
+  }
 }
 
 /** Where the store lives: every command that opens it takes these. */

@@ -1,7 +1,7 @@
 // The three kinds of leader-only background work, as LeaderTasks: scheduled inspections, a periodic
 // job (the quota refresher), and the usage collector. Each checks the fencing token before it writes.
 
-import { InspectionScheduler, type SchedulerOptions } from '../inspect/scheduler.ts';
+import { InspectionScheduler, type SchedulerOptions } from '../core/inspection-scheduler.ts';
 import type { StartResult } from '../monitor/collector.ts';
 import type { Fleet } from './fleet.ts';
 import type { LeaderContext, LeaderTask } from './leader-tasks.ts';

@@ -1,51 +1,75 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
 import { type JsonStyle, stringifyJson } from '../accounts/formats/json-style.ts';
+import {
+  AUTH_FILE_NAME,
+  AUTH_FILE_NAME_RULE,
+  addAccountFile,
+  deleteAccountFile,
+  moveToTrash,
+  readImportPath,
+} from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
-import type { CpaServerInput } from '../cpa/servers.ts';
-import { CpaServers } from '../cpa/servers.ts';
+import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
-import { runDoctor } from '../doctor/run.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
+import type { Clock } from '../domain/time.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
 import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
-import {
-  actionContext,
-  loadInspectionSettings,
-  POLICY_SETTING,
-  runInspection,
-  THRESHOLDS_SETTING,
-} from '../inspect/run.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import { nextSlot, type Schedule } from '../inspect/schedule.ts';
-import { readSchedule, saveSchedule } from '../inspect/scheduler.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
 import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import type { DeliveryLog } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
-import type { DeliveryLog, WebhookTarget } from '../notify/webhook.ts';
-import { monitorRoutes } from '../server/routes/monitor.ts';
+import type { WebhookTarget } from '../notify/webhook.ts';
+import { probeFromSnapshot } from '../store/snapshots-repo.ts';
+import type { AccountLoadResult } from './account-registry.ts';
+import { fleetLeaderTasks } from './background-tasks.ts';
+import type { FleetConfig } from './config.ts';
+import { isCpaAccount } from './cpa-accounts.ts';
+import { runDoctor } from './doctor-run.ts';
+import {
+  CONCURRENCY_SETTING,
+  Fleet,
+  type ProbeDefaults,
+  type QuotaCheckOptions,
+  type QuotaCheckResult,
+} from './fleet.ts';
+import {
+  actionContext,
+  type InspectionOptions,
+  type InspectionOutcome,
+  loadInspectionSettings,
+  POLICY_SETTING,
+  runInspection,
+  THRESHOLDS_SETTING,
+} from './inspection-run.ts';
+import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
+import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
+import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
   AuthFileInput,
   AuthFileView,
   FleetEvent,
   FleetEventType,
-  FleetService,
   HealthStatus,
   InspectionRunView,
   MonitorMount,
@@ -53,22 +77,13 @@ import type {
   RefreshOutcome,
   SettingsInput,
   SettingsView,
-} from '../server/service.ts';
-import { FleetError, HEALTH_STATUSES } from '../server/service.ts';
-import { createStateFileWriter } from '../server/state-file.ts';
-import { probeFromSnapshot } from '../store/snapshots-repo.ts';
-import { fleetLeaderTasks } from './background-tasks.ts';
-import type { FleetConfig } from './config.ts';
-import { Fleet } from './fleet.ts';
-import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
-import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+} from './views.ts';
+import { FleetError, HEALTH_STATUSES } from './views.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 const NOTIFY_MEMORY = 'notify.memory';
-const CONCURRENCY_SETTING = 'probe.concurrency';
 const LAST_REFRESH_SETTING = 'quota.lastRefreshAt';
 const NEW_FILE_STYLE: JsonStyle = { indent: '  ', trailingNewline: false, escapeHtml: false };
-const AUTH_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 export interface FleetServiceOptions {
   config: FleetConfig;
@@ -77,8 +92,13 @@ export interface FleetServiceOptions {
   accountName?: string;
   stateFile?: string;
   refreshOnStart?: boolean;
-  /** Background schedules and webhooks (default true; tests may turn them off). */
+  /** Background schedules and webhooks (default true; the CLI and tests turn them off). */
   background?: boolean;
+  /** Request monitoring queries (default true; one-shot CLI commands that never read them skip it). */
+  monitoring?: boolean;
+  /** `--probe` and `--concurrency` as the face was given them: they reach every probe this process runs. */
+  probe?: ProbeDefaults['probe'];
+  concurrency?: number;
 }
 
 class SettingsDeliveryLog implements DeliveryLog {
@@ -96,11 +116,18 @@ class SettingsDeliveryLog implements DeliveryLog {
 
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config);
-  const monitor = await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
-  return new CoreFleetService(fleet, options, monitor);
+  const monitor =
+    options.monitoring === false ? null : await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
+  return new FleetService(fleet, options, monitor);
 }
 
-export class CoreFleetService implements FleetService {
+/**
+ * The application core: the one service every face calls (CLI commands, HTTP routes, the scheduler and
+ * the collector). `actor` arguments name the person who acts (`cli`, `local`, `admin-key`,
+ * `dashboard`); the audit log records them as `person:<actor>`, so a disable from either face is owned
+ * the same way.
+ */
+export class FleetService {
   readonly fleet: Fleet;
   readonly #options: FleetServiceOptions;
   readonly #events = new EventEmitter();
@@ -124,13 +151,15 @@ export class CoreFleetService implements FleetService {
     this.#monitorService = monitor;
     if (monitor) {
       this.monitor = {
-        routes: monitorRoutes({ monitor, collector: () => this.#collector?.collector.stats ?? null }),
+        service: monitor,
+        collector: () => this.#collector?.collector.stats ?? null,
         events: monitor.emitter,
       };
     }
     this.#options = options;
+    fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
-    this.#servers = new CpaServers(fleet.repos.settings);
+    this.#servers = fleet.cpaServers;
     this.#notifier = new Notifier(
       () => ({ targets: this.#notifySettings.webhooks, poolLowFraction: this.#notifySettings.poolLowFraction }),
       {
@@ -193,6 +222,15 @@ export class CoreFleetService implements FleetService {
   #emit(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
+  }
+
+  /** The resolved configuration this core runs with (resolved once, by the face that opened it). */
+  get config(): FleetConfig {
+    return this.fleet.config;
+  }
+
+  get clock(): Clock {
+    return this.fleet.clock;
   }
 
   subscribe(listener: (event: FleetEvent) => void): () => void {
@@ -391,38 +429,99 @@ export class CoreFleetService implements FleetService {
     return (await this.getAccount(id))!;
   }
 
+  /** A person's enable/disable, from either face: executed at the account's home (file or CPA), owned and audited. */
   async setAccountDisabled(id: string, disabled: boolean, actor: string): Promise<AccountView> {
-    const account = (await this.#accounts()).find((a) => a.id === id);
+    const account = await this.fleet.findAccount(id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
     const { thresholds } = await loadInspectionSettings(this.fleet);
-    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, actor);
+    const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, personActor(actor));
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
     this.#emit('accounts', id);
     this.#emit('audit');
     return (await this.getAccount(id))!;
   }
 
-  healthReport() {
-    return this.fleet.healthReport();
+  /** Accounts from every source with the problems met while reading them (the CLI's list, show, quota). */
+  loadAccounts(): Promise<AccountLoadResult> {
+    return this.fleet.accounts();
   }
 
-  forecast() {
+  /** Remembers auth files outside the account directory (`accounts import`); the files stay where they are. */
+  async importAccounts(path: string) {
+    const load = await readImportPath(path);
+    await this.fleet.repos.accounts.upsertMany(load.accounts);
+    this.#emit('accounts');
+    return load;
+  }
+
+  /** A new auth file in the account directory from token JSON (`accounts add`). */
+  async addAccount(text: string, name?: string): Promise<Account> {
+    const account = await addAccountFile(this.fleet.config.accountDir, text, name);
+    await this.fleet.repos.accounts.upsert(account);
+    this.#emit('accounts');
+    this.#emit('auth-files');
+    return account;
+  }
+
+  /** Forgets an account; with deleteFile its file goes to `.deleted/` (the dashboard's delete, undoable). */
+  async removeAccount(account: Account, options: { deleteFile?: boolean } = {}): Promise<void> {
+    if (options.deleteFile) {
+      const problem = await deleteAccountFile(account, this.fleet.clock());
+      if (problem) throw new FleetError('conflict', problem.message);
+    }
+    await this.fleet.repos.accounts.remove(account.id);
+    this.#emit('accounts');
+    this.#emit('auth-files');
+  }
+
+  /** The stored token bookkeeping (refresh failures, last error) of every account. */
+  tokenStates() {
+    return this.fleet.repos.accounts.listTokenStates();
+  }
+
+  /** A quota sweep (codex-quota's `quota`): the face's --probe and the concurrency setting apply. */
+  checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
+    return this.fleet.checkQuota(options);
+  }
+
+  /** Refreshes one account's token pair now (written back to its file before use). */
+  refreshToken(account: Account) {
+    return this.fleet.tokenManager('allowed').refreshNow(account);
+  }
+
+  healthReport(options: Parameters<Fleet['healthReport']>[0] = {}) {
+    return this.fleet.healthReport(options);
+  }
+
+  /** The forecast; `live` takes one more sample of every account first. */
+  async forecast(options: { live?: boolean; onProgress?: QuotaCheckOptions['onProgress'] } = {}) {
+    if (options.live)
+      await this.fleet.checkQuota({ force: true, tokenRefresh: 'allowed', onProgress: options.onProgress });
     return this.fleet.forecast();
   }
 
   /** Joins a run in progress: each run sends one call per CPA key, so clicks must not multiply them. */
-  doctor(): Promise<DoctorReport> {
-    this.#doctorRun ??= runDoctor(this.fleet).finally(() => {
+  doctor(options: { pollIntervalSeconds?: number } = {}): Promise<DoctorReport> {
+    this.#doctorRun ??= runDoctor(this.fleet, options).finally(() => {
       this.#doctorRun = null;
     });
     return this.#doctorRun;
   }
 
-  async runInspection(actor: string): Promise<InspectionRunView> {
-    const outcome = await runInspection(this.fleet, { trigger: 'manual', actor: actor });
+  /** One inspection run as a person asked for it (`inspect` or the dashboard's button). */
+  async inspect(
+    actor: string,
+    options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
+  ): Promise<InspectionOutcome> {
+    const outcome = await runInspection(this.fleet, { ...options, trigger: 'manual', actor: personActor(actor) });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
+    return outcome;
+  }
+
+  async runInspection(actor: string): Promise<InspectionRunView> {
+    const outcome = await this.inspect(actor);
     const { holder: _, ...run } = outcome.run;
     return { ...run, results: outcome.results };
   }
@@ -447,7 +546,7 @@ export class CoreFleetService implements FleetService {
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
-    const outcome = await decideQueuedAction(ctx, id, decision, actor, (accountId) =>
+    const outcome = await decideQueuedAction(ctx, id, decision, personActor(actor), (accountId) =>
       this.fleet.findAccount(accountId),
     );
     if (!outcome.ok) throw new FleetError(outcome.code, outcome.message);
@@ -518,8 +617,25 @@ export class CoreFleetService implements FleetService {
   async saveCpaServer(input: CpaServerInput) {
     const saved = await this.#servers.upsert(input);
     if (!saved.ok) throw new FleetError('invalid', saved.error.message);
+    this.fleet.cpa.invalidate(saved.value.name);
+    this.#emit('accounts');
     this.#emit('settings');
     return saved.value;
+  }
+
+  /**
+   * Lists and probes the accounts of one CPA server (after `cpa add`), so every view shows them with
+   * their state at once, without waiting for an inspection. Cached results within the TTL are reused.
+   */
+  async sweepCpaServer(name: string, onProgress?: QuotaCheckOptions['onProgress']): Promise<QuotaCheckResult> {
+    this.fleet.cpa.invalidate(name);
+    const result = await this.fleet.checkQuota({
+      tokenRefresh: 'never',
+      filter: (a) => isCpaAccount(a) && a.cpa.server === name,
+      onProgress,
+    });
+    this.#emit('accounts');
+    return result;
   }
 
   async removeCpaServer(name: string): Promise<void> {
@@ -531,9 +647,7 @@ export class CoreFleetService implements FleetService {
   // can never reach outside the directory.
   #authPath(name: string): string {
     const file = name.endsWith('.json') ? name : `${name}.json`;
-    if (!AUTH_FILE_NAME.test(file) || file.includes('..')) {
-      throw new FleetError('invalid', 'an auth file name is letters, digits and . _ @ + - only (no slashes)');
-    }
+    if (!AUTH_FILE_NAME.test(file)) throw new FleetError('invalid', `an auth file name is ${AUTH_FILE_NAME_RULE}`);
     return join(this.fleet.config.accountDir, file);
   }
 
@@ -615,10 +729,8 @@ export class CoreFleetService implements FleetService {
 
   async deleteAuthFile(name: string): Promise<void> {
     const path = this.#authPath(name);
-    const trash = join(this.fleet.config.accountDir, '.deleted');
-    await mkdir(trash, { recursive: true, mode: 0o700 });
     try {
-      await rename(path, join(trash, `${this.fleet.clock()}-${basename(path)}`));
+      await moveToTrash(path, this.fleet.clock());
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         throw new FleetError('not_found', `no auth file ${basename(path)}`);
@@ -628,12 +740,12 @@ export class CoreFleetService implements FleetService {
     this.#emit('accounts');
   }
 
-  async metrics(): Promise<{ contentType: string; body: string }> {
+  async metrics(options: { includeEmails?: boolean } = {}): Promise<{ contentType: string; body: string }> {
     const stats = this.#collector?.collector.stats;
     const collectors = stats
       ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
       : [];
-    const out = await this.fleet.metrics({ collectors });
+    const out = await this.fleet.metrics({ collectors, includeEmails: options.includeEmails });
     return { contentType: out.contentType, body: out.text };
   }
 
@@ -642,6 +754,11 @@ export class CoreFleetService implements FleetService {
     await this.#leader?.stop();
     await this.fleet.close();
   }
+}
+
+/** Who acts, as the audit log and disable ownership record it: a person, whichever face they used. */
+function personActor(actor: string): string {
+  return actor.startsWith('person:') ? actor : `person:${actor}`;
 }
 
 /** Changes only the fields the input names; a token omitted keeps the stored value. */

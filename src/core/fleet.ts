@@ -6,6 +6,7 @@ import { isLoadError } from '../accounts/formats/index.ts';
 import { ParsedFileCache } from '../accounts/parsed-cache.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
+import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
 import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts';
 import type { HealthReport } from '../domain/report.ts';
@@ -27,6 +28,7 @@ import { probeAll, type SweepProgress, type SweepTarget } from '../upstream/prob
 import type { UsagePathMemory } from '../upstream/usage-paths.ts';
 import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
 import type { FleetConfig } from './config.ts';
+import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
 
 export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
@@ -35,6 +37,14 @@ export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
 const AUTH_FILE_CACHE_SCOPE = 'files';
+/** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
+export const CONCURRENCY_SETTING = 'probe.concurrency';
+
+/** What a face chose explicitly (CLI flags, serve flags): it wins over the stored setting and the config. */
+export interface ProbeDefaults {
+  probe?: ProbeMode;
+  concurrency?: number;
+}
 const STORED_FIELDS = [
   'name',
   'email',
@@ -50,6 +60,8 @@ const STORED_FIELDS = [
 export interface QuotaCheckOptions {
   /** Only these accounts (by name or id). */
   names?: readonly string[];
+  /** Only the accounts this accepts (an inspection's source: local files, one CPA server). */
+  filter?: (account: Account) => boolean;
   /** Skip the cache and ask upstream (codex-quota's --refresh). */
   force?: boolean;
   /** Read-only commands pass 'never': they can never rotate a refresh token. */
@@ -57,6 +69,8 @@ export interface QuotaCheckOptions {
   /** Probe through POST /codex/responses with this model instead of the usage endpoint. */
   model?: string;
   probe?: ProbeMode;
+  /** Parallel probes for this sweep; default: the face's choice, else the stored setting, else the config. */
+  concurrency?: number;
   captureRaw?: boolean;
   cacheTtlMs?: number;
   onProgress?: (progress: SweepProgress) => void;
@@ -80,11 +94,17 @@ export class Fleet {
   readonly clock: Clock;
   #pathMemory: UsagePathMemory | null = null;
   #sweep: Promise<QuotaCheckResult> | null = null;
+  #defaults: ProbeDefaults = {};
+  /** The configured CPA servers, and the accounts on them (first-class: listed, probed, acted on). */
+  readonly cpaServers: CpaServers;
+  readonly cpa: CpaAccounts;
 
   constructor(config: FleetConfig, repos: Repos, clock: Clock = systemClock) {
     this.config = config;
     this.repos = repos;
     this.clock = clock;
+    this.cpaServers = new CpaServers(repos.settings);
+    this.cpa = new CpaAccounts(this.cpaServers, repos.settings, clock);
   }
 
   static async open(config: FleetConfig, clock: Clock = systemClock): Promise<Fleet> {
@@ -96,8 +116,28 @@ export class Fleet {
     await this.repos.db.close();
   }
 
+  /** A face's explicit --probe / --concurrency: every sweep this process runs (scheduled ones too) uses them. */
+  setProbeDefaults(defaults: ProbeDefaults): void {
+    this.#defaults = { ...defaults };
+  }
+
+  get probeMode(): ProbeMode {
+    return this.#defaults.probe ?? 'http';
+  }
+
+  /** One answer for every sweep, local or through CPA: explicit choice, else the stored setting, else the config. */
+  async probeConcurrency(explicit?: number): Promise<number> {
+    return (
+      explicit ??
+      this.#defaults.concurrency ??
+      (await this.repos.settings.get<number>(CONCURRENCY_SETTING)) ??
+      this.config.concurrency
+    );
+  }
+
   /**
-   * Reads every account source and records what it found; one bad file never hides the others.
+   * Reads every account source (auth files, imported files, every configured CPA server) and records
+   * what it found; one bad file or unreachable server never hides the others.
    * `tokens: false` is for callers that only read state (report, metrics, forecast): unchanged files then
    * come from the parsed-account cache, one store row instead of every file, with masked tokens.
    */
@@ -114,6 +154,12 @@ export class Fleet {
     }
     // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
     await this.repos.seats.attribute(result.accounts);
+    const cpa = await this.cpa.list();
+    const seen = new Set(result.accounts.map((a) => a.id));
+    result.accounts.push(...cpa.accounts.filter((a) => !seen.has(a.id)));
+    for (const problem of cpa.problems) {
+      result.errors.push({ path: problem.split(':')[0], index: null, format: 'cpa', message: problem });
+    }
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
     const byId = new Map(stored.map((s) => [s.id, s]));
     const changed = result.accounts.filter((a) => {
@@ -290,7 +336,7 @@ export class Fleet {
 
   async #checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
     const loaded = await this.accounts();
-    const wanted = selectAccounts(loaded.accounts, options.names);
+    const wanted = selectAccounts(loaded.accounts, options.names).filter((a) => options.filter?.(a) ?? true);
     const now = this.clock();
     const ttl = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     const checks: QuotaCheck[] = new Array(wanted.length);
@@ -310,11 +356,36 @@ export class Fleet {
     }
     if (toProbe.length === 0) return { ...loaded, checks };
 
-    const probed = await this.#probe(
-      toProbe.map((p) => p.account),
-      options,
+    // Local accounts through the token-aware engine; CPA accounts through api-call (the token stays in CPA).
+    const local = toProbe.filter((p) => !isCpaAccount(p.account));
+    const remote = toProbe.flatMap((p) => (isCpaAccount(p.account) ? [p.account] : []));
+    const localProbed =
+      local.length > 0
+        ? await this.#probe(
+            local.map((p) => p.account),
+            options,
+          )
+        : [];
+    if (local.length > 0) await this.repos.settings.set(USAGE_PATHS_SETTING, await this.#usagePaths());
+    const remoteProbed =
+      remote.length > 0
+        ? await this.cpa.probe(
+            remote,
+            {
+              chatgptUrl: this.config.chatgptUrl,
+              retries: this.config.retries,
+              retryDelayMs: this.config.retryDelayMs,
+              timeoutMs: this.config.timeoutMs,
+              clock: this.clock,
+              concurrency: await this.probeConcurrency(options.concurrency),
+            },
+            options.onProgress,
+          )
+        : new Map<string, ProbeOutcome>();
+    const localAt = new Map(local.map((p, i) => [p.account.id, localProbed[i]]));
+    const probed = toProbe.map(
+      ({ account }) => localAt.get(account.id) ?? { account, result: remoteProbed.get(account.id)! },
     );
-    await this.repos.settings.set(USAGE_PATHS_SETTING, await this.#usagePaths());
 
     for (const [i, { index, account }] of toProbe.entries()) {
       const { account: current, result } = probed[i];
@@ -356,7 +427,7 @@ export class Fleet {
       accessToken: accountAt(i).credentials.accessToken,
       accountId: accountAt(i).credentials.accountId ?? a.accountId,
     }));
-    const mode = options.probe ?? 'http';
+    const mode = options.probe ?? this.probeMode;
     let cloudflareAnswers = 0;
     const base: ProbeOptions = {
       chatgptUrl: this.config.chatgptUrl,
@@ -375,7 +446,7 @@ export class Fleet {
       targets,
       {
         ...base,
-        concurrency: this.config.concurrency,
+        concurrency: await this.probeConcurrency(options.concurrency),
         probe: async (target, probeOptions) => {
           const index = targets.indexOf(target);
           const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);

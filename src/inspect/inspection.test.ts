@@ -318,7 +318,7 @@ describe('inspectAccount', () => {
     const r = inspectAccount(makeAccount(), { probe }, DEFAULT_INSPECTION_THRESHOLDS, T0);
     const text = JSON.stringify(r);
     assert.doesNotMatch(text, /eyJ|sk-proj|second line|secret/);
-    assert.equal(r.evidence.message, 'bad token Bearer **** for ****');
+    assert.equal(r.evidence.message, 'bad token Bearer **** for sk-****');
   });
 });
 
@@ -328,8 +328,9 @@ describe('sanitizeMessage', () => {
     ['', null],
     ['<!DOCTYPE html><html><title>Just a moment...</title>', 'HTML page (not an API answer)'],
     ['Your session has ended. Please sign in again.', 'Your session has ended. Please sign in again.'],
-    ['token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig leaked', 'token **** leaked'],
-    ['x'.repeat(300), '****'],
+    ['token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig leaked', 'token [jwt] leaked'],
+    ['x'.repeat(300), `${'x'.repeat(199)}…`],
+    ['key 0123456789abcdefABCDEF0123456789abcdef done', 'key [redacted] done'],
     ['word '.repeat(60), `${'word '.repeat(60).slice(0, 199)}…`],
   ];
   for (const [input, out] of rows) it(String(input).slice(0, 40), () => assert.equal(sanitizeMessage(input), out));

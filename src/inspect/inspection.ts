@@ -15,6 +15,7 @@ import type { AccountState, ProbeResult } from '../domain/quota.ts';
 import { windowlessText } from '../domain/quota-reason.ts';
 import type { TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
+import { sanitizeMessage as sanitizeUpstreamMessage } from '../upstream/sanitize.ts';
 import { mainWindow, mainWindows, resetAtMs, usedOf } from './windows.ts';
 
 /** Default: disable at 100% used in the weekly or monthly window; the 5h window resets soon enough. */
@@ -211,20 +212,10 @@ function missingOf(e: InspectionEvidence, probe: ProbeResult | null): string[] {
   return missing;
 }
 
-const SECRET_PATTERNS: Array<[RegExp, string]> = [
-  [/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer ****'],
-  [/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?/g, '****'],
-  [/\b(sk|rt|rk)[-_][A-Za-z0-9_-]{8,}/g, '****'],
-  [/[A-Za-z0-9+/_-]{40,}={0,2}/g, '****'],
-];
-
 /** One short line, secrets masked, HTML replaced: upstream messages are evidence, not raw bodies. */
 export function sanitizeMessage(message: string | null | undefined): string | null {
   if (message == null) return null;
   if (/<\s*(html|!doctype|head|body)\b/i.test(message)) return 'HTML page (not an API answer)';
-  let line = message.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
-  for (const [re, by] of SECRET_PATTERNS) line = line.replace(re, by);
-  line = line.trim();
-  if (line.length > 200) line = `${line.slice(0, 199)}…`;
-  return line || null;
+  const line = message.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  return sanitizeUpstreamMessage(line);
 }

@@ -1,10 +1,10 @@
 // Runs one usage source: holds the queue's lease (exactly one consumer per queue), pops in batches,
 // spools before processing, commits, then empties the spool. Counters are plain numbers for /metrics.
-import { hostname } from 'node:os';
 import type { Clock } from '../domain/time.ts';
 import type { LeaseStore } from '../store/lease.ts';
 import { SourceError, type UsageSource } from './collectors/types.ts';
-import type { MonitorIngest } from './ingest.ts';
+import { collectorHolder } from './heap.ts';
+import { type MonitorIngest, newBatch, type ParsedBatch } from './ingest.ts';
 import { Spool } from './spool.ts';
 
 export const COLLECTOR_STATES = ['idle', 'running', 'refused', 'lost_lease', 'auth_failed', 'stopped'] as const;
@@ -65,6 +65,8 @@ export class Collector {
   private renewedAt = 0;
   private stopping = false;
   private loop: Promise<void> | null = null;
+  private popping = 0;
+  private halt: (() => void) | null = null;
 
   constructor(options: CollectorOptions) {
     this.o = {
@@ -72,7 +74,7 @@ export class Collector {
       ingest: options.ingest,
       leases: options.leases,
       spoolPath: options.spoolPath,
-      holder: options.holder ?? `${hostname()}:${process.pid}`,
+      holder: options.holder ?? collectorHolder(),
       popSize: options.popSize ?? 1000,
       maxBatch: options.maxBatch ?? 5000,
       idleMs: options.idleMs ?? 250,
@@ -106,9 +108,12 @@ export class Collector {
     return leaseNameFor(this.o.source.queueId);
   }
 
-  /** Takes the lease (or says who holds it), then replays what a crashed run left in the spool. */
+  /**
+   * Takes the lease (or says who holds it), then replays what a crashed run left in the spool. A
+   * holder on this host whose process is gone is taken over at once, so a supervisor's restart works.
+   */
   async start(): Promise<StartResult> {
-    const lease = await this.o.leases.acquire(this.leaseName, this.o.holder, this.o.leaseTtlMs);
+    const lease = await this.o.leases.acquireOrTakeOver(this.leaseName, this.o.holder, this.o.leaseTtlMs);
     if (!lease) {
       const cur = await this.o.leases.current(this.leaseName);
       const holder = cur?.holder ?? 'unknown';
@@ -135,29 +140,68 @@ export class Collector {
     return { ok: true, replayed: replay.records.length };
   }
 
-  /** One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records handled. */
+  /**
+   * One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records
+   * handled. Pipelined: each pop is written to the spool, the next pop is sent, and the records are
+   * parsed and flushed to disk while it travels; the commit waits for every flush.
+   */
   async runOnce(): Promise<number> {
     if (this.stats.state !== 'running') return 0;
     if (!(await this.keepLease())) return 0;
     const batch: string[] = [];
+    const parsed = newBatch();
+    const flushes: Array<Promise<void>> = [];
+    let failed: unknown = null;
     try {
-      while (batch.length < this.o.maxBatch) {
-        const got = await this.o.source.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+      let next: Promise<string[]> | null = this.pop(Math.min(this.o.popSize, this.o.maxBatch));
+      while (next !== null) {
+        const got: string[] = await next;
+        next = null;
         if (got.length === 0) break;
-        this.spool.append(got);
+        this.spool.write(got);
+        if (this.halt) {
+          this.halt();
+          return 0;
+        }
+        flushes.push(this.spool.sync());
         this.stats.popped += got.length;
         for (const r of got) batch.push(r);
-        if (got.length < this.o.popSize) break;
+        if (got.length >= this.o.popSize && batch.length < this.o.maxBatch)
+          next = this.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+        this.o.ingest.parseInto(parsed, got);
       }
     } catch (error) {
-      this.fail(error);
-      // Whatever was popped before the error is already spooled: commit it now.
-      if (batch.length > 0) await this.commit(batch);
-      return batch.length;
+      if (this.halt) {
+        this.halt();
+        return 0;
+      }
+      failed = error;
     }
-    if (batch.length > 0) await this.commit(batch);
-    this.stats.consecutiveErrors = 0;
+    // Whatever was popped is in the spool; it is committed only once it is on disk.
+    await Promise.all(flushes);
+    if (batch.length > 0) await this.commit(batch, parsed);
+    if (failed !== null) this.fail(failed);
+    else this.stats.consecutiveErrors = 0;
     return batch.length;
+  }
+
+  private async pop(n: number): Promise<string[]> {
+    this.popping++;
+    try {
+      return await this.o.source.pop(n);
+    } finally {
+      this.popping--;
+    }
+  }
+
+  /**
+   * Ends the process the way a crash would, but never with popped records outside the spool: an LPOP
+   * on the wire has already left the queue, so its records are spooled first. `die` then kills the
+   * process; the next collector replays the spool.
+   */
+  haltSoon(die: () => void): void {
+    if (this.popping === 0) die();
+    else this.halt = die;
   }
 
   /** Loops until stop(): backs off when idle or failing. */
@@ -201,9 +245,9 @@ export class Collector {
     }
   }
 
-  private async commit(records: string[]): Promise<void> {
-    const oldest = oldestTimestamp(records);
-    const r = await this.o.ingest.ingestRaw(records);
+  private async commit(records: string[], parsed?: ParsedBatch): Promise<void> {
+    const oldest = parsed ? oldestEvent(parsed) : oldestTimestamp(records);
+    const r = await this.o.ingest.ingestRaw(records, parsed);
     this.spool.clear();
     const now = this.o.clock();
     this.stats.inserted += r.inserted;
@@ -245,6 +289,12 @@ export class Collector {
     if (error instanceof SourceError && (error.kind === 'auth' || error.kind === 'config'))
       this.stats.state = 'auth_failed';
   }
+}
+
+function oldestEvent(b: ParsedBatch): number | null {
+  let oldest: number | null = null;
+  for (const e of b.events) if (oldest === null || e.timestamp < oldest) oldest = e.timestamp;
+  return oldest;
 }
 
 // Cheap scan for "timestamp" without parsing every record twice.

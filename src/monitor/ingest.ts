@@ -7,6 +7,7 @@ import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
+import { maskSecrets } from './sanitize.ts';
 
 export const GRAIN_MINUTE = 60_000;
 export const GRAIN_HOUR = 3_600_000;
@@ -61,8 +62,10 @@ export const ROLLUP_SUMS = [
   'cache_hits',
   ...Array.from({ length: BUCKET_COUNT }, (_, i) => `h${i}`),
 ];
-const EVENT_ROWS_PER_INSERT = 400;
-const ROLLUP_ROWS_PER_INSERT = 300;
+// Multi-row statements come in a few fixed sizes only (a batch is cut 256, 256, …, 64, 16, 4, 1), so a
+// handful of prepared statements serve every batch: one per row count would fill the statement cache
+// with hundreds of huge statements (tens of MB of native memory).
+const CHUNK_SIZES = [256, 64, 16, 4, 1];
 const MAX_QUARANTINE_BYTES = 64 * 1024;
 
 export interface IngestResult {
@@ -71,6 +74,15 @@ export interface IngestResult {
   duplicates: number;
   quarantined: number;
 }
+
+/** Records parsed and waiting for their commit. */
+export interface ParsedBatch {
+  events: UsageEvent[];
+  bad: Array<{ raw: string; reason: string }>;
+  received: number;
+}
+
+export const newBatch = (): ParsedBatch => ({ events: [], bad: [], received: 0 });
 
 export interface InsertedEvent {
   id: number;
@@ -85,10 +97,28 @@ export interface IngestOptions {
   onInserted?: (events: InsertedEvent[]) => void;
 }
 
+const sqlCache = new Map<string, string>();
 const insertSql = (table: string, columns: string[], rows: number, tail = ''): string => {
-  const one = `(${columns.map(() => '?').join(',')})`;
-  return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array.from({ length: rows }, () => one).join(',')}${tail}`;
+  const k = `${table}|${rows}|${tail}`;
+  let sql = sqlCache.get(k);
+  if (sql === undefined) {
+    const one = `(${columns.map(() => '?').join(',')})`;
+    sql = `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array.from({ length: rows }, () => one).join(',')}${tail}`;
+    sqlCache.set(k, sql);
+  }
+  return sql;
 };
+
+/** Cuts `items` into runs of the fixed CHUNK_SIZES. */
+async function forChunks<T>(items: readonly T[], fn: (chunk: readonly T[]) => Promise<void>): Promise<void> {
+  let i = 0;
+  for (const size of CHUNK_SIZES) {
+    while (items.length - i >= size) {
+      await fn(items.slice(i, i + size));
+      i += size;
+    }
+  }
+}
 
 const ROLLUP_UPSERT_TAIL = ` ON CONFLICT (${ROLLUP_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
   (c) => `${c} = mon_rollup.${c} + excluded.${c}`,
@@ -111,16 +141,28 @@ export class MonitorIngest {
     this.onInserted = options.onInserted;
   }
 
-  /** Parses and stores raw records (JSON strings or decoded objects). */
-  async ingestRaw(records: readonly unknown[]): Promise<IngestResult> {
-    const events: UsageEvent[] = [];
-    const bad: Array<{ raw: string; reason: string }> = [];
+  /** Parses records into `batch` (the collector does this while the next pop is on the wire). */
+  parseInto(batch: ParsedBatch, records: readonly unknown[]): void {
     for (const raw of records) {
       const r = parseUsageRecord(raw, { keyHashSecret: this.secret });
-      if (r.ok) events.push(r.event);
-      else bad.push({ raw: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason: r.reason });
+      if (r.ok) batch.events.push(r.event);
+      else
+        batch.bad.push({ raw: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason: r.reason });
     }
-    return this.store(events, bad, records.length);
+    batch.received += records.length;
+  }
+
+  /**
+   * Parses and stores raw records (JSON strings or decoded objects). `parsed`: the same records
+   * already parsed with parseInto, so they are not parsed twice.
+   */
+  async ingestRaw(records: readonly unknown[], parsed?: ParsedBatch): Promise<IngestResult> {
+    let batch = parsed;
+    if (batch === undefined || batch.received !== records.length) {
+      batch = newBatch();
+      this.parseInto(batch, records);
+    }
+    return this.store(batch.events, batch.bad, batch.received);
   }
 
   /** Stores already-parsed events (bench and tests generate these directly). */
@@ -146,51 +188,54 @@ export class MonitorIngest {
     const inserted: InsertedEvent[] = [];
     let quarantined = 0;
     await this.db.transaction(async (tx) => {
-      for (let i = 0; i < events.length; i += EVENT_ROWS_PER_INSERT) {
-        const chunk = events.slice(i, i + EVENT_ROWS_PER_INSERT);
+      await forChunks(events, async (chunk) => {
         const params: SqlValue[] = [];
         for (const e of chunk) this.pushEventParams(params, e);
-        const rows = await tx.query<{ id: number; k: string }>(
-          insertSql(
-            'mon_event',
-            EVENT_COLUMNS,
-            chunk.length,
-            ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, CAST(dedupe_key AS TEXT) AS k',
-          ),
+        const rows = await tx.query<{ id: number }>(
+          insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id'),
           params,
         );
-        if (rows.length === 0) continue;
-        const byKey = new Map<string, UsageEvent>();
-        for (const e of chunk) byKey.set(e.dedupeKey.toString(), e);
-        for (const r of rows) {
-          const e = byKey.get(String(r.k));
-          if (e) inserted.push({ id: Number(r.id), event: e });
-        }
-      }
-      const failures = inserted.filter((x) => x.event.failed);
-      for (let i = 0; i < failures.length; i += EVENT_ROWS_PER_INSERT) {
-        const chunk = failures.slice(i, i + EVENT_ROWS_PER_INSERT);
-        const summary: SqlValue[] = [];
-        const raw: SqlValue[] = [];
-        let rawRows = 0;
-        for (const { id, event: e } of chunk) {
-          summary.push(id, e.failure?.errorType ?? null, e.failure?.errorCode ?? null, e.failure?.message ?? null);
-          if (e.failureBody) {
-            raw.push(id, e.failureBody);
-            rawRows++;
+        if (rows.length === 0) return;
+        if (rows.length === chunk.length) {
+          // Nothing was a duplicate: ids come back in insert order on both backends' multi-row VALUES
+          // (the ids grow with it; checked, and matched by key when not).
+          let ordered = true;
+          for (let j = 1; j < rows.length && ordered; j++) ordered = Number(rows[j].id) > Number(rows[j - 1].id);
+          if (ordered) {
+            for (let j = 0; j < chunk.length; j++) inserted.push({ id: Number(rows[j].id), event: chunk[j] });
+            return;
           }
         }
+        // Some were duplicates: which ones, by key.
+        const keyed = await tx.query<{ id: number; k: string }>(
+          `SELECT id, CAST(dedupe_key AS TEXT) AS k FROM mon_event WHERE id IN (${rows.map(() => '?').join(',')})`,
+          rows.map((r) => r.id),
+        );
+        this.matchByKey(chunk, keyed, inserted);
+      });
+      const failures = inserted.filter((x) => x.event.failed);
+      await forChunks(failures, async (chunk) => {
+        const summary: SqlValue[] = [];
+        for (const { id, event: e } of chunk)
+          summary.push(id, e.failure?.errorType ?? null, e.failure?.errorCode ?? null, e.failure?.message ?? null);
         await tx.run(
           insertSql('mon_failure', ['event_id', 'error_type', 'error_code', 'message'], chunk.length),
           summary,
         );
-        if (rawRows > 0) await tx.run(insertSql('mon_failure_raw', ['event_id', 'body'], rawRows), raw);
-      }
+      });
+      // Stored masked: a database dump must not hand out the tokens an upstream echoed back.
+      const bodies = failures.filter((x) => x.event.failureBody);
+      await forChunks(bodies, async (chunk) => {
+        const raw: SqlValue[] = [];
+        for (const { id, event: e } of chunk)
+          raw.push(id, maskSecrets((e.failureBody as string).slice(0, MAX_QUARANTINE_BYTES)));
+        await tx.run(insertSql('mon_failure_raw', ['event_id', 'body'], chunk.length), raw);
+      });
       await this.addRollups(tx, inserted);
       for (const b of bad) {
         const r = await tx.run(
           'INSERT INTO mon_quarantine (received_at, content_key, reason, raw) VALUES (?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING',
-          [now, dedupeKeyOf(null, b.raw), b.reason.slice(0, 500), b.raw.slice(0, MAX_QUARANTINE_BYTES)],
+          [now, dedupeKeyOf(null, b.raw), b.reason.slice(0, 500), maskSecrets(b.raw.slice(0, MAX_QUARANTINE_BYTES))],
         );
         quarantined += r.changes;
       }
@@ -352,14 +397,26 @@ export class MonitorIngest {
       }
     }
     const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
-    for (let i = 0; i < all.length; i += ROLLUP_ROWS_PER_INSERT) {
-      const chunk = all.slice(i, i + ROLLUP_ROWS_PER_INSERT);
+    await forChunks(all, async (chunk) => {
       const params: SqlValue[] = [];
       for (const s of chunk) {
-        params.push(...s.key);
+        for (const v of s.key) params.push(v);
         for (const v of s.sums) params.push(v);
       }
       await tx.run(insertSql('mon_rollup', columns, chunk.length, ROLLUP_UPSERT_TAIL), params);
+    });
+  }
+
+  private matchByKey(
+    chunk: readonly UsageEvent[],
+    rows: ReadonlyArray<{ id: number; k: string }>,
+    inserted: InsertedEvent[],
+  ): void {
+    const byKey = new Map<string, UsageEvent>();
+    for (const e of chunk) byKey.set(e.dedupeKey.toString(), e);
+    for (const r of rows) {
+      const e = byKey.get(String(r.k));
+      if (e) inserted.push({ id: Number(r.id), event: e });
     }
   }
 }

@@ -193,3 +193,34 @@ test('multi-day ranges: day + hour rollups + raw edges equal the raw answer', as
     rmSync(d2, { recursive: true, force: true });
   }
 });
+
+test('failure filters read the partial index over failed events and count what a direct count finds', async () => {
+  const from = START;
+  const to = START + 20 * HOUR;
+  const fail = records.find((r) => (r as { fail?: { status_code?: number } }).fail?.status_code === 429);
+  assert.ok(fail, 'the fixture has a 429');
+  const s429 = await mon.queries.summary({ from, to, status: 429 });
+  const direct = await db.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND status = 429',
+    [from, to],
+  );
+  assert.equal(s429.requests, Number(direct?.n));
+  assert.ok(s429.requests > 0);
+  const failures = await mon.queries.accounts({ from, to, outcome: 'failure' });
+  const directFailures = await db.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND failed = 1',
+    [from, to],
+  );
+  assert.equal(
+    failures.reduce((n, g) => n + g.requests, 0),
+    Number(directFailures?.n),
+  );
+  const plan = await db.query<{ detail: string }>(
+    'EXPLAIN QUERY PLAN SELECT COUNT(*) FROM mon_event e WHERE e.ts >= ? AND e.ts < ? AND e.failed = 1 AND e.status = ?',
+    [from, to, 429],
+  );
+  assert.ok(
+    plan.some((p) => p.detail.includes('mon_event_failed_ts')),
+    JSON.stringify(plan),
+  );
+});

@@ -1,84 +1,134 @@
 // Parses one CPA usage record (v7.2 long token names, or the older short ones) into a UsageEvent.
 // Errors are values: a malformed record comes back with a reason so ingest can quarantine it.
-import { createHash, createHmac } from 'node:crypto';
-import { z } from 'zod';
+import { createHmac, hash } from 'node:crypto';
 import type { CacheState, TokenCounts, UsageEvent } from './event.ts';
 import { failureTypeOf, summarizeFailure } from './sanitize.ts';
 
-const count = z
-  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-  .pipe(z.number().int().min(0).max(1e12));
-const ms = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?$/)
-      .transform(Number),
-  ])
-  .pipe(z.number().min(0).max(1e9));
-const text = z.string().max(4096);
-const opt = <T extends z.ZodType>(s: T) => s.nullish();
+// A hand-checked reader for the one known shape: every field is checked (validation is total: any
+// bad value is a reason, never an exception) without a schema library's per-field allocations.
+// Ingest reads hundreds of thousands of records a second through here.
 
-const tokensSchema = z.object({
-  input_tokens: opt(count),
-  output_tokens: opt(count),
-  reasoning_tokens: opt(count),
-  cached_tokens: opt(count),
-  cache_read_tokens: opt(count),
-  cache_read_tokens_present: opt(z.boolean()),
-  cache_creation_tokens: opt(count),
-  total_tokens: opt(count),
-  // Older CPA builds.
-  input: opt(count),
-  output: opt(count),
-  reasoning: opt(count),
-  cached: opt(count),
-  cache_read: opt(count),
-  cache_creation: opt(count),
-  total: opt(count),
-});
+/** Timestamps outside this range are refused at the boundary (year 2000 to 2200, in epoch ms). */
+export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIMESTAMP_MS = Date.UTC(2200, 0, 1);
+const MAX_TEXT = 4096;
+const MAX_COUNT = 1e12;
+const MAX_MS = 1e9;
+const DIGITS = /^\d+$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
 
-const recordSchema = z.object({
-  timestamp: z.union([z.string().min(1).max(64), z.number().positive()]),
-  latency_ms: opt(ms),
-  ttft_ms: opt(ms),
-  provider: opt(text),
-  executor_type: opt(text),
-  model: opt(text),
-  alias: opt(text),
-  endpoint: opt(text),
-  auth_index: opt(z.union([text, z.number()]).transform(String)),
-  auth_type: opt(text),
-  api_key: opt(text),
-  project: opt(text),
-  project_id: opt(text),
-  request_id: opt(text),
-  reasoning_effort: opt(text),
-  service_tier: opt(text),
-  response_service_tier: opt(text),
-  failed: opt(z.boolean()),
-  fail: opt(
-    z.object({
-      status_code: opt(z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])),
-      body: opt(z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])),
-    }),
-  ),
-  tokens: opt(tokensSchema),
-});
+class Bad {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+const bad = (path: string, message: string): Bad => new Bad(`${path}: ${message}`);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function count(o: Obj, key: string, path: string): number | null | Bad {
+  let v = o[key];
+  if (v == null) return null;
+  if (typeof v === 'string') {
+    if (!DIGITS.test(v)) return bad(`${path}.${key}`, 'must be a whole number ≥ 0');
+    v = Number(v);
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_COUNT)
+    return bad(`${path}.${key}`, `must be a whole number from 0 to ${MAX_COUNT}`);
+  return v;
+}
+
+function millis(o: Obj, key: string): number | null | Bad {
+  let v = o[key];
+  if (v == null) return null;
+  if (typeof v === 'string') {
+    if (!DECIMAL.test(v)) return bad(key, 'must be a number of milliseconds');
+    v = Number(v);
+  }
+  if (typeof v !== 'number' || !(v >= 0 && v <= MAX_MS)) return bad(key, `must be a number from 0 to ${MAX_MS}`);
+  return v;
+}
+
+function text(o: Obj, key: string): string | null | Bad {
+  const v = o[key];
+  if (v == null) return null;
+  if (typeof v !== 'string') return bad(key, 'must be a string');
+  if (v.length > MAX_TEXT) return bad(key, `longer than ${MAX_TEXT} characters`);
+  return v;
+}
+
+/** Epoch ms in the sane range, or why not. Numbers below 1e11 are seconds. */
+export function timestampOf(ts: unknown): number | Bad {
+  let t: number;
+  if (typeof ts === 'number') {
+    if (!Number.isFinite(ts) || ts <= 0) return bad('timestamp', 'must be a positive number or a date');
+    t = ts < 1e11 ? Math.round(ts * 1000) : Math.round(ts);
+  } else if (typeof ts === 'string') {
+    if (ts.length === 0 || ts.length > 64) return bad('timestamp', 'must be a date of 1 to 64 characters');
+    if (DECIMAL.test(ts)) return timestampOf(Number(ts));
+    t = Date.parse(ts);
+    if (Number.isNaN(t)) return bad('timestamp', 'not a date');
+  } else {
+    return bad('timestamp', ts == null ? 'required' : 'must be a date string or epoch number');
+  }
+  if (t < MIN_TIMESTAMP_MS || t > MAX_TIMESTAMP_MS)
+    return bad('timestamp', 'outside the accepted range (years 2000 to 2200)');
+  return t;
+}
+
+interface Tokens {
+  tokens: TokenCounts;
+  cacheState: CacheState;
+}
+
+const TOKEN_KEYS = [
+  ['input_tokens', 'input'],
+  ['output_tokens', 'output'],
+  ['reasoning_tokens', 'reasoning'],
+  ['cached_tokens', 'cached'],
+  ['cache_read_tokens', 'cache_read'],
+  ['cache_creation_tokens', 'cache_creation'],
+  ['total_tokens', 'total'],
+] as const;
+
+function readTokens(v: unknown): Tokens | Bad {
+  if (v == null)
+    return {
+      tokens: { input: 0, output: 0, reasoning: 0, cached: 0, cacheCreation: 0, total: 0 },
+      cacheState: 'unknown',
+    };
+  if (!isObj(v)) return bad('tokens', 'must be an object');
+  // v7.2 long names first, the older CPA short names as fallback.
+  const got: Array<number | null> = [];
+  for (const [long, short] of TOKEN_KEYS) {
+    const a = count(v, long, 'tokens');
+    if (a instanceof Bad) return a;
+    const b = count(v, short, 'tokens');
+    if (b instanceof Bad) return b;
+    got.push(a ?? b);
+  }
+  const present = v.cache_read_tokens_present;
+  if (present != null && typeof present !== 'boolean')
+    return bad('tokens.cache_read_tokens_present', 'must be a boolean');
+  const [i, o, r, cachedA, cachedB, cc, tot] = got;
+  const input = i ?? 0;
+  const output = o ?? 0;
+  // cached_tokens and cache_read_tokens describe the same tokens: take one, never add them.
+  const cached = Math.max(cachedA ?? 0, cachedB ?? 0);
+  const cacheCreation = cc ?? 0;
+  const total = tot ?? input + output;
+  const known = cachedA !== null || cachedB !== null || present === true;
+  const cacheState: CacheState = cached > 0 ? 'hit' : cacheCreation > 0 ? 'write' : known ? 'miss' : 'unknown';
+  return { tokens: { input, output, reasoning: r ?? 0, cached, cacheCreation, total }, cacheState };
+}
 
 export type ParseResult = { ok: true; event: UsageEvent } | { ok: false; reason: string };
 
 export interface ParseOptions {
   /** Secret for the keyed hash of API keys (HMAC-SHA256), so a leaked database cannot confirm a key. */
   keyHashSecret: string;
-}
-
-function toMillis(ts: string | number): number | null {
-  if (typeof ts === 'number') return ts < 1e11 ? Math.round(ts * 1000) : Math.round(ts);
-  if (/^\d+(\.\d+)?$/.test(ts)) return toMillis(Number(ts));
-  const t = Date.parse(ts);
-  return Number.isNaN(t) ? null : t;
 }
 
 /** `sk-…abcd`: the key's scheme prefix and last four characters, nothing more. */
@@ -120,7 +170,7 @@ function canonical(value: unknown): string {
 /** Signed 64-bit key from sha256: fits a BIGINT column on both SQLite and PostgreSQL. */
 export function dedupeKeyOf(requestId: string | null, record: unknown): bigint {
   const input = requestId ? `r:${requestId}` : `c:${canonical(record)}`;
-  return createHash('sha256').update(input).digest().readBigInt64BE(0);
+  return hash('sha256', input, 'buffer').readBigInt64BE(0);
 }
 
 const nz = (s: string | null | undefined): string | null => {
@@ -129,27 +179,43 @@ const nz = (s: string | null | undefined): string | null => {
   return t === '' ? null : t;
 };
 
-function readTokens(t: z.infer<typeof tokensSchema> | null | undefined): {
-  tokens: TokenCounts;
-  cacheState: CacheState;
-} {
-  const input = t?.input_tokens ?? t?.input ?? 0;
-  const output = t?.output_tokens ?? t?.output ?? 0;
-  const reasoning = t?.reasoning_tokens ?? t?.reasoning ?? 0;
-  // cached_tokens and cache_read_tokens describe the same tokens: take one, never add them.
-  const cachedA = t?.cached_tokens ?? t?.cached ?? null;
-  const cachedB = t?.cache_read_tokens ?? t?.cache_read ?? null;
-  const cached = Math.max(cachedA ?? 0, cachedB ?? 0);
-  const cacheCreation = t?.cache_creation_tokens ?? t?.cache_creation ?? 0;
-  const total = t?.total_tokens ?? t?.total ?? input + output;
-  const known = cachedA !== null || cachedB !== null || t?.cache_read_tokens_present === true;
-  const cacheState: CacheState = cached > 0 ? 'hit' : cacheCreation > 0 ? 'write' : known ? 'miss' : 'unknown';
-  return { tokens: { input, output, reasoning, cached, cacheCreation, total }, cacheState };
-}
+const TEXT_FIELDS = [
+  'provider',
+  'executor_type',
+  'model',
+  'alias',
+  'endpoint',
+  'auth_index',
+  'auth_type',
+  'api_key',
+  'project',
+  'project_id',
+  'request_id',
+  'reasoning_effort',
+  'service_tier',
+  'response_service_tier',
+] as const;
 
-function describe(error: z.ZodError): string {
-  const i = error.issues[0];
-  return `${i.path.join('.') || 'record'}: ${i.message}`;
+/** The scalar fields in a fixed order: timestamp, latency, ttft, then TEXT_FIELDS. */
+function readFields(o: Obj): { values: Array<string | number | null> } | Bad {
+  const ts = timestampOf(o.timestamp);
+  if (ts instanceof Bad) return ts;
+  const latency = millis(o, 'latency_ms');
+  if (latency instanceof Bad) return latency;
+  const ttft = millis(o, 'ttft_ms');
+  if (ttft instanceof Bad) return ttft;
+  const values: Array<string | number | null> = [ts, latency, ttft];
+  for (const key of TEXT_FIELDS) {
+    // auth_index may be a number in some CPA builds.
+    if (key === 'auth_index' && typeof o.auth_index === 'number') {
+      values.push(Number.isFinite(o.auth_index) ? String(o.auth_index) : null);
+      continue;
+    }
+    const t = text(o, key);
+    if (t instanceof Bad) return t;
+    values.push(t);
+  }
+  return { values };
 }
 
 /** Parses a raw record (a JSON string or an already-decoded value). */
@@ -162,45 +228,79 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
       return { ok: false, reason: 'not JSON' };
     }
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, reason: 'not a JSON object' };
-  }
-  const r = recordSchema.safeParse(value);
-  if (!r.success) return { ok: false, reason: describe(r.error) };
-  const d = r.data;
-  const timestamp = toMillis(d.timestamp);
-  if (timestamp === null) return { ok: false, reason: 'timestamp: not a date' };
-  if (!nz(d.model) && !nz(d.alias) && !d.tokens && d.failed == null) {
+  if (!isObj(value)) return { ok: false, reason: 'not a JSON object' };
+  const r = readFields(value);
+  if (r instanceof Bad) return { ok: false, reason: r.reason };
+  const [
+    timestamp,
+    latency,
+    ttft,
+    provider,
+    executor,
+    model0,
+    alias,
+    endpoint,
+    authIndex,
+    authType,
+    apiKey0,
+    project,
+    projectId,
+    requestId0,
+    effort,
+    tier,
+    responseTier,
+  ] = r.values;
+  if (!nz(model0 as string | null) && !nz(alias as string | null) && value.tokens == null && value.failed == null) {
     return { ok: false, reason: 'record has no model, tokens or outcome' };
   }
-
-  const failStatus = d.fail?.status_code ?? null;
-  const failed = d.failed ?? (failStatus !== null && failStatus >= 400);
-  const rawBody =
-    d.fail?.body == null ? null : typeof d.fail.body === 'string' ? d.fail.body : JSON.stringify(d.fail.body);
+  const tk = readTokens(value.tokens);
+  if (tk instanceof Bad) return { ok: false, reason: tk.reason };
+  const fail = value.fail;
+  let failStatus: number | null = null;
+  let rawBody: string | null = null;
+  if (fail != null) {
+    if (!isObj(fail)) return { ok: false, reason: 'fail: must be an object' };
+    const sc = fail.status_code;
+    if (sc != null) {
+      const n = typeof sc === 'string' && DIGITS.test(sc) ? Number(sc) : sc;
+      if (typeof n !== 'number' || !Number.isInteger(n))
+        return { ok: false, reason: 'fail.status_code: must be an integer' };
+      failStatus = n;
+    }
+    const body = fail.body;
+    if (body != null) {
+      if (typeof body === 'string') rawBody = body;
+      else if (typeof body === 'object') rawBody = JSON.stringify(body);
+      else return { ok: false, reason: 'fail.body: must be a string, an object or an array' };
+    }
+  }
+  const failedField = value.failed;
+  if (failedField != null && typeof failedField !== 'boolean')
+    return { ok: false, reason: 'failed: must be a boolean' };
+  const failed = failedField ?? (failStatus !== null && failStatus >= 400);
   const failure = failed ? summarizeFailure(failStatus, rawBody) : null;
-  const { tokens, cacheState } = readTokens(d.tokens);
-  const apiKey = nz(d.api_key);
+  const { tokens, cacheState } = tk;
+  const apiKey = nz(apiKey0 as string | null);
   const keyRef = apiKey ? apiKeyRef(apiKey, options.keyHashSecret) : null;
-  const requestId = nz(d.request_id);
+  const requestId = nz(requestId0 as string | null);
 
   return {
     ok: true,
     event: {
-      timestamp,
-      latencyMs: d.latency_ms == null ? null : Math.round(d.latency_ms),
-      ttftMs: d.ttft_ms == null ? null : Math.round(d.ttft_ms),
-      provider: nz(d.provider),
-      executor: nz(d.executor_type),
+      timestamp: timestamp as number,
+      latencyMs: latency == null ? null : Math.round(latency as number),
+      ttftMs: ttft == null ? null : Math.round(ttft as number),
+      provider: nz(provider as string | null),
+      executor: nz(executor as string | null),
       // A record without a model is priced and grouped by its alias.
-      model: nz(d.model) ?? nz(d.alias),
-      alias: nz(d.alias),
-      endpoint: nz(d.endpoint),
-      authIndex: nz(d.auth_index),
-      authType: nz(d.auth_type),
+      model: nz(model0 as string | null) ?? nz(alias as string | null),
+      alias: nz(alias as string | null),
+      endpoint: nz(endpoint as string | null),
+      authIndex: nz(authIndex as string | null),
+      authType: nz(authType as string | null),
       apiKeyHash: keyRef?.hash ?? null,
       apiKeyLabel: keyRef?.label ?? null,
-      project: nz(d.project) ?? nz(d.project_id),
+      project: nz(project as string | null) ?? nz(projectId as string | null),
       status: failed ? (failStatus ?? 0) : 200,
       failed,
       failureType: failure ? failureTypeOf(failure) : null,
@@ -208,8 +308,8 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
       failureBody: failed ? rawBody : null,
       tokens,
       cacheState,
-      reasoningEffort: nz(d.reasoning_effort),
-      serviceTier: nz(d.response_service_tier) ?? nz(d.service_tier),
+      reasoningEffort: nz(effort as string | null),
+      serviceTier: nz(responseTier as string | null) ?? nz(tier as string | null),
       requestId,
       dedupeKey: dedupeKeyOf(requestId, value),
     },

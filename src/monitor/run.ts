@@ -12,6 +12,7 @@ import { Collector, type StartResult } from './collector.ts';
 import { HttpQueueSource } from './collectors/http-queue.ts';
 import { RespSource } from './collectors/resp.ts';
 import type { UsageSource } from './collectors/types.ts';
+import { onParentGone } from './heap.ts';
 import { applyRetention, type RetentionResult } from './retention.ts';
 import type { MonitorService } from './service.ts';
 import { loadRetention } from './settings.ts';
@@ -83,8 +84,11 @@ export async function startCollector(o: {
     holder: o.holder,
     clock,
   });
+  // A relaunched `monitor run` dies with its parent, but only once nothing popped is outside the spool.
+  const unregister = onParentGone((die) => collector.haltSoon(die));
   const started = await collector.start();
   if (!started.ok) {
+    unregister();
     await source.close();
     return { collector, started, done: Promise.resolve(), lastRetention: () => null, stop: async () => {} };
   }
@@ -107,6 +111,7 @@ export async function startCollector(o: {
     lastRetention: () => retention,
     stop: async () => {
       clearInterval(timer);
+      unregister();
       await collector.stop();
     },
   };

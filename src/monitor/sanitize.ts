@@ -1,36 +1,14 @@
 // Turns a raw upstream failure body into what an operator may see: status, error type/code and the
 // first meaningful message line, with every secret-looking thing masked. Pure; never throws.
+import { maskSecrets } from '../upstream/sanitize.ts';
 import type { FailureSummary } from './event.ts';
 
 const MAX_MESSAGE = 300;
 // Bodies can be megabytes (HTML pages, streamed dumps); only the head can hold the message.
 const MAX_SCAN = 64 * 1024;
 
-// Order matters: structured secrets first, so the generic long-token rule does not eat their labels.
-const MASKS: Array<[RegExp, string | ((m: string, ...g: string[]) => string)]> = [
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private-key]'],
-  [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}/gi, (_m, scheme: string) => `${scheme} ****`],
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[jwt]'],
-  [/\b(sk|rk|pk)-[A-Za-z0-9_-]{6,}/g, (_m, p: string) => `${p}-****`],
-  [
-    /\b(AIza[0-9A-Za-z_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|ya29\.[A-Za-z0-9._-]{10,})/g,
-    '[key]',
-  ],
-  [
-    /\b((?:api[_-]?key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|secret|password|passwd|authorization|x-api-key|cookie)\s*["']?\s*[:=]\s*["']?)([^\s"',;}&]+)/gi,
-    (_m, label: string) => `${label}****`,
-  ],
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[email]'],
-  // Long base64/hex runs (tokens, signatures, cookies) that contain a digit: plain words are kept.
-  [/[A-Za-z0-9+/_-]{32,}={0,2}/g, (m: string) => (/\d/.test(m) && /[A-Za-z]/.test(m) ? '[redacted]' : m)],
-];
-
-/** Masks tokens, JWTs, API keys, bearer headers, emails and long base64 runs in free text. */
-export function maskSecrets(text: string): string {
-  let out = text;
-  for (const [re, to] of MASKS) out = out.replace(re, to as never);
-  return out;
-}
+/** The one masker lives with the upstream messages; monitoring uses it unchanged. */
+export { maskSecrets };
 
 function oneLine(text: string): string {
   // ANSI escapes and control characters would corrupt terminals and CSV cells.

@@ -1,13 +1,19 @@
-// The local spool: every popped record is appended and fsynced here BEFORE it is processed, and the
-// file is emptied only after the database committed it. A crash in between loses nothing: the next
-// start replays the spool, and dedupe makes the replay harmless.
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+// The local spool: every popped record is written here BEFORE it is processed, and the file is
+// emptied only after the database committed it. A crash in between loses nothing: the next start
+// replays the spool, and dedupe makes the replay harmless. write() puts the records in the kernel
+// (a SIGKILL cannot lose them); sync() makes them survive a power cut and runs on the thread pool,
+// so the collector parses and pops meanwhile; commit waits for every sync first.
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 export interface SpoolReplay {
   records: string[];
-  /** Lines cut short by a crash in the middle of an append (the record never reached the spool whole). */
+  /** Lines cut short by a crash in the middle of a write (the record never reached the spool whole). */
   torn: number;
 }
+
+// One record per line. A record is written as it came (CPA's compact JSON has no raw newline) unless
+// it holds a newline or starts with a quote: then it is written JSON-quoted, and read back as such.
+const encode = (r: string): string => (r.includes('\n') || r.startsWith('"') ? JSON.stringify(r) : r);
 
 export class Spool {
   readonly path: string;
@@ -24,8 +30,16 @@ export class Spool {
     const text = readFileSync(this.path, 'utf8');
     const records: string[] = [];
     let torn = 0;
-    for (const line of text.split('\n')) {
+    const lines = text.split('\n');
+    // Every write ends with a newline: a last piece without one was cut short.
+    if (lines.at(-1) !== '') torn++;
+    lines.pop();
+    for (const line of lines) {
       if (line === '') continue;
+      if (!line.startsWith('"')) {
+        records.push(line);
+        continue;
+      }
       try {
         const v = JSON.parse(line);
         if (typeof v === 'string') records.push(v);
@@ -38,17 +52,29 @@ export class Spool {
     return { records, torn };
   }
 
-  /** Appends records (each as one JSON string line) and waits until they are on disk. */
-  append(records: readonly string[]): void {
+  /** Writes records into the file (the kernel has them when this returns); sync() for the disk. */
+  write(records: readonly string[]): void {
     if (this.fd === null) throw new Error('spool is not open');
     if (records.length === 0) return;
     let text = '';
-    for (const r of records) text += `${JSON.stringify(r)}\n`;
+    for (const r of records) text += `${encode(r)}\n`;
     const buf = Buffer.from(text);
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off);
-    fsyncSync(this.fd);
     this.pending += records.length;
+  }
+
+  /** Flushes what was written to the disk, off the main thread. */
+  sync(): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) return Promise.reject(new Error('spool is not open'));
+    return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** write() and wait until the records are on disk. */
+  append(records: readonly string[]): void {
+    this.write(records);
+    if (this.fd !== null && records.length > 0) fsyncSync(this.fd);
   }
 
   /** Empties the spool once its records are committed. */

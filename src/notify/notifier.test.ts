@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AccountStateView } from './changes.ts';
+import { MemoryDeliveryLog } from './channels.ts';
 import { Notifier, type NotifierMemory } from './notifier.ts';
-import { MemoryDeliveryLog } from './webhook.ts';
 
 /** A real local webhook receiver; it can be told to fail the next N requests. */
 let server: Server;

@@ -1,12 +1,34 @@
-// Ties change detection to delivery: call `observe()` after every sweep. State between sweeps (last known
-// states, whether the pool was low) is kept by a small persistence interface so restarts do not re-announce.
+// Ties change and alert detection to delivery: call `observe()` after every sweep (and `flush()` on a timer
+// for digests and quiet hours). What was announced and what still waits is kept by a small persistence
+// interface, so restarts neither re-announce nor lose an alert.
 import type { AccountState } from '../domain/quota.ts';
-import { type AccountStateView, detectChanges, type NotificationEvent } from './changes.ts';
-import { type DeliveryLog, type DeliveryOptions, type DeliveryResult, deliver, type WebhookTarget } from './webhook.ts';
+import {
+  type AlertAccountView,
+  type AlertEvent,
+  type AlertMemory,
+  type AlertRuleSettings,
+  DEFAULT_ALERT_RULES,
+  describeAlert,
+  detectAlerts,
+  EMPTY_ALERT_MEMORY,
+} from './alert-rules.ts';
+import { type AccountStateView, describeEvent, detectChanges, type NotificationEvent } from './changes.ts';
+import {
+  type AlertChannel,
+  type DeliveryLog,
+  type DeliveryOptions,
+  type DeliveryResult,
+  deliverMessage,
+} from './channels.ts';
+import { DEFAULT_DELIVERY_SCHEDULE, type DeliverySchedule, type PendingAlert, planDelivery } from './digest.ts';
+import { type WebhookTarget, webhookChannel } from './webhook.ts';
 
 export interface NotifierMemory {
   states: Record<string, AccountState>;
   poolWasLow: boolean;
+  alerts?: AlertMemory;
+  /** Alerts not yet sent: held by quiet hours or a digest window, or whose send failed. */
+  pending?: PendingAlert[];
 }
 
 export interface NotifierPersistence {
@@ -16,9 +38,21 @@ export interface NotifierPersistence {
 
 export interface NotifierSettings {
   targets: WebhookTarget[];
+  /** Channels beyond webhooks (email). */
+  channels?: AlertChannel[];
   /** Fraction of usable accounts (0..1) under which the pool counts as low. Default 0.2. */
   poolLowFraction?: number;
+  rules?: AlertRuleSettings;
+  schedule?: DeliverySchedule;
 }
+
+/** One account as the notifier sees it: its state, and for quota alerts its windows and plan end. */
+export type NotifierAccountView = AccountStateView & Partial<Pick<AlertAccountView, 'windows' | 'planEndsAt'>>;
+
+export type FleetNotification = NotificationEvent | AlertEvent;
+
+/** A failing channel must not make pending alerts grow without bound: the newest this many are kept. */
+const MAX_PENDING = 1000;
 
 export class Notifier {
   private memory: NotifierMemory | null = null;
@@ -42,28 +76,88 @@ export class Notifier {
 
   /** Serialized, so two overlapping sweeps cannot both announce the same change. */
   observe(
-    current: readonly AccountStateView[],
+    current: readonly NotifierAccountView[],
     now: number,
-  ): Promise<{ events: NotificationEvent[]; results: DeliveryResult[] }> {
-    const run = this.queue.then(() => this.observeNow(current, now));
+    pool: { runsOutAt?: number | null } = {},
+  ): Promise<{ events: FleetNotification[]; results: DeliveryResult[] }> {
+    return this.serialized(() => this.observeNow(current, now, pool.runsOutAt ?? null));
+  }
+
+  /** Sends what quiet hours or a digest window held back, once their time has come. */
+  flush(now: number): Promise<{ events: FleetNotification[]; results: DeliveryResult[] }> {
+    return this.serialized(async () => {
+      const memory = await this.loaded();
+      const results = await this.send(memory, [], now);
+      return { events: [], results };
+    });
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async observeNow(current: readonly AccountStateView[], now: number) {
+  private async loaded(): Promise<NotifierMemory> {
     this.memory ??= (await this.persistence.load()) ?? { states: {}, poolWasLow: false };
+    return this.memory;
+  }
+
+  private async observeNow(current: readonly NotifierAccountView[], now: number, poolRunsOutAt: number | null) {
+    const memory = await this.loaded();
     const settings = this.settings();
-    const { events, next, poolIsLow } = detectChanges({
-      previous: new Map(Object.entries(this.memory.states)),
+    const changes = detectChanges({
+      previous: new Map(Object.entries(memory.states)),
       current,
-      poolWasLow: this.memory.poolWasLow,
+      poolWasLow: memory.poolWasLow,
       poolLowFraction: settings.poolLowFraction ?? 0.2,
       now,
     });
+    const alerts = detectAlerts({
+      accounts: current.map((a) => ({
+        id: a.id,
+        name: a.name,
+        windows: a.windows ?? [],
+        planEndsAt: a.planEndsAt ?? null,
+      })),
+      poolRunsOutAt,
+      memory: memory.alerts ?? EMPTY_ALERT_MEMORY,
+      settings: settings.rules ?? DEFAULT_ALERT_RULES,
+      now,
+    });
+    memory.states = Object.fromEntries(changes.next);
+    memory.poolWasLow = changes.poolIsLow;
+    memory.alerts = alerts.memory;
+    const fresh: PendingAlert[] = [
+      ...changes.events.map((e) => ({ key: e.key, text: describeEvent(e), at: now, event: e })),
+      ...alerts.events.map((e) => ({ key: e.key, text: describeAlert(e), at: now, event: e })),
+    ];
+    const results = await this.send(memory, fresh, now);
+    return { events: [...changes.events, ...alerts.events], results };
+  }
+
+  /** Plans and sends; alerts whose send failed stay pending for the next look. Saves the memory. */
+  private async send(memory: NotifierMemory, fresh: PendingAlert[], now: number): Promise<DeliveryResult[]> {
+    const settings = this.settings();
+    const channels = [...settings.targets.map((t) => webhookChannel(t, this.options)), ...(settings.channels ?? [])];
+    const known = new Set((memory.pending ?? []).map((a) => a.key));
+    const pending = [...(memory.pending ?? []), ...fresh.filter((a) => !known.has(a.key))];
     const results: DeliveryResult[] = [];
-    for (const event of events) results.push(...(await deliver(event, settings.targets, this.log, this.options)));
-    this.memory = { states: Object.fromEntries(next), poolWasLow: poolIsLow };
-    await this.persistence.save(this.memory);
-    return { events, results };
+    let keep: PendingAlert[] = [];
+    if (channels.length === 0) {
+      keep = [];
+    } else {
+      const plan = planDelivery(pending, settings.schedule ?? DEFAULT_DELIVERY_SCHEDULE, now);
+      keep = plan.keep;
+      for (const message of plan.send) {
+        const sent = await deliverMessage(message, channels, this.log, { ...this.options, now: () => now });
+        results.push(...sent);
+        if (sent.some((r) => !r.delivered && !r.skipped))
+          keep.push(...message.alerts.map((a) => ({ ...a, held: false })));
+      }
+    }
+    memory.pending = keep.slice(-MAX_PENDING);
+    await this.persistence.save(memory);
+    return results;
   }
 }

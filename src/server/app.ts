@@ -17,6 +17,7 @@ import { type AppEnv, BadRequest, formatIssues, type RouteDeps } from './routes/
 import { doctorRoutes } from './routes/doctor.ts';
 import { inspectionRoutes } from './routes/inspections.ts';
 import { loginRoutes } from './routes/login.ts';
+import { monitorRoutes } from './routes/monitor.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { seriesRoutes } from './routes/series.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -37,7 +38,7 @@ export interface AppDeps {
   service: FleetService;
   clock: Clock;
   config: AppConfig;
-  /** The monitor room's routes, mounted under /api/monitor (default: service.monitor.routes). */
+  /** The monitor room's routes, mounted under /api/monitor (default: built from service.monitor). */
   monitor?: Hono;
   /** The monitor's emitter ('events' after each committed batch): becomes throttled 'monitor' SSE notices. */
   monitorEvents?: Pick<EventEmitter, 'on' | 'off'>;
@@ -61,7 +62,9 @@ export function createApp(deps: AppDeps): FleetApp {
   const log = deps.log ?? ((line: string) => console.error(line));
   const assets = deps.assets ?? loadWebAssets();
   const hub = new EventHub(service);
-  const monitorRoutes = deps.monitor ?? service.monitor?.routes;
+  const mount = service.monitor;
+  const monitor =
+    deps.monitor ?? (mount ? monitorRoutes({ monitor: mount.service, collector: mount.collector }) : null);
   const monitorEvents = deps.monitorEvents ?? service.monitor?.events;
   const stopMonitorNotices = monitorEvents ? forwardMonitorEvents(monitorEvents, hub, clock) : () => {};
   const gate = new RefreshGate(service, clock);
@@ -90,7 +93,7 @@ export function createApp(deps: AppDeps): FleetApp {
   app.route('/', actionRoutes(routeDeps));
   app.route('/', settingsRoutes(routeDeps));
   app.route('/', authFileRoutes(routeDeps));
-  if (monitorRoutes) app.route('/api/monitor', monitorRoutes);
+  if (monitor) app.route('/api/monitor', monitor);
   app.route('/', webRoutes(routeDeps, assets));
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../core/config.ts';
-import { CoreFleetService, createFleetService } from '../core/fleet-service.ts';
+import { createFleetService, FleetService } from '../core/fleet-service.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
 import { type RunningServer, startServer } from './serve.ts';
 
@@ -18,7 +18,7 @@ const CODEX_BIN = new URL(
 
 describe('POST /api/doctor', () => {
   let dir: string;
-  let service: CoreFleetService;
+  let service: FleetService;
   let server: RunningServer;
   const savedBin = process.env.CODEX_CLI_BIN;
 
@@ -30,7 +30,7 @@ describe('POST /api/doctor', () => {
     writeFileSync(join(accountDir, 'broken.json'), '{ not json');
     const config = resolveConfig({ accountDir, dataDir: join(dir, 'data'), chatgptUrl: 'http://127.0.0.1:9' }, {});
     const created = await createFleetService({ config, background: false });
-    assert.ok(created instanceof CoreFleetService);
+    assert.ok(created instanceof FleetService);
     service = created;
     server = await startServer({
       host: '127.0.0.1',

@@ -39,6 +39,10 @@ export const simAccountSpecSchema = z
     /** throttled: the Retry-After value. */
     retryAfterSeconds: z.number().int().nonnegative().optional(),
     credits: z.object({ hasCredits: z.boolean(), unlimited: z.boolean(), balance: z.string() }).optional(),
+    /** The paid plan's term on the subscriptions endpoint: days from creation until it ends (default 30). */
+    planEndsInDays: z.number().positive().optional(),
+    /** Whether that term renews (default true); false plays a lapsing subscription. */
+    planWillRenew: z.boolean().optional(),
   })
   .strict();
 export type SimAccountSpec = z.infer<typeof simAccountSpecSchema>;
@@ -83,6 +87,8 @@ export interface AccountState {
   /** The current access token is refused as expired even if its JWT exp is ahead (setScenario). */
   accessExpired: boolean;
   failuresLeft: number;
+  /** Sim time (unix seconds) the paid plan's current term ends; null for a free plan. */
+  planEndsAt: number | null;
 }
 
 const DEFAULT_BURN_PER_HOUR = 2;
@@ -207,6 +213,7 @@ export function createAccountState(spec: SimAccountSpec, index: number, rng: Rng
     ...buildWindows({ account, spec }, now),
     accessExpired: false,
     failuresLeft: spec.failures ?? 2,
+    planEndsAt: account.plan === 'free' ? null : now + (spec.planEndsInDays ?? 30) * 86400,
   };
   issueTokens(state, now, def.tokenExpired === true);
   return state;

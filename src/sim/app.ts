@@ -9,6 +9,7 @@ import { type AccountState, issueTokens } from './account.ts';
 import { type LatencySpec, type Rng, sampleLatency } from './rng.ts';
 import { SCENARIOS } from './scenarios.ts';
 import type { StatsRecorder } from './stats.ts';
+import { subscriptionAnswer } from './subscription.ts';
 import { ACCESS_TOKEN_TTL_SECONDS } from './tokens.ts';
 import {
   cloudflareChallenge,
@@ -276,6 +277,11 @@ export function buildApp(core: SimCore): Hono {
       'status' in parsed ? parsed : responsesAnswer(s, now, parsed.model, parsed.stream, ray),
     );
   });
+  app.get('/backend-api/subscriptions', (c) =>
+    backendCall(core, c, '/backend-api/subscriptions', null, (s, now) =>
+      subscriptionAnswer(s, now, c.req.query('account_id') ?? null),
+    ),
+  );
   app.post('/oauth/token', (c) => tokenEndpoint(core, c));
   app.get('/', (c) => c.json({ simulator: 'codex-fleet', accounts: core.byAccessToken.size }));
   // Like the real backend: unknown routes and our own bugs answer JSON, never a stack trace.

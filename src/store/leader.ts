@@ -1,7 +1,8 @@
 // Leader election over a lease: one instance runs schedules, the quota refresher and the usage
 // collector; every instance serves. Each tick the leader renews and the others try to acquire.
 // If the database cannot be reached, the leader steps down once its lease would have expired,
-// because by then another instance may have taken over.
+// because by then another instance may have taken over. A leader on this host whose process is gone
+// is taken over at once (LeaseStore.acquireOrTakeOver).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
@@ -133,7 +134,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         const now = await this.#leases.current(this.name).catch(() => null);
         this.emit('lost', now && now.holder !== this.holder ? 'taken' : 'expired');
       }
-      const got = await this.#leases.acquire(this.name, this.holder, this.ttlMs);
+      const got = await this.#leases.acquireOrTakeOver(this.name, this.holder, this.ttlMs);
       if (got) {
         this.#lease = got;
         this.emit('gained', got);

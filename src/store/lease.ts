@@ -2,6 +2,9 @@
 // INSERT … ON CONFLICT … WHERE … RETURNING. The token grows every time the lease changes hands (or is
 // taken again after expiring), so work stamped with an older token can be refused downstream.
 // Expiry uses the caller's clock: instances sharing a database need roughly synchronized clocks (NTP).
+// A holder on this host whose process is gone (SIGKILL, crash) is taken over at once instead of
+// waiting for expiry; holders on other hosts keep the expiry rule.
+import { hostname } from 'node:os';
 import type { Clock } from '../domain/time.ts';
 import type { Db } from './db.ts';
 
@@ -39,6 +42,30 @@ ON CONFLICT (name) DO UPDATE SET
 WHERE leases.expires_at <= ? OR leases.holder = excluded.holder
 RETURNING name, holder, token, expires_at, acquired_at`;
 
+// Takeover of a dead holder: only if the row still names that holder with that token, and the token
+// grows, so the dead holder's work stays fenced off and two restarts racing cannot both win.
+const TAKE_OVER = `UPDATE leases SET holder = ?, token = token + 1, expires_at = ?, acquired_at = ?
+WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?
+RETURNING name, holder, token, expires_at, acquired_at`;
+
+/**
+ * True when `holder` ("host:pid", optionally ":more") names a process on this host that no longer
+ * exists. Anything else (another host, a live pid, an unparseable holder, a pid we may not signal)
+ * is false: when in doubt, wait for expiry. Hosts sharing one hostname must not share a database.
+ */
+export function holderProcessGone(holder: string, host: string = hostname()): boolean {
+  const [h, p] = holder.split(':');
+  if (h !== host || p === undefined || !/^\d+$/.test(p)) return false;
+  const pid = Number(p);
+  if (pid <= 1 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 function checkArgs(name: string, holder: string, ttlMs: number): void {
   if (name === '' || holder === '') throw new Error('lease name and holder must not be empty');
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`lease ttl must be a positive number of ms, got ${ttlMs}`);
@@ -58,6 +85,25 @@ export class LeaseStore {
     checkArgs(name, holder, ttlMs);
     const now = this.clock();
     const row = await this.db.get<LeaseRow>(ACQUIRE, [name, holder, now + ttlMs, now, now, now, now]);
+    return row ? toLease(row) : null;
+  }
+
+  /**
+   * acquire(), and when a live lease is held by a process on this host that is gone, takes it over
+   * now (new token) instead of waiting for its expiry.
+   */
+  async acquireOrTakeOver(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    gone: (holder: string) => boolean = holderProcessGone,
+  ): Promise<Lease | null> {
+    const got = await this.acquire(name, holder, ttlMs);
+    if (got) return got;
+    const cur = await this.current(name);
+    if (!cur || cur.holder === holder || !gone(cur.holder)) return null;
+    const now = this.clock();
+    const row = await this.db.get<LeaseRow>(TAKE_OVER, [holder, now + ttlMs, now, name, cur.holder, cur.token, now]);
     return row ? toLease(row) : null;
   }
 

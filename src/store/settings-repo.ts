@@ -43,6 +43,15 @@ export class SettingsRepo {
     );
   }
 
+  /** Writes only when the key is new; true when this call wrote it (an atomic claim across instances). */
+  async setIfAbsent(key: string, value: unknown): Promise<boolean> {
+    const result = await this.db.run(
+      'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      [key, JSON.stringify(value), this.clock()],
+    );
+    return result.changes > 0;
+  }
+
   async delete(key: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM settings WHERE key = ?', [key])).changes > 0;
   }

@@ -472,6 +472,14 @@ for (const backend of backends) {
         assert.equal(await settings.get('ui.theme'), undefined);
         await assert.rejects(settings.set('x', undefined), /must not be undefined/);
       });
+
+      test('setIfAbsent claims a key once, even when two callers race', async () => {
+        const { settings } = createRepos(db, clock);
+        const results = await Promise.all([settings.setIfAbsent('claim.k', 1), settings.setIfAbsent('claim.k', 2)]);
+        assert.deepEqual(results.sort(), [false, true]);
+        assert.equal(await settings.setIfAbsent('claim.k', 3), false);
+        assert.ok([1, 2].includes((await settings.get<number>('claim.k')) ?? 0));
+      });
     });
 
     describe('leases', () => {

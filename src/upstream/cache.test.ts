@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ProbeResult } from '../domain/quota.ts';
-import { asCachedResult, cacheDecision, FileQuotaCache } from './cache.ts';
+import { asCachedResult, cacheDecision } from './cache.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -128,54 +125,4 @@ test('asCachedResult marks the source and shortens countdowns', () => {
   assert.equal(c.snapshot!.windows[0].resetAfterSeconds, 60);
   assert.equal(r.source, 'network', 'the original is not mutated');
   assert.equal(asCachedResult(r, T0 + 500_000).resetAfterSeconds, 0);
-});
-
-describe('FileQuotaCache', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'codex-fleet-cache-'));
-  after(() => rm(dir, { recursive: true, force: true }));
-
-  test('round-trips results and usage paths, atomically, mode 0600, raw answers dropped', async () => {
-    const path = join(dir, 'sub', 'quota-cache.json');
-    const cache = await FileQuotaCache.open(path);
-    assert.equal(cache.get('a'), null);
-    cache.set('a', { ...result(), raw: { status: 200, headers: {}, body: 'SECRET-BODY' } } as ProbeResult);
-    cache.usagePaths['https://x/backend-api'] = '/codex/usage';
-    await cache.save();
-    const text = await readFile(path, 'utf8');
-    assert.ok(!text.includes('SECRET-BODY'));
-    assert.equal((await stat(path)).mode & 0o777, 0o600);
-    assert.deepEqual(
-      (await readdir(join(dir, 'sub'))).filter((f) => f.endsWith('.tmp')),
-      [],
-    );
-    const again = await FileQuotaCache.open(path);
-    assert.equal(again.get('a')?.state, 'ok');
-    assert.equal(again.usagePaths['https://x/backend-api'], '/codex/usage');
-  });
-
-  test('a transient failure does not replace a known answer', async () => {
-    const cache = await FileQuotaCache.open(join(dir, 'none.json'));
-    cache.set('a', result({ state: 'exhausted', resetAfterSeconds: 10 }));
-    cache.set('a', result({ state: 'unknown', reason: 'timeout', transient: true }));
-    assert.equal(cache.get('a')?.state, 'exhausted');
-    cache.set('b', result({ state: 'unknown', reason: 'timeout', transient: true }));
-    assert.equal(cache.get('b')?.reason, 'timeout');
-  });
-
-  test('corrupt, truncated or foreign files start empty instead of failing', async () => {
-    for (const [i, content] of [
-      '{"version":1,"results":{"a":',
-      'not json',
-      '[]',
-      '{"version":9}',
-      '{"version":1,"results":{"a":5,"b":{"state":"ok"}},"usagePaths":{"x":1}}',
-    ].entries()) {
-      const path = join(dir, `corrupt-${i}.json`);
-      await writeFile(path, content);
-      const cache = await FileQuotaCache.open(path);
-      assert.equal(cache.get('a'), null);
-      assert.equal(cache.get('b'), null);
-      assert.deepEqual(cache.usagePaths, {});
-    }
-  });
 });

@@ -1,11 +1,7 @@
-// When a probe may be answered from the last result instead of the network, plus a JSON-file cache
-// the `quota` command uses until the SQLite store lands. Exhausted accounts are not probed again
+// When a probe may be answered from the last stored result instead of the network (the store keeps
+// the results; this only decides). Exhausted accounts are not probed again
 // before their reset: the answer cannot change, and every probe counts against Cloudflare's limit.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { ProbeResult } from '../domain/quota.ts';
-import type { UsagePathMemory } from './usage-paths.ts';
 
 export const DEFAULT_CACHE_TTL_MS = 60_000;
 
@@ -44,101 +40,4 @@ export function asCachedResult(result: ProbeResult, now: number): ProbeResult {
     snapshot,
     resetAfterSeconds: shorten(result.resetAfterSeconds),
   };
-}
-
-export interface QuotaCache {
-  get(key: string): ProbeResult | null;
-  set(key: string, result: ProbeResult): void;
-  /** Usage path per base URL, shared with the probes. */
-  readonly usagePaths: UsagePathMemory;
-  save(): Promise<void>;
-}
-
-interface CacheFile {
-  version: 1;
-  results: Record<string, ProbeResult>;
-  usagePaths: UsagePathMemory;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function looksLikeResult(value: unknown): value is ProbeResult {
-  return isRecord(value) && typeof value.state === 'string' && typeof value.fetchedAt === 'string';
-}
-
-/** Writes via a temp file + fsync + rename, so a crash never leaves a half-written cache. */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
-}
-
-/** A JSON file of the last result per account. Raw answers are never stored. */
-export class FileQuotaCache implements QuotaCache {
-  readonly path: string;
-  readonly usagePaths: UsagePathMemory;
-  private readonly results: Map<string, ProbeResult>;
-
-  private constructor(path: string, file: CacheFile) {
-    this.path = path;
-    this.usagePaths = file.usagePaths;
-    this.results = new Map(Object.entries(file.results));
-  }
-
-  /** Opens the cache; a missing or corrupt file starts empty (a cache is never worth failing over). */
-  static async open(path: string): Promise<FileQuotaCache> {
-    const empty: CacheFile = { version: 1, results: {}, usagePaths: {} };
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      return new FileQuotaCache(path, empty);
-    }
-    try {
-      const json: unknown = JSON.parse(text);
-      if (!isRecord(json) || json.version !== 1) return new FileQuotaCache(path, empty);
-      const results: Record<string, ProbeResult> = {};
-      if (isRecord(json.results)) {
-        for (const [key, value] of Object.entries(json.results)) if (looksLikeResult(value)) results[key] = value;
-      }
-      const usagePaths: UsagePathMemory = {};
-      if (isRecord(json.usagePaths)) {
-        for (const [base, p] of Object.entries(json.usagePaths)) if (typeof p === 'string') usagePaths[base] = p;
-      }
-      return new FileQuotaCache(path, { version: 1, results, usagePaths });
-    } catch {
-      return new FileQuotaCache(path, empty);
-    }
-  }
-
-  get(key: string): ProbeResult | null {
-    return this.results.get(key) ?? null;
-  }
-
-  /** A transient failure never replaces a known answer: it says nothing about the account. */
-  set(key: string, result: ProbeResult): void {
-    const { raw: _raw, ...kept } = result as ProbeResult & { raw?: unknown };
-    const previous = this.results.get(key);
-    if (kept.transient && previous && !previous.transient) return;
-    this.results.set(key, kept);
-  }
-
-  async save(): Promise<void> {
-    const file: CacheFile = { version: 1, results: Object.fromEntries(this.results), usagePaths: this.usagePaths };
-    await writeAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
-  }
 }

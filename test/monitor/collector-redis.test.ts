@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Collector, collectorMetrics } from '../../src/monitor/collector.ts';
@@ -13,7 +13,7 @@ import { RespSource } from '../../src/monitor/collectors/resp.ts';
 import { SourceError } from '../../src/monitor/collectors/types.ts';
 import { createMonitorService } from '../../src/monitor/service.ts';
 import type { Db } from '../../src/store/db.ts';
-import { LeaseStore } from '../../src/store/lease.ts';
+import { holderProcessGone, LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
 import { generateRecords } from '../support/monitor-events.ts';
 import { type RedisServer, tryStartRedis } from '../support/redis.ts';
@@ -101,6 +101,56 @@ describe('collector over RESP (real redis-server)', () => {
       assert.equal(await redis!.client().llen('usage'), 0);
     });
   }
+
+  test('SIGKILL then an immediate restart on the same host: takes over at once, count exact', { skip }, async () => {
+    const N = 8_000;
+    const dbPath = join(dir, 'takeover.db');
+    const spool = join(dir, 'takeover.spool');
+    await pushRecords('usage', [...generateRecords(N, { start: Date.UTC(2026, 10, 2), stepMs: 50, seed: 17 })]);
+    // Default holders (host:pid), a long lease: waiting for expiry would take a minute, not a restart.
+    const first = await runChild([dbPath, String(redis!.port), spool, '-', 'after-spool', '2', '60000']);
+    assert.equal(first.signal, 'SIGKILL', first.out);
+    const second = await runChild([dbPath, String(redis!.port), spool, '-', '', '', '60000']);
+    assert.equal(second.code, 0, `the restart was refused instead of taking over: ${second.out}`);
+    const stats = JSON.parse(second.out.trim().split('\n').at(-1) as string);
+    assert.ok(stats.replayed > 0, 'the spool was replayed');
+    const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
+    try {
+      assert.deepEqual(await counts(db), { events: N, distinct: N });
+      // Fencing: the takeover took a new token; the dead holder's token is no longer valid.
+      const lease = await db.get<{ token: number }>("SELECT token FROM leases WHERE name LIKE 'monitor.collector:%'");
+      assert.ok(Number(lease?.token) >= 2, `token grew on takeover (${lease?.token})`);
+    } finally {
+      await db.close();
+    }
+    assert.equal(await redis!.client().llen('usage'), 0);
+  });
+
+  test('a holder on another host, or a live process here, is still refused until expiry', { skip }, async () => {
+    const db = await openStore({ databaseUrl: `sqlite:${join(dir, 'takeover-rules.db')}` });
+    try {
+      const leases = new LeaseStore(db);
+      const other = await leases.acquire('q', 'elsewhere:999999', 60_000);
+      assert.ok(other);
+      assert.equal(await leases.acquireOrTakeOver('q', `${hostname()}:${process.pid}`, 60_000), null);
+      const live = await leases.acquire('q2', `${hostname()}:${process.ppid}`, 60_000);
+      assert.ok(live);
+      assert.equal(await leases.acquireOrTakeOver('q2', `${hostname()}:${process.pid}`, 60_000), null);
+      assert.equal(holderProcessGone(`${hostname()}:${process.ppid}`), false);
+      assert.equal(holderProcessGone('elsewhere:999999'), false);
+      // Two restarts racing for one dead holder: exactly one wins.
+      await leases.acquire('q3', `${hostname()}:999999`, 60_000);
+      const gone = (h: string) => h === `${hostname()}:999999`;
+      const [a, b] = [
+        await leases.acquireOrTakeOver('q3', 'x:1', 60_000, gone),
+        await leases.acquireOrTakeOver('q3', 'y:2', 60_000, gone),
+      ];
+      assert.ok(a && a.token === 2, 'the first restart took over with a new token');
+      assert.equal(b, null, 'the second found a live holder (the first restart) and was refused');
+    } finally {
+      await db.close();
+    }
+  });
 
   test('two collectors on one queue: the second refuses and names the holder', { skip }, async () => {
     const db = await openStore({ databaseUrl: `sqlite:${join(dir, 'two.db')}` });

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/core/config.ts';
 import { Fleet } from '../../src/core/fleet.ts';
-import { saveSchedule } from '../../src/inspect/scheduler.ts';
+import { saveSchedule } from '../../src/core/inspection-scheduler.ts';
 import { generateRecords } from '../support/monitor-events.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
 import { type RedisServer, tryStartRedis } from '../support/redis.ts';

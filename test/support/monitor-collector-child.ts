@@ -1,23 +1,24 @@
 // A collector in its own process, so tests can SIGKILL it at an exact point of a batch:
-//   node monitor-collector-child.ts <sqlitePath> <redisPort> <spoolPath> <holder> [crashAt] [crashBatch]
+//   node monitor-collector-child.ts <sqlitePath> <redisPort> <spoolPath> <holder> [crashAt] [crashBatch] [leaseTtlMs]
 // crashAt: "after-spool" (popped and spooled, not committed) or "after-commit" (committed, spool not
-// yet emptied). Without crashAt it drains the queue and prints its stats as JSON.
+// yet emptied). Without crashAt it drains the queue and prints its stats as JSON. holder "-" takes the
+// product's default (this host and pid), as `monitor run` does.
 import { Collector } from '../../src/monitor/collector.ts';
 import { RespSource } from '../../src/monitor/collectors/resp.ts';
 import { createMonitorService } from '../../src/monitor/service.ts';
 import { LeaseStore } from '../../src/store/lease.ts';
 import { openStore } from '../../src/store/open.ts';
 
-const [dbPath, port, spoolPath, holder, crashAt, crashBatchText] = process.argv.slice(2);
-const crashBatch = Number(crashBatchText ?? 1);
+const [dbPath, port, spoolPath, holder, crashAt, crashBatchText, leaseTtlText] = process.argv.slice(2);
+const crashBatch = Number(crashBatchText || 1);
 const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
 const mon = await createMonitorService({ db });
 let batches = 0;
 const ingestRaw = mon.ingest.ingestRaw.bind(mon.ingest);
-mon.ingest.ingestRaw = async (records) => {
+mon.ingest.ingestRaw = async (records, parsed) => {
   batches++;
   if (crashAt === 'after-spool' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
-  const r = await ingestRaw(records);
+  const r = await ingestRaw(records, parsed);
   if (crashAt === 'after-commit' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
   return r;
 };
@@ -26,11 +27,11 @@ const collector = new Collector({
   ingest: mon.ingest,
   leases: new LeaseStore(db),
   spoolPath,
-  holder,
+  holder: holder === '-' ? undefined : holder,
   popSize: 500,
   maxBatch: 2000,
-  // Short lease: a killed child's lease expires quickly for the restarted one.
-  leaseTtlMs: 3000,
+  // Short lease by default: a killed child's lease (another holder name) expires quickly for the next.
+  leaseTtlMs: Number(leaseTtlText || 3000),
 });
 const started = await collector.start();
 if (!started.ok) {

@@ -5,13 +5,12 @@ import { dirname, resolve, sep } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { AddAccountError, addAccountFile, deleteAccountFile, readImportPath } from '../../accounts/manage.ts';
-import { setAccountDisabled } from '../../accounts/write-back.ts';
-import { Fleet } from '../../core/fleet.ts';
+import { AddAccountError, TRASH_DIR } from '../../accounts/manage.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import { type Account, maskSecret } from '../../domain/account.ts';
 import { formatDuration } from '../../domain/time.ts';
 import type { TokenState } from '../../store/index.ts';
-import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import { addFleetOptions, type CommonOptions, withCore } from '../shared-args.ts';
 
 interface AccountsOptions extends CommonOptions {
   name?: string;
@@ -53,21 +52,17 @@ function find(accounts: readonly Account[], ref: string): Account | string {
   return `"${ref}" matches ${hits.length} accounts: use one of the ids ${hits.map((a) => a.id).join(', ')}`;
 }
 
-async function withFleet(options: AccountsOptions, fn: (fleet: Fleet) => Promise<number>): Promise<void> {
-  let fleet: Fleet | null = null;
+async function withFleet(options: AccountsOptions, fn: (fleet: FleetService) => Promise<number>): Promise<void> {
   try {
-    fleet = await Fleet.open(configFrom(options));
-    process.exitCode = await fn(fleet);
+    process.exitCode = await withCore(options, fn);
   } catch (error) {
     console.error(`codex-fleet accounts: ${(error as Error).message}`);
     process.exitCode = 1;
-  } finally {
-    await fleet?.close();
   }
 }
 
-async function loadOne(fleet: Fleet, ref: string): Promise<Account | null> {
-  const { accounts } = await fleet.accounts();
+async function loadOne(fleet: FleetService, ref: string): Promise<Account | null> {
+  const { accounts } = await fleet.loadAccounts();
   const hit = find(accounts, ref);
   if (typeof hit === 'string') {
     console.error(`codex-fleet accounts: ${hit}`);
@@ -88,9 +83,9 @@ export function register(program: Command): void {
       .option('--json', 'print JSON'),
   ).action((options: AccountsOptions) =>
     withFleet(options, async (fleet) => {
-      const { accounts: list, errors } = await fleet.accounts();
+      const { accounts: list, errors } = await fleet.loadAccounts();
       for (const e of errors) console.error(`codex-fleet: skipped ${e.message}`);
-      const states = new Map((await fleet.repos.accounts.listTokenStates()).map((t) => [t.accountId, t]));
+      const states = new Map((await fleet.tokenStates()).map((t) => [t.accountId, t]));
       const rows = list.map((a) => accountView(a, states.get(a.id), fleet.clock()));
       if (options.json) {
         console.log(JSON.stringify(rows, null, 2));
@@ -147,7 +142,8 @@ export function register(program: Command): void {
     withFleet(options, async (fleet) => {
       const account = await loadOne(fleet, ref);
       if (!account) return 1;
-      const view = accountView(account, await fleet.repos.accounts.getTokenState(account.id), fleet.clock());
+      const token = (await fleet.tokenStates()).find((t) => t.accountId === account.id);
+      const view = accountView(account, token, fleet.clock());
       if (options.json) console.log(JSON.stringify(view, null, 2));
       else for (const [k, v] of Object.entries(view)) console.log(`${k.padEnd(18)} ${v ?? '-'}`);
       return 0;
@@ -161,9 +157,8 @@ export function register(program: Command): void {
       .description('Remember auth files outside the account directory'),
   ).action((path: string, options: AccountsOptions) =>
     withFleet(options, async (fleet) => {
-      const load = await readImportPath(path);
+      const load = await fleet.importAccounts(path);
       for (const e of load.errors) console.error(`codex-fleet: skipped ${e.message}`);
-      await fleet.repos.accounts.upsertMany(load.accounts);
       for (const a of load.accounts)
         console.log(`imported ${a.name} (${a.format}, ${a.email ?? a.id}) from ${a.sourcePath}`);
       if (load.accounts.length === 0) {
@@ -200,8 +195,7 @@ export function register(program: Command): void {
         text = Buffer.concat(chunks).toString('utf8');
       }
       try {
-        const account = await addAccountFile(fleet.config.accountDir, text, options.name);
-        await fleet.repos.accounts.upsert(account);
+        const account = await fleet.addAccount(text, options.name);
         console.log(
           `added ${account.name} (${account.format}, ${account.email ?? account.id}) at ${account.sourcePath}, access token ${maskSecret(account.credentials.accessToken) ?? '-'}`,
         );
@@ -226,15 +220,15 @@ export function register(program: Command): void {
     withFleet(options, async (fleet) => {
       const account = await loadOne(fleet, ref);
       if (!account) return 1;
-      if (options.deleteFile) {
-        const problem = await deleteAccountFile(account);
-        if (problem) {
-          console.error(`codex-fleet accounts remove: ${problem.message}`);
-          return 1;
-        }
+      try {
+        await fleet.removeAccount(account, { deleteFile: options.deleteFile });
+      } catch (error) {
+        console.error(`codex-fleet accounts remove: ${(error as Error).message}`);
+        return 1;
       }
-      await fleet.repos.accounts.remove(account.id);
-      console.log(`removed ${account.name}${options.deleteFile ? ` and deleted ${account.sourcePath}` : ''}`);
+      console.log(
+        `removed ${account.name}${options.deleteFile ? ` and moved ${account.sourcePath} to ${TRASH_DIR}/ (move it back to undo)` : ''}`,
+      );
       const dir = resolve(fleet.config.accountDir);
       const path = account.sourcePath ? resolve(account.sourcePath) : '';
       if (
@@ -264,17 +258,16 @@ export function register(program: Command): void {
       withFleet(options, async (fleet) => {
         const account = await loadOne(fleet, ref);
         if (!account) return 1;
-        if (account.sourceKind === 'cpa') {
-          console.error('codex-fleet accounts: this account lives on a CPA server: use the CPA actions instead');
+        // The dashboard's button does the same: executed at the account's home (file or CPA), owned, audited.
+        try {
+          await fleet.setAccountDisabled(account.id, disabled, 'cli');
+        } catch (error) {
+          console.error(`codex-fleet accounts ${verb}: ${(error as Error).message}`);
           return 1;
         }
-        const r = await setAccountDisabled(account, disabled);
-        if (!r.ok) {
-          console.error(`codex-fleet accounts ${verb}: ${r.message}`);
-          return 1;
-        }
-        await fleet.repos.accounts.setDisabled(account.id, disabled);
-        console.log(`${account.name} ${disabled ? 'disabled' : 'enabled'} in ${account.sourcePath}`);
+        const where =
+          account.sourceKind === 'cpa' ? `on CPA ${account.sourcePath ?? ''}`.trim() : `in ${account.sourcePath}`;
+        console.log(`${account.name} ${disabled ? 'disabled' : 'enabled'} ${where}`);
         return 0;
       }),
     );
@@ -289,7 +282,7 @@ export function register(program: Command): void {
     withFleet(options, async (fleet) => {
       const account = await loadOne(fleet, ref);
       if (!account) return 1;
-      const r = await fleet.tokenManager('allowed').refreshNow(account);
+      const r = await fleet.refreshToken(account);
       if (!r.ok) {
         console.error(`codex-fleet accounts refresh: ${account.name}: ${r.state} (${r.code}): ${r.message}`);
         return 1;

@@ -2,12 +2,14 @@
 // src/cpa (servers.ts, source.ts, doctor.ts). A management key is never taken from argv (other users
 // can read it in `ps`): it comes from an environment variable or stdin, and output masks it.
 import type { Command } from 'commander';
+import { readAuthIndexBaseline, saveAuthIndexBaseline } from '../../core/doctor-run.ts';
 import { checkCpaServer } from '../../cpa/doctor.ts';
 import { CpaServers } from '../../cpa/servers.ts';
 import { loadCpaAccounts } from '../../cpa/source.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
+import { withCore } from '../shared-args.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -23,8 +25,6 @@ interface AddFlags extends StoreFlags {
 interface CheckFlags extends StoreFlags {
   pollInterval: string;
 }
-
-const AUTH_INDEX_SETTING = (server: string) => `cpa.authIndexes.${server}`;
 
 async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, settings: SettingsRepo) => Promise<T>) {
   const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
@@ -77,15 +77,21 @@ export function register(program: Command): void {
       .option('--key-stdin', 'read the management key from stdin'),
   ).action(async (name: string, url: string, flags: AddFlags) => {
     const key = flags.keyStdin ? await readStdin() : process.env[flags.keyEnv];
-    const res = await withServers(flags, async (s) => {
-      const known = (await s.config(name)) !== null;
-      if (!key && !known) return null;
-      return s.upsert({ name, url, ...(key ? { managementKey: key } : {}) });
-    });
-    if (res === null) return fail(`no management key: set ${flags.keyEnv} or pass --key-stdin`);
-    if (!res.ok) return fail(res.error.message);
-    if (flags.json) console.log(JSON.stringify(res.value));
-    else console.log(`saved CPA server ${res.value.name} (${res.value.url}, key ${res.value.managementKey})`);
+    const known = await withServers(flags, async (s) => (await s.config(name)) !== null);
+    if (!key && !known) return fail(`no management key: set ${flags.keyEnv} or pass --key-stdin`);
+    // Through the core: its accounts are listed and probed now, so every view shows them at once.
+    const out = await withCore(flags, async (core) => {
+      const saved = await core.saveCpaServer({ name, url, ...(key ? { managementKey: key } : {}) });
+      const swept = await core.sweepCpaServer(name);
+      return { saved, accounts: swept.checks.length, problems: swept.errors.map((e) => e.message) };
+    }).catch((error: Error) => error);
+    if (out instanceof Error) return fail(out.message);
+    for (const p of out.problems) console.error(`codex-fleet cpa add: ${p}`);
+    if (flags.json) console.log(JSON.stringify({ ...out.saved, accounts: out.accounts }));
+    else
+      console.log(
+        `saved CPA server ${out.saved.name} (${out.saved.url}, key ${out.saved.managementKey}): ${out.accounts} codex account(s) checked`,
+      );
   });
 
   store(cpa.command('remove <name>').description('forget a CPA server')).action(
@@ -138,13 +144,14 @@ export function register(program: Command): void {
       const out = [];
       for (const c of clients) {
         if (!c.ok) return c.error;
-        const previous = await settings.get<Record<string, string>>(AUTH_INDEX_SETTING(c.value.name));
+        // The same baseline `doctor` keeps: two baselines would contradict each other.
+        const previous = await readAuthIndexBaseline(settings, c.value.name);
         const report = await checkCpaServer(c.value, {
           pollIntervalSeconds: poll,
           previousAuthIndexes: previous ?? null,
         });
         if (Object.keys(report.authIndexes).length > 0) {
-          await settings.set(AUTH_INDEX_SETTING(c.value.name), report.authIndexes);
+          await saveAuthIndexBaseline(settings, c.value.name, report.authIndexes);
         }
         out.push(...report.checks);
       }

@@ -2,10 +2,9 @@
 // Thin: runDoctor gathers and judges; this prints. Exit 0 only when no check failed.
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { Fleet } from '../../core/fleet.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import type { DoctorReport, DoctorStatus } from '../../doctor/checks.ts';
-import { runDoctor } from '../../doctor/run.ts';
-import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import { addFleetOptions, type CommonOptions, openCore } from '../shared-args.ts';
 
 interface DoctorOptions extends CommonOptions {
   pollInterval?: string;
@@ -29,15 +28,15 @@ export async function runDoctorCommand(options: DoctorOptions): Promise<number> 
     console.error('codex-fleet doctor: --poll-interval must be a number of seconds between 0 and 3600');
     return 1;
   }
-  let fleet: Fleet;
+  let fleet: FleetService;
   try {
-    fleet = await Fleet.open(configFrom(options));
+    fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet doctor: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet doctor: ${(error as Error).message}`);
     return 1;
   }
   try {
-    const report = await runDoctor(fleet, { pollIntervalSeconds: poll });
+    const report = await fleet.doctor({ pollIntervalSeconds: poll });
     console.log(options.json ? JSON.stringify(report, null, 2) : renderDoctor(report));
     return report.ok ? 0 : 1;
   } catch (error) {

@@ -1,9 +1,9 @@
 // `codex-fleet forecast [--live] [--json]`: burn rate per account and window from the stored
 // snapshot history, when each runs out vs when it resets, and when pool capacity returns.
 import type { Command } from 'commander';
-import { Fleet } from '../../core/fleet.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import { renderForecastText } from '../../inspect/forecast.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 interface ForecastOptions extends CommonOptions {
@@ -26,23 +26,19 @@ export function register(program: Command): void {
 }
 
 export async function runForecast(options: ForecastOptions): Promise<number> {
-  let fleet: Fleet;
+  let fleet: FleetService;
   try {
-    fleet = await Fleet.open(configFrom(options));
+    fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet forecast: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet forecast: ${(error as Error).message}`);
     return 1;
   }
   try {
-    if (options.live) {
-      // One more sample per account before forecasting.
-      await fleet.checkQuota({
-        force: true,
-        tokenRefresh: 'allowed',
-        onProgress: progressReporter('probing', !options.json),
-      });
-    }
-    const forecast = await fleet.forecast();
+    // --live: one more sample per account before forecasting.
+    const forecast = await fleet.forecast({
+      live: options.live === true,
+      onProgress: progressReporter('probing', !options.json),
+    });
     if (!forecast.accounts.length) {
       console.error(
         'codex-fleet forecast: no accounts. Add auth files to the account directory (--account-dir) first.',

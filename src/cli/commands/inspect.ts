@@ -1,30 +1,26 @@
 // `codex-fleet inspect`, `actions`, `runs`, `schedule`: thin commands over inspect/ and actions/.
 import type { Command } from 'commander';
-import { ACTION_STATUSES, type ActionStatus, ActionsRepo, type QueuedAction } from '../../actions/actions-repo.ts';
-import { decideQueuedAction } from '../../actions/execute.ts';
-import { Fleet } from '../../core/fleet.ts';
+import { ACTION_STATUSES, type ActionStatus, type QueuedAction } from '../../actions/actions-repo.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
-import { actionContext, loadInspectionSettings, runInspection } from '../../inspect/run.ts';
-import { RunsRepo } from '../../inspect/runs-repo.ts';
 import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
-import { readSchedule, saveSchedule } from '../../inspect/scheduler.ts';
 import {
   addAccountOptions,
   addFleetOptions,
   addProbeOptions,
   addStoreOptions,
   type CommonOptions,
-  configFrom,
   progressReporter,
+  withCore,
 } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
-async function withFleet<T>(options: CommonOptions, fn: (fleet: Fleet) => Promise<T>): Promise<T> {
-  const fleet = await Fleet.open(configFrom(options));
+async function withFleet(options: CommonOptions, fn: (fleet: FleetService) => Promise<number | undefined | void>) {
   try {
-    return await fn(fleet);
-  } finally {
-    await fleet.close();
+    return (await withCore(options, fn)) ?? 0;
+  } catch (error) {
+    console.error(`codex-fleet: ${(error as Error).message}`);
+    return 1;
   }
 }
 
@@ -66,10 +62,8 @@ export function register(program: Command): void {
   inspect.action(async (opts: CommonOptions & { source: string; apply?: boolean; demo?: boolean }) => {
     process.exitCode = await withDemo(opts, (options) =>
       withFleet(options, async (fleet) => {
-        const outcome = await runInspection(fleet, {
-          trigger: 'manual',
+        const outcome = await fleet.inspect('cli', {
           source: options.source,
-          actor: 'cli',
           apply: options.apply,
           onProgress: progressReporter('inspecting', !options.json),
         });
@@ -114,7 +108,7 @@ export function register(program: Command): void {
     }
     await withDemo(options, (o) =>
       withFleet(o, async (fleet) => {
-        const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).list(o.status as ActionStatus);
+        const rows = await fleet.listActions(o.status as ActionStatus);
         if (o.json) console.log(JSON.stringify(rows, null, 2));
         else if (rows.length === 0) console.log(`no ${o.status} actions`);
         else rows.forEach(printAction);
@@ -129,18 +123,18 @@ export function register(program: Command): void {
     addAccountOptions(cmd);
     cmd.action(async (ids: string[], options: CommonOptions) => {
       process.exitCode = await withFleet(options, async (fleet) => {
-        const { thresholds } = await loadInspectionSettings(fleet);
-        const ctx = actionContext(fleet, thresholds);
         let failed = 0;
         for (const id of ids) {
-          const outcome = await decideQueuedAction(ctx, id, verb, 'cli', (accountId) => fleet.findAccount(accountId));
-          if (!outcome.ok) {
-            console.error(`codex-fleet actions ${verb}: ${outcome.message}`);
+          let action: QueuedAction;
+          try {
+            action = await fleet.decideAction(id, verb, 'cli');
+          } catch (error) {
+            console.error(`codex-fleet actions ${verb}: ${(error as Error).message}`);
             failed++;
             continue;
           }
-          printAction(outcome.action);
-          if (outcome.action.status === 'failed') failed++;
+          printAction(action);
+          if (action.status === 'failed') failed++;
         }
         return failed > 0 ? 1 : 0;
       });
@@ -149,8 +143,8 @@ export function register(program: Command): void {
   const audit = actions.command('audit').option('--limit <n>', 'rows', '50').option('--json', 'print as JSON');
   addStoreOptions(audit);
   audit.action(async (options: CommonOptions & { limit: string }) => {
-    await withFleet(options, async (fleet) => {
-      const rows = await new ActionsRepo(fleet.repos.db, fleet.clock).auditLog(Number(options.limit) || 50);
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const rows = await fleet.listAudit(Number(options.limit) || 50);
       if (options.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows)
@@ -164,8 +158,8 @@ export function register(program: Command): void {
   const runsList = runs.command('list').option('--limit <n>', 'rows', '20').option('--json', 'print as JSON');
   addStoreOptions(runsList);
   runsList.action(async (options: CommonOptions & { limit: string }) => {
-    await withFleet(options, async (fleet) => {
-      const rows = await new RunsRepo(fleet.repos.db, fleet.clock).list(Number(options.limit) || 20);
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const rows = await fleet.listInspections(Number(options.limit) || 20);
       if (options.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows)
@@ -178,13 +172,12 @@ export function register(program: Command): void {
   addStoreOptions(runsShow);
   runsShow.action(async (id: string, options: CommonOptions) => {
     process.exitCode = await withFleet(options, async (fleet) => {
-      const repo = new RunsRepo(fleet.repos.db, fleet.clock);
-      const run = await repo.get(id);
-      if (!run) {
+      const found = await fleet.getInspection(id);
+      if (!found) {
         console.error(`codex-fleet runs show: no run ${id}`);
         return 1;
       }
-      const results = await repo.results(id);
+      const { results = [], ...run } = found;
       if (options.json) console.log(JSON.stringify({ run, results }, null, 2));
       else {
         console.log(`run ${run.id}: ${run.status}, ${run.trigger}, started ${new Date(run.startedAt).toISOString()}`);
@@ -199,9 +192,8 @@ export function register(program: Command): void {
   const show = schedule.command('show').option('--json', 'print as JSON');
   addStoreOptions(show);
   show.action(async (options: CommonOptions) => {
-    await withFleet(options, async (fleet) => {
-      const s = await readSchedule(fleet);
-      const next = nextSlot(s, fleet.clock());
+    process.exitCode = await withFleet(options, async (fleet) => {
+      const { nextRunAt: next, ...s } = await fleet.getSchedule();
       if (options.json)
         console.log(JSON.stringify({ ...s, nextRunAt: next ? new Date(next).toISOString() : null }, null, 2));
       else
@@ -236,7 +228,7 @@ export function register(program: Command): void {
       }
       process.exitCode = await withFleet(options, async (fleet) => {
         try {
-          const s = await saveSchedule(fleet, { ...input, retentionDays: Number(options.retentionDays) });
+          const s = await fleet.setSchedule({ ...input, retentionDays: Number(options.retentionDays) } as never);
           console.log(`schedule: ${describeSchedule(s)}`);
           return 0;
         } catch (error) {

@@ -1,7 +1,7 @@
 // `codex-fleet metrics`: the Prometheus exposition the server serves at /metrics, from the store.
 import type { Command } from 'commander';
-import { Fleet } from '../../core/fleet.ts';
-import { addFleetOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
+import { addFleetOptions, type CommonOptions, openCore } from '../shared-args.ts';
 
 interface MetricsOptions extends CommonOptions {
   includeEmails?: boolean;
@@ -19,16 +19,16 @@ export function register(program: Command): void {
 }
 
 export async function runMetrics(options: MetricsOptions): Promise<number> {
-  let fleet: Fleet;
+  let fleet: FleetService;
   try {
-    fleet = await Fleet.open(configFrom(options));
+    fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet metrics: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet metrics: ${(error as Error).message}`);
     return 1;
   }
   try {
     const out = await fleet.metrics({ includeEmails: options.includeEmails === true });
-    process.stdout.write(out.text);
+    process.stdout.write(out.body);
     return 0;
   } catch (error) {
     console.error(`codex-fleet metrics: ${(error as Error).message}`);

@@ -1,17 +1,15 @@
 // `codex-fleet quota [name]`: codex-quota's command, every option kept, over the programmatic core.
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { Fleet, PROBE_MODES, type QuotaCheckResult } from '../../core/fleet.ts';
+import type { QuotaCheckResult } from '../../core/fleet.ts';
 import { type QuotaRow, rowKeepingLastGood } from '../../core/quota-rows.ts';
 import { renderQuotaTable } from '../render/quota-table.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 interface QuotaOptions extends CommonOptions {
   rawJson?: boolean;
   rawHeaders?: boolean;
   refresh?: boolean;
-  probe?: string;
   demo?: boolean;
 }
 
@@ -33,15 +31,16 @@ export function register(program: Command): void {
 }
 
 export async function runQuota(name: string | undefined, options: QuotaOptions): Promise<number> {
-  const probe = z.enum(PROBE_MODES).safeParse(options.probe ?? 'http');
-  if (!probe.success) {
-    console.error(`codex-fleet quota: --probe must be one of ${PROBE_MODES.join(', ')}`);
+  let fleet: Awaited<ReturnType<typeof openCore>>;
+  try {
+    fleet = await openCore(options);
+  } catch (error) {
+    console.error(`codex-fleet quota: ${(error as Error).message}`);
     return 1;
   }
-  const config = configFrom(options);
-  const fleet = await Fleet.open(config);
+  const config = fleet.config;
   try {
-    const loaded = await fleet.accounts();
+    const loaded = await fleet.loadAccounts();
     for (const e of loaded.errors) console.error(`codex-fleet: skipped ${e.message}`);
     if (loaded.accounts.length === 0) {
       console.error(
@@ -54,7 +53,6 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
       names: name ? [name] : undefined,
       force: options.refresh,
       tokenRefresh: 'never',
-      probe: probe.data,
       captureRaw: options.rawJson || options.rawHeaders,
       onProgress: progressReporter('checking quota', loaded.accounts.length > 10 && !options.json),
     });

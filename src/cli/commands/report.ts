@@ -3,9 +3,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../accounts/atomic-write.ts';
-import { Fleet } from '../../core/fleet.ts';
+import type { FleetService } from '../../core/fleet-service.ts';
 import { renderHealthReportText } from '../../inspect/report.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
@@ -41,11 +41,11 @@ export function register(program: Command): void {
 
 export async function runReport(options: ReportOptions): Promise<number> {
   const model = options.model === true ? DEFAULT_REPORT_MODEL : options.model || undefined;
-  let fleet: Fleet;
+  let fleet: FleetService;
   try {
-    fleet = await Fleet.open(configFrom(options));
+    fleet = await openCore(options);
   } catch (error) {
-    console.error(`codex-fleet report: cannot open the store: ${(error as Error).message}`);
+    console.error(`codex-fleet report: ${(error as Error).message}`);
     return 1;
   }
   try {

@@ -2,12 +2,11 @@
 // Only maps flags to options: the server is src/server/serve.ts, the data comes from the core.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { FleetConfig } from '../../core/config.ts';
+import { createFleetService, type FleetServiceOptions } from '../../core/fleet-service.ts';
 import { COLLECTOR_VIAS, type CollectorVia } from '../../monitor/run.ts';
 import { AdminKeyError } from '../../server/middleware/admin-key.ts';
 import { startServer } from '../../server/serve.ts';
-import type { FleetService } from '../../server/service.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, configFrom, probeModeFrom } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 interface ServeOptions extends CommonOptions {
@@ -20,19 +19,6 @@ interface ServeOptions extends CommonOptions {
   refresh?: boolean;
   collect?: string;
 }
-
-/** What the core's service factory (src/core/fleet-service.ts, by the integrator) takes. */
-export interface FleetServiceOptions {
-  config: FleetConfig;
-  /** codex-quota's --account-name: serve only this account. */
-  accountName?: string;
-  /** codex-quota's --state-file: where the last results are kept between runs. */
-  stateFile?: string;
-  /** codex-quota's --refresh: ignore the cache on the first refresh. */
-  refreshOnStart?: boolean;
-  collect?: { server: string; via: CollectorVia };
-}
-type ServiceFactory = (opts: FleetServiceOptions) => Promise<FleetService>;
 
 const flags = z.object({
   host: z.string().min(1, '--host cannot be empty'),
@@ -79,21 +65,6 @@ function collectTarget(spec: string | undefined): FleetServiceOptions['collect']
   return { server, via: via as CollectorVia };
 }
 
-async function loadServiceFactory(): Promise<ServiceFactory> {
-  const spec = '../../core/fleet-service.ts';
-  let mod: { createFleetService?: ServiceFactory };
-  try {
-    // A literal path, so the build (scripts/build.ts) bundles it.
-    mod = await import('../../core/fleet-service.ts');
-  } catch (error) {
-    throw new Error(
-      `the dashboard's data service (src/core/fleet-service.ts) cannot be loaded: ${(error as Error).message}`,
-    );
-  }
-  if (typeof mod.createFleetService !== 'function') throw new Error(`${spec} does not export createFleetService`);
-  return mod.createFleetService;
-}
-
 export async function runServe(options: ServeOptions): Promise<number> {
   const parsed = flags.safeParse(options);
   if (!parsed.success) {
@@ -101,10 +72,20 @@ export async function runServe(options: ServeOptions): Promise<number> {
     return 1;
   }
   const { host, port, intervalSeconds } = parsed.data;
-  const config = configFrom(options);
-  const createFleetService = await loadServiceFactory();
+  let config: ReturnType<typeof configFrom>;
+  let probe: ReturnType<typeof probeModeFrom>;
+  try {
+    config = configFrom(options);
+    probe = probeModeFrom(options);
+  } catch (error) {
+    console.error(`codex-fleet serve: ${(error as Error).message}`);
+    return 1;
+  }
   const service = await createFleetService({
     config,
+    // --probe and an explicit --concurrency reach every sweep the server runs (refreshes, schedules).
+    probe,
+    concurrency: options.concurrency != null ? config.concurrency : undefined,
     accountName: options.accountName,
     collect: collectTarget(options.collect),
     stateFile: options.stateFile,

@@ -92,7 +92,7 @@ describe('admin key guard (server with a key)', () => {
     assert.equal((await fetch(`${s.url}/api/accounts`, { headers: { 'x-admin-key': KEY } })).status, 200);
     assert.equal((await fetch(`${s.url}/api/accounts`, { headers: { authorization: `Bearer ${KEY}` } })).status, 200);
     assert.equal((await fetch(`${s.url}/api/accounts`, { headers: { 'x-admin-key': `${KEY}x` } })).status, 401);
-    const res = await fetch(`${s.url}/api/accounts/acc-0001/disable`, {
+    const res = await fetch(`${s.url}/api/accounts/${await s.idOf('acct-01')}/disable`, {
       method: 'POST',
       headers: { 'x-admin-key': KEY },
     });

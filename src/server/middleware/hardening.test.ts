@@ -2,10 +2,14 @@
 // evict) sessions, the login lockout is per client address with backoff, `next` never leaves the
 // site, state-changing GETs refuse cross-site requests, and the doctor is a POST.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../../test/support/fleet-server.ts';
-import { MemoryFleet } from '../../../test/support/memory-fleet.ts';
+import { resolveConfig } from '../../core/config.ts';
+import { createFleetService } from '../../core/fleet-service.ts';
 import { createApp } from '../app.ts';
 import { safeNext } from '../routes/login.ts';
 
@@ -13,9 +17,20 @@ const KEY = 'test-admin-key-0123456789abcdef';
 const FORM = 'application/x-www-form-urlencoded';
 
 /** The app in-process with a frozen clock: lockouts never expire by themselves, so nothing depends on speed. */
+// The real core (an empty temp store): these tests are about the HTTP layer in front of it.
+const coreDir = mkdtempSync(join(tmpdir(), 'codex-fleet-hardening-'));
+const core = await createFleetService({
+  config: resolveConfig({ dataDir: join(coreDir, 'data'), accountDir: join(coreDir, 'account') }, {}),
+  background: false,
+});
+after(async () => {
+  await core.close();
+  rmSync(coreDir, { recursive: true, force: true });
+});
+
 function frozenApp() {
   const clock = () => 1_800_000_000_000;
-  const fleet = new MemoryFleet({ clock, accounts: 2 });
+  const fleet = core;
   const { app, close } = createApp({ service: fleet, clock, config: { adminKey: KEY }, log: () => {} });
   /** A request from one TCP peer address (what getConnInfo reads off the socket). */
   const from = (address: string, path: string, init: RequestInit = {}) =>
@@ -203,7 +218,7 @@ describe('state-changing GETs refuse cross-site requests; the doctor is a POST (
 
   it('GET /refresh from another site is refused (Sec-Fetch-Site, Origin, Referer); from a script it still works', async () => {
     const get = (headers: Record<string, string>) => fetch(`${s.url}/refresh`, { headers, redirect: 'manual' });
-    const calls = s.fleet.refreshAllCalls;
+    const calls = s.refreshAllCalls;
     const refused: Array<Record<string, string>> = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
@@ -217,7 +232,7 @@ describe('state-changing GETs refuse cross-site requests; the doctor is a POST (
       assert.equal(res.status, 403, JSON.stringify(headers));
       assert.match(((await res.json()) as { error: string }).error, /cross-site request refused/);
     }
-    assert.equal(s.fleet.refreshAllCalls, calls, 'no refused request started a refresh');
+    assert.equal(s.refreshAllCalls, calls, 'no refused request started a refresh');
     assert.equal((await get({})).status, 303, 'codex-quota scripts keep working');
     assert.equal((await get({ 'sec-fetch-site': 'same-origin', referer: `${s.url}/` })).status, 303);
     assert.equal((await get({ 'sec-fetch-site': 'none' })).status, 303, 'typed into the address bar');

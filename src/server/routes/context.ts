@@ -1,6 +1,7 @@
 // What every route group receives, and the small helpers they share.
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { AUTH_FILE_NAME, AUTH_FILE_NAME_RULE } from '../../accounts/manage.ts';
 import type { Clock } from '../../domain/time.ts';
 import type { EventHub } from '../event-hub.ts';
 import type { AuthVars } from '../middleware/admin-key.ts';
@@ -54,4 +55,4 @@ export const safeName = z
   .string()
   .min(1, 'name is required')
   .max(128, 'name must be at most 128 characters')
-  .regex(/^[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$/, 'name may use letters, digits and . _ @ + - (not starting with a dot)');
+  .regex(AUTH_FILE_NAME, `name may use ${AUTH_FILE_NAME_RULE}`);

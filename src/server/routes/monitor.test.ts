@@ -35,10 +35,11 @@ const get = async (path: string) => {
 };
 
 test('no response ever carries a raw body, an email or a raw API key', async () => {
-  const raw = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM mon_failure_raw WHERE body LIKE '%alice@example.com%'",
+  const raw = await db.get<{ n: number; leaked: number }>(
+    "SELECT COUNT(*) AS n, SUM(body LIKE '%alice@example.com%') AS leaked FROM mon_failure_raw",
   );
-  assert.ok(Number(raw?.n) > 0, 'the raw bodies (with the email) are stored locally');
+  assert.ok(Number(raw?.n) > 0, 'the raw bodies are stored locally');
+  assert.equal(Number(raw?.leaked), 0, 'masked before storage (issue 15)');
   const first = JSON.parse((await get('/requests?limit=1')).text).rows[0].id;
   for (const path of [
     '/summary',

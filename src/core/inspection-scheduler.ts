@@ -1,10 +1,11 @@
 // The worker loop for scheduled inspections. Every instance runs it; a database lease plus a stored
 // "last slot done" make exactly one run happen per slot, even with several processes. Changed settings
 // are picked up within `pollMs` (30 s). Runs a crashed process left `running` are failed at start.
-import type { Fleet } from '../core/fleet.ts';
-import { PROCESS_HOLDER, runInspection } from './run.ts';
-import { RunsRepo } from './runs-repo.ts';
-import { currentSlot, DEFAULT_SCHEDULE, SCHEDULE_SETTING, type Schedule, scheduleSchema } from './schedule.ts';
+
+import { RunsRepo } from '../inspect/runs-repo.ts';
+import { currentSlot, DEFAULT_SCHEDULE, SCHEDULE_SETTING, type Schedule, scheduleSchema } from '../inspect/schedule.ts';
+import type { Fleet } from './fleet.ts';
+import { PROCESS_HOLDER, runInspection } from './inspection-run.ts';
 
 export const SCHEDULE_LEASE = 'inspection.schedule';
 const LAST_SLOT_SETTING = 'inspection.schedule.lastSlot';

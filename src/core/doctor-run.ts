@@ -3,15 +3,10 @@
 // checks.ts judge them. Ban safety: each CPA key is tried by exactly one call (the client's breaker
 // stops at the first 401 and remembers it across runs); nothing else is sent with a key that failed.
 import { execFile } from 'node:child_process';
-import type { Fleet } from '../core/fleet.ts';
 import type { CpaClient, CpaClientOptions } from '../cpa/client.ts';
 import { checkCpaServer } from '../cpa/doctor.ts';
 import { CPA_ROUTES } from '../cpa/routes.ts';
 import { CpaServers } from '../cpa/servers.ts';
-import { loadInspectionSettings } from '../inspect/run.ts';
-import { leaseNameFor } from '../monitor/collector.ts';
-import { HttpQueueSource } from '../monitor/collectors/http-queue.ts';
-import { codexCliBin } from '../upstream/codex-cli-probe.ts';
 import {
   authFileChecks,
   buildReport,
@@ -22,10 +17,37 @@ import {
   policyCheck,
   recordsFlowCheck,
   trafficCheck,
-} from './checks.ts';
+} from '../doctor/checks.ts';
+import { leaseNameFor } from '../monitor/collector.ts';
+import { HttpQueueSource } from '../monitor/collectors/http-queue.ts';
+import { codexCliBin } from '../upstream/codex-cli-probe.ts';
+import type { Fleet } from './fleet.ts';
+import { loadInspectionSettings } from './inspection-run.ts';
 
 /** auth_index per file name, per CPA server, as seen on the last doctor run. */
 export const AUTH_INDEX_SETTING = 'doctor.authIndexes';
+
+interface SettingsLike {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+/** The one auth_index baseline per CPA server, shared by `doctor` and `cpa check`. */
+export async function readAuthIndexBaseline(
+  settings: SettingsLike,
+  server: string,
+): Promise<Record<string, string> | null> {
+  return (await settings.get<Record<string, Record<string, string>>>(AUTH_INDEX_SETTING))?.[server] ?? null;
+}
+
+export async function saveAuthIndexBaseline(
+  settings: SettingsLike,
+  server: string,
+  indexes: Record<string, string>,
+): Promise<void> {
+  const all = (await settings.get<Record<string, Record<string, string>>>(AUTH_INDEX_SETTING)) ?? {};
+  await settings.set(AUTH_INDEX_SETTING, { ...all, [server]: indexes });
+}
 /** How often a collector is assumed to drain the queue when judging CPA's retention. */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
 

@@ -7,8 +7,8 @@ import { access, constants, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
-import type { QuotaCheckResult } from '../core/fleet.ts';
-import { type QuotaRow, rowKeepingLastGood } from '../core/quota-rows.ts';
+import type { QuotaCheckResult } from './fleet.ts';
+import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 
 export interface StateFileContent {
   /** ISO time of the sweep the rows come from. */

@@ -2,29 +2,20 @@
 // quota engine, CPA accounts through CPA's api-call so the raw token never leaves CPA), decide with the
 // pure inspection + policy rules, queue or execute actions, and store results and a log.
 import { hostname } from 'node:os';
-import pLimit from 'p-limit';
 import { ActionsRepo, type QueuedAction } from '../actions/actions-repo.ts';
 import { type ActionContext, executeAction, flattenEvidence } from '../actions/execute.ts';
 import { CpaExecutor } from '../actions/executors/cpa.ts';
 import { LocalFileExecutor } from '../actions/executors/local-file.ts';
 import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
-import type { Fleet } from '../core/fleet.ts';
-import type { CpaClient } from '../cpa/client.ts';
-import { probeViaCpa } from '../cpa/probe.ts';
 import { CpaServers } from '../cpa/servers.ts';
-import {
-  accountFromAuthFile,
-  type CpaAccount,
-  type CpaFileDetails,
-  detailsFromAuthFileText,
-  isCodexAuthFile,
-} from '../cpa/source.ts';
 import type { Account } from '../domain/account.ts';
 import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from './inspection.ts';
-import { type InspectionRun, RunsRepo, type RunTrigger } from './runs-repo.ts';
-import { tokenStateOf } from './status.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../inspect/inspection.ts';
+import { type InspectionRun, RunsRepo, type RunTrigger } from '../inspect/runs-repo.ts';
+import { tokenStateOf } from '../inspect/status.ts';
+import { isCpaAccount } from './cpa-accounts.ts';
+import type { Fleet } from './fleet.ts';
 
 export const THRESHOLDS_SETTING = 'inspection.thresholds';
 export const POLICY_SETTING = 'actions.policy';
@@ -79,105 +70,34 @@ interface Probed {
   probe: ProbeResult | null;
 }
 
-async function probeLocal(fleet: Fleet, options: InspectionOptions, log: (line: string) => void): Promise<Probed[]> {
-  const checked = await fleet.checkQuota({ force: true, tokenRefresh: 'allowed', onProgress: options.onProgress });
-  for (const e of checked.errors) log(`skipped: ${e.message}`);
-  return checked.checks.map((c) => ({ account: c.account, probe: c.result }));
-}
-
-async function probeCpa(
+/**
+ * Probes the run's source in one sweep of the core: local files through the token-aware engine, CPA
+ * accounts through api-call, the same cache rules, classifier, concurrency and usage-path memory.
+ */
+async function probeSource(
   fleet: Fleet,
-  only: string | null,
+  source: string,
   options: InspectionOptions,
   log: (line: string) => void,
 ): Promise<Probed[]> {
-  const servers = new CpaServers(fleet.repos.settings);
-  const out: Probed[] = [];
-  for (const view of await servers.list()) {
-    if (only && view.name !== only) continue;
-    const client = await servers.client(view.name);
-    if (!client.ok) {
-      log(`CPA ${view.name}: ${client.error.message}`);
-      continue;
-    }
-    const loaded = await loadCpaAccountsCached(fleet, client.value);
-    await servers.settled();
-    const accounts = loaded;
-    if (!accounts) {
-      log(`CPA ${view.name}: listing failed: ${client.value.breaker().reason ?? 'see doctor'}`);
-      continue;
-    }
-    await fleet.repos.accounts.upsertMany(accounts);
-    log(`CPA ${view.name}: ${accounts.length} codex account(s)`);
-    const limit = pLimit(fleet.config.concurrency);
-    let done = 0;
-    const probes = await Promise.all(
-      accounts.map((account) =>
-        limit(async (): Promise<Probed> => {
-          const probe = account.cpa.authIndex
-            ? await probeViaCpa(
-                client.value,
-                {
-                  authIndex: account.cpa.authIndex,
-                  accountId: account.accountId,
-                  tokenExpiresAt: account.credentials.expiresAt,
-                },
-                {
-                  chatgptUrl: fleet.config.chatgptUrl,
-                  retries: fleet.config.retries,
-                  retryDelayMs: fleet.config.retryDelayMs,
-                  timeoutMs: fleet.config.timeoutMs,
-                  clock: fleet.clock,
-                },
-              )
-            : null;
-          if (probe) await fleet.repos.snapshots.insertProbe(account.id, stripRaw(probe));
-          options.onProgress?.({ done: ++done, total: accounts.length, current: account.name });
-          return { account, probe };
-        }),
-      ),
-    );
-    out.push(...probes);
-  }
-  return out;
-}
-
-const DETAILS_SETTING = 'cpa.fileDetails';
-type DetailsCache = Record<string, { modtime: string | null; details: CpaFileDetails | null }>;
-
-/**
- * The codex accounts of one CPA server. Each file is downloaded (for its account id and plan) only when
- * it is new or changed: every CPA request costs a bcrypt key check (~60 ms), so 200 downloads per run
- * would load the operator's proxy for nothing.
- */
-async function loadCpaAccountsCached(fleet: Fleet, client: CpaClient): Promise<CpaAccount[] | null> {
-  const listed = await client.listAuthFiles();
-  if (!listed.ok) return null;
-  const key = `${DETAILS_SETTING}.${client.name}`;
-  const cache = (await fleet.repos.settings.get<DetailsCache>(key)) ?? {};
-  const next: DetailsCache = {};
-  const limit = pLimit(4);
-  const accounts = await Promise.all(
-    listed.value.filter(isCodexAuthFile).map((file) =>
-      limit(async () => {
-        const modtime = file.modtime ?? null;
-        let details = cache[file.name]?.modtime === modtime && modtime != null ? cache[file.name].details : undefined;
-        if (details === undefined) {
-          const text = await client.downloadAuthFile(file.name);
-          details = text.ok ? detailsFromAuthFileText(text.value) : null;
-        }
-        next[file.name] = { modtime, details };
-        return accountFromAuthFile(client.name, file, details);
-      }),
-    ),
-  );
-  await fleet.repos.settings.set(key, next);
-  return accounts;
-}
-
-function stripRaw(p: ProbeResult & { raw?: unknown }): ProbeResult {
-  const { raw: _, ...rest } = p;
-  return rest;
+  const server = source.startsWith('cpa:') ? source.slice(4) : null;
+  const wanted = (a: Account) =>
+    source === 'all' ||
+    (source === 'local' && a.sourceKind !== 'cpa') ||
+    (source === 'cpa' && a.sourceKind === 'cpa') ||
+    (server != null && isCpaAccount(a) && a.cpa.server === server);
+  // An inspection reads CPA's listing afresh: a file added or disabled there a minute ago counts.
+  fleet.cpa.invalidate();
+  const checked = await fleet.checkQuota({
+    force: true,
+    tokenRefresh: 'allowed',
+    filter: wanted,
+    onProgress: options.onProgress,
+  });
+  for (const e of checked.errors) log(`skipped: ${e.message}`);
+  const cpaCount = checked.checks.filter((c) => c.account.sourceKind === 'cpa').length;
+  if (cpaCount > 0) log(`CPA: ${cpaCount} codex account(s)`);
+  return checked.checks.map((c) => ({ account: c.account, probe: c.result }));
 }
 
 export async function runInspection(fleet: Fleet, options: InspectionOptions): Promise<InspectionOutcome> {
@@ -190,11 +110,7 @@ export async function runInspection(fleet: Fleet, options: InspectionOptions): P
     const { thresholds, policy } = await loadInspectionSettings(fleet);
     const ctx = actionContext(fleet, thresholds);
     say(`inspection started (${options.trigger}, source ${source}, by ${options.actor})`);
-    const probed: Probed[] = [];
-    if (source === 'all' || source === 'local') probed.push(...(await probeLocal(fleet, options, say)));
-    if (source === 'all' || source.startsWith('cpa')) {
-      probed.push(...(await probeCpa(fleet, source.startsWith('cpa:') ? source.slice(4) : null, options, say)));
-    }
+    const probed = await probeSource(fleet, source, options, say);
     const now = fleet.clock();
     const results: InspectionResult[] = [];
     const queued: QueuedAction[] = [];

@@ -5,10 +5,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resolveConfig } from '../core/config.ts';
-import { Fleet } from '../core/fleet.ts';
-import type { QuotaRow } from '../core/quota-rows.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
+import { resolveConfig } from './config.ts';
+import { Fleet } from './fleet.ts';
+import type { QuotaRow } from './quota-rows.ts';
 import {
   checkStateFilePath,
   createStateFileWriter,
