@@ -1,6 +1,7 @@
 // Alerts in the core: the one typed definition of notification settings, the plan terms read from the
 // subscriptions endpoint, and what the notifier is shown after a sweep. The rules stay pure in notify/.
 import { z } from 'zod';
+import { lapsesAt, type PlanTerm } from '../domain/plan.ts';
 import type { QuotaWindow } from '../domain/quota.ts';
 import { ALERT_WINDOW_KINDS, type AlertRuleSettings, DEFAULT_ALERT_RULES } from '../notify/alert-rules.ts';
 import type { AlertChannel, DeliveryLog } from '../notify/channels.ts';
@@ -11,7 +12,7 @@ import { WEBHOOK_FORMATS, type WebhookTarget } from '../notify/webhook.ts';
 import type { SettingsRepo } from '../store/settings-repo.ts';
 import type { HeaderTarget } from '../upstream/headers.ts';
 import type { FetchLike } from '../upstream/http.ts';
-import { fetchPlanTerm, lapsesAt, type PlanTerm } from '../upstream/subscription.ts';
+import { fetchPlanTerm } from '../upstream/subscription.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 
@@ -159,7 +160,7 @@ export function storeDeliveryLog(settings: SettingsRepo): DeliveryLog {
 
 /** Plan terms change rarely: each account's is read again after this long. */
 export const PLAN_TERM_MAX_AGE_MS = 12 * 3_600_000;
-const PLAN_TERM_PREFIX = 'plan.term.';
+export const PLAN_TERM_PREFIX = 'plan.term.';
 
 export class PlanTerms {
   readonly #settings: SettingsRepo;
@@ -176,50 +177,32 @@ export class PlanTerms {
    * Reads the term of every account whose stored one is missing or older than PLAN_TERM_MAX_AGE_MS, one at a
    * time (a background chore, never a burst). An `unknown` answer keeps the last known term.
    */
-  async refresh(
-    accounts: readonly { id: string; target: HeaderTarget | null; fetch?: FetchLike }[],
+  async refresh<A extends { id: string }>(
+    accounts: readonly A[],
+    targetOf: (account: A) => Promise<{ target: HeaderTarget; fetch?: FetchLike } | null>,
     options: { baseUrl: string; timeoutMs: number; now: () => number; force?: boolean; signal?: AbortSignal },
   ): Promise<number> {
     const known = await this.all();
     let read = 0;
     for (const account of accounts) {
       if (options.signal?.aborted) break;
-      if (!account.target) continue;
       const last = known.get(account.id);
       if (!options.force && last && options.now() - Date.parse(last.checkedAt) < PLAN_TERM_MAX_AGE_MS) continue;
-      const term = await fetchPlanTerm(account.target, {
+      const via = await targetOf(account);
+      if (!via) continue;
+      const term = await fetchPlanTerm(via.target, {
         baseUrl: options.baseUrl,
         timeoutMs: options.timeoutMs,
-        fetch: account.fetch,
+        fetch: via.fetch,
         now: options.now,
       });
       read += 1;
+      // An unknown answer (a network error, a 5xx) keeps what was known, with the note of why it was not read.
       const keep = term.status === 'unknown' && last && last.status !== 'unknown' ? { ...last, note: term.note } : term;
       await this.#settings.set(`${PLAN_TERM_PREFIX}${account.id}`, keep);
     }
     return read;
   }
-}
-
-/** The plan facts every face shows for one account. */
-export interface PlanTermView {
-  status: PlanTerm['status'];
-  endsAt: string | null;
-  willRenew: boolean | null;
-  /** The end worth a warning: a term that will not renew. */
-  lapsesAt: string | null;
-  checkedAt: string;
-}
-
-export function planTermView(term: PlanTerm | undefined): PlanTermView | null {
-  if (!term) return null;
-  return {
-    status: term.status,
-    endsAt: term.endsAt,
-    willRenew: term.willRenew,
-    lapsesAt: lapsesAt(term),
-    checkedAt: term.checkedAt,
-  };
 }
 
 /** What the notifier is shown of each account after a sweep. */

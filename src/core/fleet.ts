@@ -1,11 +1,13 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
+
 import { join } from 'node:path';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
 import { ParsedFileCache } from '../accounts/parsed-cache.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
+import { CPA_TOKEN_PLACEHOLDER, cpaFetch } from '../cpa/probe.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
 import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts';
@@ -23,10 +25,13 @@ import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
 import type { RefreshFailure } from '../upstream/classify.ts';
 import type { CodexCliProbeOutcome } from '../upstream/codex-cli-probe.ts';
+import type { HeaderTarget } from '../upstream/headers.ts';
+import type { FetchLike } from '../upstream/http.ts';
 import { type ProbeOptions, type ProbeOutcome, probeAccount } from '../upstream/probe.ts';
 import { probeAll, type SweepProgress, type SweepTarget } from '../upstream/probe-runner.ts';
 import type { UsagePathMemory } from '../upstream/usage-paths.ts';
 import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
+import { PlanTerms } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
 
@@ -174,12 +179,32 @@ export class Fleet {
    * What the store knows about each account: latest attempt, latest conclusive result, token state
    * and flag. Reports, metrics, inspection and the dashboard all read this; none of it touches the network.
    */
+  /**
+   * How to ask the ChatGPT backend about an account without rotating its tokens: its own access token
+   * while it is valid, or through CPA's api-call (CPA puts the token in). null when neither is possible.
+   */
+  async upstreamTargetOf(account: Account): Promise<{ target: HeaderTarget; fetch?: FetchLike } | null> {
+    if (isCpaAccount(account)) {
+      const authIndex = account.cpa.authIndex;
+      const client = await this.cpaServers.client(account.cpa.server);
+      if (!client.ok || !authIndex) return null;
+      return {
+        target: { accessToken: CPA_TOKEN_PLACEHOLDER, accountId: account.accountId },
+        fetch: cpaFetch(client.value, authIndex),
+      };
+    }
+    const { accessToken, expiresAt } = account.credentials;
+    if (!accessToken || (expiresAt != null && expiresAt <= this.clock())) return null;
+    return { target: { accessToken, accountId: account.accountId } };
+  }
+
   async evidence(accounts?: readonly Account[]): Promise<AccountEvidence[]> {
     const list = accounts ?? (await this.accounts({ tokens: false })).accounts;
-    const [latest, tokenStates, flags] = await Promise.all([
+    const [latest, tokenStates, flags, planTerms] = await Promise.all([
       latestSnapshots(this.repos.db, this.repos.snapshots),
       this.repos.accounts.listTokenStates(),
       this.repos.flags.list(),
+      new PlanTerms(this.repos.settings).all(),
     ]);
     // Attempt and conclusive are usually one row: converted once (the cached report reads every account).
     const probes = new Map<StoredSnapshot, ProbeResult>();
@@ -196,6 +221,7 @@ export class Fleet {
         account,
         probe: attemptBy.get(account.id) ?? null,
         lastGood: goodBy.get(account.id) ?? null,
+        plan: planTerms.get(account.id) ?? null,
         token: { ...fromFile, lastRefreshAt: fromFile.lastRefreshAt ?? stored?.lastRefresh ?? null },
         flag: flag
           ? {
