@@ -1,4 +1,4 @@
-// The stored pool summary (migration 3): what the pool series reads instead of every account's
+// The stored pool summary (migration 4): what the pool series reads instead of every account's
 // snapshots. Each conclusive snapshot updates the newest row in O(1) as it is stored (record, called
 // by SnapshotsRepo.insert inside its transaction); a snapshot older than the newest row, or a store
 // that predates the table, marks the summary stale from that time and the next read rebuilds it from

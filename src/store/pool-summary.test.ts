@@ -1,4 +1,4 @@
-// The stored pool summary (migration 3) on SQLite and a real PostgreSQL: kept up to date as snapshots
+// The stored pool summary (migration 4) on SQLite and a real PostgreSQL: kept up to date as snapshots
 // are stored, rebuilt when a snapshot arrives out of order, backfilled for a store whose snapshots
 // predate it, and always the same series as the pure rule over the raw samples.
 import assert from 'node:assert/strict';
@@ -156,7 +156,7 @@ for (const backend of backends) {
         const repo = new SnapshotsRepo(db, () => T0 + 13 * H);
         const samples = history();
         for (const s of samples) await repo.insert(s);
-        // As a store migrated from before version 3 is: snapshots, no summary, stale from 0.
+        // As a store migrated from before version 4 is: snapshots, no summary, stale from 0.
         await db.exec('DELETE FROM pool_summary; DELETE FROM pool_members; DELETE FROM pool_summary_state');
         const series = await summarySeries(repo, RANGES[0]);
         assert.deepEqual(series, expected(samples, RANGES[0]));

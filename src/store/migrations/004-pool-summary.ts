@@ -10,7 +10,7 @@
 import type { Migration } from '../db.ts';
 
 const migration: Migration = {
-  version: 3,
+  version: 4,
   name: 'pool-summary',
   sql: `
 CREATE TABLE pool_summary (
