@@ -241,6 +241,12 @@ export class SnapshotsRepo {
     return row ? toSnapshot(row) : undefined;
   }
 
+  /** The newest snapshot's id (0 when none): a cheap "has anything been stored since" marker. */
+  async lastId(): Promise<number> {
+    const row = await this.db.get<{ id: number | string | null }>('SELECT MAX(id) AS id FROM quota_snapshots');
+    return Number(row?.id ?? 0);
+  }
+
   /** Snapshots of one account fetched at or after sinceMs, oldest first (for forecasts). */
   async history(accountId: string, sinceMs: number, limit = 10_000): Promise<StoredSnapshot[]> {
     const rows = await this.db.query<SnapshotRow>(
