@@ -52,6 +52,15 @@ describe('resolveConfig', () => {
     assert.deepEqual(offenders, [], 'resolve these in core/config.ts and pass the values down');
   });
 
+  it('keeps its defaults equal to the upstream modules it does not import', async () => {
+    const http = await import('../upstream/http.ts');
+    const runner = await import('../upstream/probe-runner.ts');
+    const config = await import('./config.ts');
+    assert.equal(config.DEFAULT_TIMEOUT_MS, http.DEFAULT_TIMEOUT_MS);
+    assert.equal(config.DEFAULT_CONCURRENCY, runner.DEFAULT_CONCURRENCY);
+    assert.equal(config.MAX_CONCURRENCY, runner.MAX_CONCURRENCY);
+  });
+
   const bad: Array<[string, Record<string, string>, RegExp]> = [
     ['concurrency above the cap', { concurrency: '50' }, /at most 20/],
     ['concurrency not a number', { concurrency: 'many' }, /must be a number/],

@@ -24,13 +24,13 @@ import { type Account, type AuthFileFormat, maskSecret } from '../domain/account
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
-import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
+import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
-import { nextSlot, type Schedule } from '../inspect/schedule.ts';
+import type { Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
-import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import type { AlertChannel } from '../notify/channels.ts';
@@ -48,7 +48,6 @@ import {
   publicNotificationSettings,
   storeDeliveryLog,
 } from './alerting.ts';
-import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
@@ -60,15 +59,9 @@ import {
   loadInspectionSettings,
   runInspection,
 } from './inspection-run.ts';
-import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import {
-  parseSettingsChange,
-  readInspectionSettings,
-  readProbeConcurrency,
-  writeInspectionSettings,
-} from './settings.ts';
+import { readInspectionSettings, readProbeConcurrency, writeInspectionSettings } from './settings.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -195,6 +188,8 @@ export class FleetService {
       this.flushAlerts().catch((e) => this.#alertError(e));
     }, 60_000);
     this.#flushTimer.unref();
+    // Loaded only for background work (the schedule brings croner and zod; CLI commands start none).
+    const { fleetLeaderTasks } = await import('./background-tasks.ts');
     // Scheduled inspections run on one instance only: the holder of the leader lease.
     this.#leader = await startLeaderTasks(this.fleet, {
       tasks: fleetLeaderTasks(this.fleet, {
@@ -217,6 +212,8 @@ export class FleetService {
       const server = await this.#servers.config(collect.server);
       if (!server)
         throw new Error(`--collect: no CPA server named "${collect.server}" (add it with codex-fleet cpa add)`);
+      // Loaded only when a collector runs: it brings the Redis client, which no CLI command needs.
+      const { startCollector } = await import('../monitor/run.ts');
       this.#collector = await startCollector({
         db: this.fleet.repos.db,
         monitor,
@@ -347,9 +344,9 @@ export class FleetService {
   }
 
   async poolSeries(range: SeriesRange) {
-    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const rows = await this.fleet.repos.snapshots.pool.series(range.from, range.to, range.stepMs);
     const forecast = await this.fleet.forecast();
-    return poolSeries(samples, range, forecast.pool);
+    return poolSeriesFromSummary(rows, range, forecast.pool);
   }
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
@@ -619,11 +616,14 @@ export class FleetService {
   }
 
   async getSchedule() {
+    const { readSchedule } = await import('./inspection-scheduler.ts');
+    const { nextSlot } = await import('../inspect/schedule.ts');
     const schedule = await readSchedule(this.fleet);
     return { ...schedule, nextRunAt: nextSlot(schedule, this.fleet.clock()) };
   }
 
   async setSchedule(schedule: Schedule) {
+    const { saveSchedule } = await import('./inspection-scheduler.ts');
     try {
       await saveSchedule(this.fleet, schedule);
     } catch (error) {
@@ -645,6 +645,7 @@ export class FleetService {
 
   /** A settings change, validated against the one definition (core/settings.ts) whatever face sent it. */
   async setSettings(change: unknown): Promise<SettingsView> {
+    const { parseSettingsChange } = await import('./settings-schema.ts');
     const parsed = parseSettingsChange(change);
     if (!parsed.ok) throw new FleetError('invalid', `invalid settings: ${parsed.message}`);
     const input = parsed.value;

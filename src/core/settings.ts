@@ -1,51 +1,18 @@
-// The one typed definition of the stored settings: each key, the zod schema of what a person may
-// change, its default, and whether the store seals it (secret). The core reads and writes settings
-// through it; PUT /api/settings and `codex-fleet settings set` validate with the same schema.
-import { z } from 'zod';
+// The one typed definition of the stored settings: each key, its default and whether the store seals it
+// (secret); the zod schema of what a person may change is its other half, settings-schema.ts (kept
+// apart, like alert-settings-schema.ts, so commands that only read settings never load zod). The core
+// reads and writes settings through these; PUT /api/settings and `codex-fleet settings set` validate
+// with the same schema (inside FleetService.setSettings).
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import { type InspectionThresholds, type PolicySettings, THRESHOLD_WINDOWS } from '../domain/inspection.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import type { SettingsRepo } from '../store/settings-repo.ts';
-import { MAX_CONCURRENCY } from '../upstream/probe-runner.ts';
-import { DEFAULT_NOTIFICATION_SETTINGS, NOTIFY_SETTING, notificationSettingsInput } from './alerting.ts';
+import { DEFAULT_NOTIFICATION_SETTINGS, NOTIFY_SETTING } from './alerting.ts';
+import type { SettingsChange } from './settings-schema.ts';
 
-const windowThreshold = z
-  .object({
-    enabled: z.boolean(),
-    disableAtUsedPercent: z.number().min(1, 'disableAtUsedPercent is 1-100').max(100, 'disableAtUsedPercent is 1-100'),
-  })
-  .partial()
-  .strict();
-
-const thresholdsInput = z
-  .object(
-    Object.fromEntries(THRESHOLD_WINDOWS.map((w) => [w, windowThreshold.optional()])) as Record<
-      (typeof THRESHOLD_WINDOWS)[number],
-      z.ZodOptional<typeof windowThreshold>
-    >,
-  )
-  .strict();
-
-const policyInput = z
-  .object({
-    autoDisable: z.boolean(),
-    autoEnable: z.boolean(),
-    autoDelete: z.boolean(),
-    deleteConfirmMinutes: z.number().int().min(0).max(43_200, 'deleteConfirmMinutes is at most 30 days'),
-  })
-  .partial()
-  .strict();
-
-const probeConcurrencyInput = z
-  .number()
-  .int('probeConcurrency is a whole number')
-  .min(1, `probeConcurrency is 1-${MAX_CONCURRENCY}`)
-  .max(MAX_CONCURRENCY, `probeConcurrency is 1-${MAX_CONCURRENCY}`);
-
-/** One stored setting a person changes: where it lives, what input is valid, its default, whether sealed. */
-export interface SettingDefinition<Input extends z.ZodType, Value> {
+/** One stored setting a person changes: where it lives, its default, whether sealed (its input schema: settings-schema.ts). */
+export interface SettingDefinition<Value> {
   key: string;
-  input: Input;
   /** null: the resolved config supplies it (probe concurrency falls back to --concurrency / env / 5). */
   default: Value;
   /** Sealed in the store (src/store/secret-box.ts); responses never show the secret parts. */
@@ -56,29 +23,25 @@ export interface SettingDefinition<Input extends z.ZodType, Value> {
 export const SETTINGS = {
   thresholds: {
     key: 'inspection.thresholds',
-    input: thresholdsInput,
     default: DEFAULT_INSPECTION_THRESHOLDS,
     secret: false,
-  } satisfies SettingDefinition<typeof thresholdsInput, InspectionThresholds>,
+  } satisfies SettingDefinition<InspectionThresholds>,
   policy: {
     key: 'actions.policy',
-    input: policyInput,
     default: DEFAULT_POLICY_SETTINGS,
     secret: false,
-  } satisfies SettingDefinition<typeof policyInput, PolicySettings>,
+  } satisfies SettingDefinition<PolicySettings>,
   // Defined in core/alerting.ts (webhook URLs and the SMTP password are credentials: sealed).
   notifications: {
     key: NOTIFY_SETTING,
-    input: notificationSettingsInput,
     default: DEFAULT_NOTIFICATION_SETTINGS,
     secret: true,
-  } satisfies SettingDefinition<typeof notificationSettingsInput, typeof DEFAULT_NOTIFICATION_SETTINGS>,
+  } satisfies SettingDefinition<typeof DEFAULT_NOTIFICATION_SETTINGS>,
   probeConcurrency: {
     key: 'probe.concurrency',
-    input: probeConcurrencyInput,
     default: null,
     secret: false,
-  } satisfies SettingDefinition<typeof probeConcurrencyInput, null>,
+  } satisfies SettingDefinition<null>,
 } as const;
 
 /**
@@ -108,38 +71,6 @@ export const INTERNAL_SETTINGS = {
 export const SECRET_SETTING_KEYS: readonly string[] = [...Object.values(SETTINGS), ...Object.values(INTERNAL_SETTINGS)]
   .filter((d) => d.secret)
   .map((d) => d.key);
-
-/** A settings change: every part optional; unknown fields are refused (a typo must not be dropped silently). */
-export const settingsInput = z
-  .object({
-    thresholds: SETTINGS.thresholds.input.optional(),
-    policy: SETTINGS.policy.input.optional(),
-    notifications: SETTINGS.notifications.input.optional(),
-    probeConcurrency: SETTINGS.probeConcurrency.input.optional(),
-  })
-  .strict();
-export type SettingsChange = z.infer<typeof settingsInput>;
-
-/** Validates a settings change; the message names each bad field (for the API's 400 and the CLI). */
-export function parseSettingsChange(
-  body: unknown,
-): { ok: true; value: SettingsChange } | { ok: false; message: string } {
-  const parsed = settingsInput.safeParse(body);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { ok: false, message: 'settings must be a JSON object' };
-  }
-  const message = parsed.error.issues
-    .map((i) => {
-      const at = i.path.join('.');
-      if (i.code === 'unrecognized_keys') {
-        return `unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => (at ? `${at}.${k}` : k)).join(', ')}`;
-      }
-      return at ? `${at}: ${i.message}` : i.message;
-    })
-    .join('; ');
-  return { ok: false, message };
-}
 
 /** Thresholds and policy as stored, completed with their defaults (older shapes keep working). */
 export async function readInspectionSettings(
