@@ -74,6 +74,8 @@ import {
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { ActionsRepo } from '../actions/actions-repo.ts';
+import { RequestOutcomesJoin } from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -148,6 +150,8 @@ export class FleetService {
   readonly monitor?: MonitorMount;
   readonly #monitorService: MonitorService | null;
   #collector: RunningCollector | null = null;
+  /** Issue 20: requests through CPA joined to accounts, and the disagreement loop. */
+  readonly requestOutcomes: RequestOutcomesJoin | null;
 
   constructor(fleet: Fleet, options: FleetServiceOptions, monitor: MonitorService | null = null) {
     this.fleet = fleet;
@@ -160,6 +164,7 @@ export class FleetService {
       };
     }
     this.#options = options;
+    this.requestOutcomes = monitor ? this.#openRequestOutcomes(monitor) : null;
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
     this.#servers = fleet.cpaServers;
@@ -234,6 +239,33 @@ export class FleetService {
     };
   }
 
+  #openRequestOutcomes(monitor: MonitorService): RequestOutcomesJoin {
+    const actions = new ActionsRepo(this.fleet.repos.db, this.fleet.clock);
+    return new RequestOutcomesJoin({
+      monitor,
+      clock: this.fleet.clock,
+      collectorServer: this.#options.collect?.server ?? null,
+      accounts: () => this.#accounts(),
+      probes: async (ids) => {
+        const wanted = new Set(ids);
+        const views = await this.#views(
+          (await this.#accounts()).filter((a) => wanted.has(a.id)),
+          false,
+        );
+        const out = new Map();
+        for (const v of views) {
+          const owner = v.disabled ? await actions.ownership(v.id) : null;
+          const checkedAt = v.lastCheckedAt == null ? null : Date.parse(v.lastCheckedAt);
+          out.set(v.id, { state: v.state, checkedAt, disabledBy: v.disabled ? (owner?.disabledBy ?? 'person') : null });
+        }
+        return out;
+      },
+      reprobe: (id) => this.refreshAccount(id),
+      onChange: (id) => this.#emit('accounts', id),
+      onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
+    });
+  }
+
   #emit(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
@@ -259,9 +291,10 @@ export class FleetService {
     return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
   }
 
-  async #views(accounts?: Account[]): Promise<AccountView[]> {
+  async #views(accounts?: Account[], withRequests = true): Promise<AccountView[]> {
     const list = accounts ?? (await this.#accounts());
     const evidence = await this.fleet.evidence(list);
+    const requests = withRequests ? await this.requestOutcomes?.forAccounts(list) : undefined;
     const now = this.fleet.clock();
     return evidence.map((ev) => {
       const status = deriveStatus(ev, now);
@@ -290,6 +323,7 @@ export class FleetService {
         refreshing: this.#sweepInFlight || this.#refreshing.has(ev.account.id),
         planEndsAt: ev.plan?.endsAt ?? null,
         planWillRenew: ev.plan?.willRenew ?? null,
+        ...(requests ? { requests: requests.get(ev.account.id) ?? null } : {}),
       };
     });
   }
@@ -815,6 +849,7 @@ export class FleetService {
 
   async close(): Promise<void> {
     await this.#ready;
+    this.requestOutcomes?.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await this.#planTermChore;
     await this.#leader?.stop();
