@@ -17,6 +17,7 @@ import {
   readImportPath,
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
+import { ActionsRepo } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
@@ -74,7 +75,6 @@ import {
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import { ActionsRepo } from '../actions/actions-repo.ts';
 import { RequestOutcomesJoin } from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
