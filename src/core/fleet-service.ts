@@ -75,7 +75,7 @@ import {
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import { RequestOutcomesJoin } from './request-outcomes.ts';
+import { lastHourCounts, RequestOutcomesJoin } from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -588,7 +588,8 @@ export class FleetService {
   }
 
   healthReport(options: Parameters<Fleet['healthReport']>[0] = {}) {
-    return this.fleet.healthReport(options);
+    const join = this.requestOutcomes;
+    return this.fleet.healthReport(join ? { requests: (list) => join.forAccounts(list), ...options } : options);
   }
 
   /** The forecast; `live` takes one more sample of every account first. */
@@ -843,7 +844,12 @@ export class FleetService {
     const collectors = stats
       ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
       : [];
-    const out = await this.fleet.metrics({ collectors, includeEmails: options.includeEmails });
+    const join = this.requestOutcomes;
+    const out = await this.fleet.metrics({
+      collectors,
+      includeEmails: options.includeEmails,
+      requests: join ? async (list) => lastHourCounts(await join.forAccounts(list)) : undefined,
+    });
     return { contentType: out.contentType, body: out.text };
   }
 

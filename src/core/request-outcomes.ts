@@ -326,3 +326,12 @@ export class RequestOutcomesJoin {
     }
   }
 }
+
+/** The two numbers /metrics shows per account: requests and failures of the last hour. */
+export function lastHourCounts(
+  byAccount: ReadonlyMap<string, AccountRequests>,
+): Map<string, { requests: number; failures: number }> {
+  const out = new Map<string, { requests: number; failures: number }>();
+  for (const [id, r] of byAccount) out.set(id, { requests: r.lastHour.requests, failures: r.lastHour.failures });
+  return out;
+}
