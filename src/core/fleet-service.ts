@@ -75,7 +75,7 @@ import {
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import { lastHourCounts, RequestOutcomesJoin } from './request-outcomes.ts';
+import { inspectionEvidence, lastHourCounts, RequestOutcomesJoin } from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -612,7 +612,13 @@ export class FleetService {
     actor: string,
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
-    const outcome = await runInspection(this.fleet, { ...options, trigger: 'manual', actor: personActor(actor) });
+    const join = this.requestOutcomes;
+    const outcome = await runInspection(this.fleet, {
+      ...options,
+      trigger: 'manual',
+      actor: personActor(actor),
+      requests: join ? async (list) => inspectionEvidence(await join.forAccounts(list)) : undefined,
+    });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');

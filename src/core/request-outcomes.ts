@@ -5,6 +5,7 @@
 // re-probed at once (rate-limited per account). It never acts on an account by itself.
 import { authIndexFor } from '../cpa/auth-index.ts';
 import type { Account } from '../domain/account.ts';
+import type { InspectionRequestEvidence } from '../domain/inspection.ts';
 import type { AccountState } from '../domain/quota.ts';
 import {
   DEFAULT_DISAGREEMENT_SETTINGS,
@@ -333,5 +334,38 @@ export function lastHourCounts(
 ): Map<string, { requests: number; failures: number }> {
   const out = new Map<string, { requests: number; failures: number }>();
   for (const [id, r] of byAccount) out.set(id, { requests: r.lastHour.requests, failures: r.lastHour.failures });
+  return out;
+}
+
+/** The part of the outcomes an inspection result carries as evidence beside the probe's answer. */
+export function inspectionEvidence(
+  byAccount: ReadonlyMap<string, AccountRequests>,
+): Map<string, InspectionRequestEvidence> {
+  const out = new Map<string, InspectionRequestEvidence>();
+  for (const [id, r] of byAccount) {
+    out.set(id, {
+      lastHour: {
+        requests: r.lastHour.requests,
+        failures: r.lastHour.failures,
+        failuresByStatus: r.lastHour.failuresByStatus,
+      },
+      lastFailure: r.lastFailure
+        ? {
+            at: r.lastFailure.at,
+            status: r.lastFailure.status,
+            failureType: r.lastFailure.failureType,
+            message: r.lastFailure.message,
+          }
+        : null,
+      disagreement: r.disagreement
+        ? {
+            kind: r.disagreement.kind,
+            summary: r.disagreement.summary,
+            detectedAt: r.disagreement.detectedAt,
+            reprobeState: r.disagreement.reprobeState,
+          }
+        : null,
+    });
+  }
   return out;
 }

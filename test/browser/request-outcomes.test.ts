@@ -64,7 +64,7 @@ describe('request outcomes on the faces', () => {
     const report = await t.fleet.healthReport();
     const item = report.accounts.find((x) => x.extensions?.name === 'acct-01');
     assert.equal(
-      (item?.extensions as { requests?: { lastHour: { requests: number } } }).requests?.lastHour.requests,
+      (item?.extensions as { requests?: { lastHour: { requests: number } } } | undefined)?.requests?.lastHour.requests,
       7,
     );
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

@@ -130,6 +130,14 @@ describe('requests through CPA beside the probe (real CPA)', () => {
     assert.equal(view?.requests?.lastHour.failuresByType.usage_limit_reached, 8);
     assert.equal(view?.requests?.lastFailure?.status, 429);
     assert.doesNotMatch(JSON.stringify(view), /sk-abcdefghijklmnop/, 'the failure summary is sanitized');
+
+    // The Inspection results carry the request outcomes beside the probe's answer.
+    const run = await core!.inspect('tester');
+    const result = run.results.find((r) => r.accountId === id);
+    assert.equal(result?.state, 'exhausted');
+    assert.equal(result?.evidence.requests?.lastHour.failuresByStatus['429'], 8);
+    assert.equal(result?.evidence.requests?.disagreement?.kind, 'usable_but_quota_failures');
+    assert.doesNotMatch(JSON.stringify(result), /sk-abcdefghijklmnop/);
   });
 
   it('(b) probe exhausted, then successful requests: disagreement, re-probe, ok', async (t) => {
