@@ -38,6 +38,7 @@ import { type CollectorVia, type RunningCollector, startCollector } from '../mon
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import type { AlertChannel } from '../notify/channels.ts';
+import { disagreementEvent } from '../notify/changes.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import type { AccountLoadResult } from './account-registry.ts';
@@ -261,6 +262,10 @@ export class FleetService {
         return out;
       },
       reprobe: (id) => this.refreshAccount(id),
+      onDisagreement: (account, d) => {
+        if (!this.#alerting()) return;
+        this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
+      },
       onChange: (id) => this.#emit('accounts', id),
       onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
     });

@@ -130,7 +130,7 @@ export interface RequestOutcomesOptions {
   /** Re-probes one account (the core's refreshAccount); its result is read back through `probes`. */
   reprobe: (id: string) => Promise<unknown>;
   /** Told of each new disagreement (notifications); never throws into the loop. */
-  onDisagreement?: (accountId: string, d: AccountDisagreement) => void;
+  onDisagreement?: (account: { id: string; name: string }, d: AccountDisagreement) => void;
   /** Told when an account's outcomes or disagreement changed (SSE 'accounts'). */
   onChange?: (accountId: string) => void;
   onError?: (error: Error) => void;
@@ -143,7 +143,7 @@ export class RequestOutcomesJoin {
   readonly #o: RequestOutcomesOptions;
   #snapshot: { at: number; byIndex: Map<string, Omit<AccountRequests, 'disagreement'>> } | null = null;
   #reading: Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> | null = null;
-  #index: { at: number; map: Map<string, string> } | null = null;
+  #index: { at: number; map: Map<string, string>; names: Map<string, string> } | null = null;
   /** Requests since each account's last probe, counted from the batches (keyed by account id). */
   readonly #since = new Map<string, { checkedAt: number | null; outcomes: SinceProbe }>();
   readonly #disagreements = new Map<string, AccountDisagreement>();
@@ -175,8 +175,9 @@ export class RequestOutcomesJoin {
   async #indexMap(): Promise<Map<string, string>> {
     const now = this.#o.clock();
     if (this.#index && now - this.#index.at < SNAPSHOT_TTL_MS) return this.#index.map;
-    const map = accountIndexMap(await this.#o.accounts(), this.#o.collectorServer);
-    this.#index = { at: now, map };
+    const accounts = await this.#o.accounts();
+    const map = accountIndexMap(accounts, this.#o.collectorServer);
+    this.#index = { at: now, map, names: new Map(accounts.map((a) => [a.id, a.name])) };
     return map;
   }
 
@@ -314,7 +315,7 @@ export class RequestOutcomesJoin {
           }
         : { ...previous, summary: found.summary };
       this.#disagreements.set(id, d);
-      if (fresh) this.#o.onDisagreement?.(id, d);
+      if (fresh) this.#o.onDisagreement?.({ id, name: this.#index?.names.get(id) ?? id }, d);
       if (!mayReprobe(this.#lastReprobe.get(id) ?? null, now, settings)) continue;
       this.#lastReprobe.set(id, now);
       await this.#o.reprobe(id);

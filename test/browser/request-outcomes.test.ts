@@ -4,14 +4,19 @@
 // outcomes, /metrics has the two per-account series, and Monitoring's Account Overview links the
 // auth_index to the account's card (with its quota history).
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { authIndexFor } from '../../src/cpa/auth-index.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/fleet-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 let t: TestServer;
 let id: string;
+let hook: Server;
+const hooked: Array<{ event?: { kind: string; accountName?: string; summary?: string } }> = [];
 const index = () => authIndexFor('codex', join(t.accountDir, 'acct-01.json'));
 
 function record(i: number, ok: boolean): Record<string, unknown> {
@@ -36,8 +41,24 @@ function record(i: number, ok: boolean): Record<string, unknown> {
 }
 
 before(async () => {
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      hooked.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   t = await startTestServer({ accounts: 3 });
   id = await t.idOf('acct-01');
+  await t.fleet.setSettings({
+    notifications: {
+      webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }],
+    },
+  });
   await t.fleet.monitor!.service.ingest.ingestRaw([
     record(0, true),
     ...Array.from({ length: 6 }, (_, i) => record(i + 1, false)),
@@ -47,9 +68,21 @@ before(async () => {
 
 after(async () => {
   await t?.close();
+  hook?.close();
 });
 
 describe('request outcomes on the faces', () => {
+  it('a disagreement is announced by webhook (requests_disagree), and the account is left alone', async () => {
+    const event = await waitFor(() => hooked.find((h) => h.event?.kind === 'requests_disagree')?.event, {
+      what: 'a requests_disagree webhook',
+    });
+    assert.equal(event.accountName, 'acct-01');
+    assert.match(event.summary ?? '', /6 of 7 requests since failed with a quota limit/);
+    const view = await t.fleet.getAccount(id);
+    assert.equal(view?.disabled, false, 'a disagreement never acts on the account');
+    assert.equal(view?.requests?.disagreement?.reprobeState, 'ok', 're-probed; the probe still says ok');
+  });
+
   it('/api/accounts, the report and /metrics carry the last hour of requests', async () => {
     const api = (await (await fetch(`${t.url}/api/accounts`)).json()) as {
       accounts: Array<{
