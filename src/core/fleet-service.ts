@@ -76,7 +76,13 @@ import {
 import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import { inspectionEvidence, lastHourCounts, RequestOutcomesJoin } from './request-outcomes.ts';
+import {
+  DISAGREEMENT_SETTING,
+  disagreementSettingsOf,
+  inspectionEvidence,
+  lastHourCounts,
+  RequestOutcomesJoin,
+} from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -262,6 +268,8 @@ export class FleetService {
         return out;
       },
       reprobe: (id) => this.refreshAccount(id),
+      settings: async () =>
+        disagreementSettingsOf(await this.fleet.repos.settings.get(DISAGREEMENT_SETTING).catch(() => null)),
       onDisagreement: (account, d) => {
         if (!this.#alerting()) return;
         this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));

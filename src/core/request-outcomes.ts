@@ -370,3 +370,19 @@ export function inspectionEvidence(
   }
   return out;
 }
+
+/** Where the disagreement thresholds are stored (settings); absent or invalid fields keep the defaults. */
+export const DISAGREEMENT_SETTING = 'requests.disagreement';
+
+/** The stored thresholds over the defaults: only finite, non-negative numbers (a share at most 1) count. */
+export function disagreementSettingsOf(stored: unknown): DisagreementSettings {
+  const out = { ...DEFAULT_DISAGREEMENT_SETTINGS };
+  if (stored == null || typeof stored !== 'object') return out;
+  for (const key of Object.keys(out) as Array<keyof DisagreementSettings>) {
+    const v = (stored as Record<string, unknown>)[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) continue;
+    if (key === 'minFailureShare' && v > 1) continue;
+    out[key] = v;
+  }
+  return out;
+}
