@@ -127,6 +127,13 @@ describe('request outcomes on the faces', () => {
       await link.click();
       await page.getByTestId('account-chart').waitFor();
       assert.equal(await page.locator('article.account').count(), 1, 'the linked account alone, its history open');
+
+      // Inspection results carry the request outcomes beside the probe's answer.
+      await t.fleet.inspect('tester');
+      await page.goto(`${t.url}/inspection`);
+      const chip = page.locator('ul.evidence li', { hasText: 'requests 1 h' }).first();
+      await chip.waitFor({ state: 'attached' });
+      assert.match((await chip.textContent()) ?? '', /7 req · 6 failed \(429 ×6\)/);
     } finally {
       await browser.close();
     }
