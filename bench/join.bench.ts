@@ -87,7 +87,24 @@ export default async function (): Promise<BenchRow[]> {
       reads.push(performance.now() - t);
     }
     reads.sort((a, b) => a - b);
+    // Where the read's time goes (one sample each, logged only).
+    {
+      const { accountFailures } = await import('../src/monitor/queries.ts');
+      const q = mon.queries;
+      const t0 = performance.now();
+      await q.accounts({ from: Date.now() - DAY, to: Date.now() + 1 });
+      const t1 = performance.now();
+      await q.accounts({ from: Date.now() - DAY / 24, to: Date.now() + 1 });
+      const t2 = performance.now();
+      await accountFailures(q, Date.now() - DAY, Date.now() - DAY / 24);
+      const t3 = performance.now();
+      log(
+        `24 h totals ${(t1 - t0).toFixed(0)} ms, 1 h totals ${(t2 - t1).toFixed(0)} ms, failures ${(t3 - t2).toFixed(0)} ms`,
+      );
+    }
     const warm = await timeGets(api);
+    // A collector batch before every request: the outcomes are re-read off the request path (at most
+    // every 5 s), but node:sqlite is synchronous, so a read in progress still holds the event loop.
     const cold = await timeGets(api, () => mon.emitter.emit('events', []));
     const listed = (await api.json('GET', '/api/accounts')).body as { accounts: Array<{ requests?: unknown }> };
     const withRequests = listed.accounts.filter((a) => a.requests).length;

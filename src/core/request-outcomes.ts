@@ -1,6 +1,6 @@
 // Joins what requests through CPA say about each account to the account (issue 20): the mapping from a
 // monitoring event's auth_index to an account, the per-account outcomes of the last hour and 24 h (one
-// read of monitoring per refresh, cached until the next collector batch), and the disagreement loop:
+// read of monitoring for all accounts, re-read off the request path after collector batches), and the disagreement loop:
 // after each committed batch, an account whose requests since its last probe contradict that probe is
 // re-probed at once (rate-limited per account). It never acts on an account by itself.
 import { authIndexFor } from '../cpa/auth-index.ts';
@@ -23,6 +23,8 @@ import type { MonitorService } from '../monitor/service.ts';
 const HOUR = 3_600_000;
 /** The last-hour window slides: a snapshot older than this is read again even without a new batch. */
 const SNAPSHOT_TTL_MS = 30_000;
+/** After a batch the outcomes are read again, at most this often (a busy collector commits many a second). */
+const MIN_REFRESH_MS = 5_000;
 
 export interface OutcomeSpan {
   requests: number;
@@ -143,6 +145,10 @@ export class RequestOutcomesJoin {
   readonly #o: RequestOutcomesOptions;
   #snapshot: { at: number; byIndex: Map<string, Omit<AccountRequests, 'disagreement'>> } | null = null;
   #reading: Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> | null = null;
+  /** A batch arrived since the snapshot was read; a refresh is scheduled. */
+  #dirty = false;
+  #refreshTimer: NodeJS.Timeout | null = null;
+  #refreshDone: Promise<void> = Promise.resolve();
   #index: { at: number; map: Map<string, string>; names: Map<string, string> } | null = null;
   /** Requests since each account's last probe, counted from the batches (keyed by account id). */
   readonly #since = new Map<string, { checkedAt: number | null; outcomes: SinceProbe }>();
@@ -155,7 +161,7 @@ export class RequestOutcomesJoin {
   constructor(options: RequestOutcomesOptions) {
     this.#o = options;
     this.#listener = (events) => {
-      this.#snapshot = null;
+      this.#scheduleRefresh();
       // Batches are handled one after another so counts and re-probes never interleave.
       this.#chain = this.#chain.then(() => this.onBatch(events)).catch((e) => this.#o.onError?.(e as Error));
     };
@@ -163,12 +169,50 @@ export class RequestOutcomesJoin {
   }
 
   /** Resolves when every batch seen so far has been handled (re-probes included). */
-  settled(): Promise<void> {
-    return this.#chain;
+  async settled(): Promise<void> {
+    await this.#chain;
+    await this.#refreshDone;
+  }
+
+  /**
+   * Re-reads the outcomes off the request path after a batch, at most every MIN_REFRESH_MS: the views
+   * keep serving the previous snapshot meanwhile, so a busy collector never makes a view wait.
+   */
+  #scheduleRefresh(): void {
+    this.#dirty = true;
+    if (this.#refreshTimer || this.#closed) return;
+    const since = this.#snapshot ? this.#o.clock() - this.#snapshot.at : MIN_REFRESH_MS;
+    let done!: () => void;
+    this.#refreshDone = new Promise((resolve) => {
+      done = resolve;
+    });
+    this.#refreshTimer = setTimeout(
+      () => {
+        this.#refreshTimer = null;
+        this.#dirty = false;
+        this.#reload()
+          .catch((e) => this.#o.onError?.(e as Error))
+          .finally(() => {
+            done();
+            if (this.#dirty) this.#scheduleRefresh();
+          });
+      },
+      Math.max(0, MIN_REFRESH_MS - since),
+    );
+    this.#refreshTimer.unref();
+  }
+
+  #reload(): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
+    // Concurrent callers share one read.
+    this.#reading ??= this.#load(this.#o.clock()).finally(() => {
+      this.#reading = null;
+    });
+    return this.#reading;
   }
 
   close(): void {
     this.#closed = true;
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#o.monitor.emitter.off('events', this.#listener);
   }
 
@@ -199,13 +243,11 @@ export class RequestOutcomesJoin {
   }
 
   #read(): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
-    const now = this.#o.clock();
-    if (this.#snapshot && now - this.#snapshot.at < SNAPSHOT_TTL_MS) return Promise.resolve(this.#snapshot.byIndex);
-    // Concurrent views share one read.
-    this.#reading ??= this.#load(now).finally(() => {
-      this.#reading = null;
-    });
-    return this.#reading;
+    const snap = this.#snapshot;
+    if (!snap) return this.#reload();
+    // An old snapshot is served while the next one is read (stale-while-revalidate): views never wait.
+    if (this.#o.clock() - snap.at >= SNAPSHOT_TTL_MS) this.#reload().catch((e) => this.#o.onError?.(e as Error));
+    return Promise.resolve(snap.byIndex);
   }
 
   async #load(now: number): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
