@@ -30,11 +30,11 @@ import { forecastAccount } from '../inspect/forecast.ts';
 import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
-import { nextSlot, type Schedule } from '../inspect/schedule.ts';
+import type { Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
-import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
 import { disagreementEvent } from '../notify/changes.ts';
@@ -53,7 +53,6 @@ import {
   publicNotificationSettings,
   storeDeliveryLog,
 } from './alerting.ts';
-import { fleetLeaderTasks } from './background-tasks.ts';
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
@@ -73,7 +72,6 @@ import {
   runInspection,
   THRESHOLDS_SETTING,
 } from './inspection-run.ts';
-import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 import {
@@ -213,6 +211,8 @@ export class FleetService {
       this.flushAlerts().catch((e) => this.#alertError(e));
     }, 60_000);
     this.#flushTimer.unref();
+    // Loaded only for background work (the schedule brings croner and zod; CLI commands start none).
+    const { fleetLeaderTasks } = await import('./background-tasks.ts');
     // Scheduled inspections run on one instance only: the holder of the leader lease.
     this.#leader = await startLeaderTasks(this.fleet, {
       tasks: fleetLeaderTasks(this.fleet, {
@@ -235,6 +235,8 @@ export class FleetService {
       const server = await this.#servers.config(collect.server);
       if (!server)
         throw new Error(`--collect: no CPA server named "${collect.server}" (add it with codex-fleet cpa add)`);
+      // Loaded only when a collector runs: it brings the Redis client, which no CLI command needs.
+      const { startCollector } = await import('../monitor/run.ts');
       this.#collector = await startCollector({
         db: this.fleet.repos.db,
         monitor,
@@ -679,11 +681,14 @@ export class FleetService {
   }
 
   async getSchedule() {
+    const { readSchedule } = await import('./inspection-scheduler.ts');
+    const { nextSlot } = await import('../inspect/schedule.ts');
     const schedule = await readSchedule(this.fleet);
     return { ...schedule, nextRunAt: nextSlot(schedule, this.fleet.clock()) };
   }
 
   async setSchedule(schedule: Schedule) {
+    const { saveSchedule } = await import('./inspection-scheduler.ts');
     try {
       await saveSchedule(this.fleet, schedule);
     } catch (error) {

@@ -2,7 +2,7 @@
 // Schedules and CPA servers are validated by their own rooms' schemas: one definition of what is valid.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notificationSettingsInput } from '../../core/alerting.ts';
+import { notificationSettingsInput } from '../../core/alert-settings-schema.ts';
 import { cpaServerInputSchema } from '../../cpa/servers.ts';
 import { THRESHOLD_WINDOWS } from '../../domain/inspection.ts';
 import { scheduleSchema } from '../../inspect/schedule.ts';
