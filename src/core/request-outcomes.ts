@@ -202,6 +202,11 @@ export class RequestOutcomesJoin {
     this.#refreshTimer.unref();
   }
 
+  /** Reads the outcomes now (the next view serves them); the benchmark times this read. */
+  async refresh(): Promise<void> {
+    await this.#reload();
+  }
+
   #reload(): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
     // Concurrent callers share one read.
     this.#reading ??= this.#load(this.#o.clock()).finally(() => {
