@@ -74,13 +74,7 @@ import {
 } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import {
-  DISAGREEMENT_SETTING,
-  disagreementSettingsOf,
-  inspectionEvidence,
-  lastHourCounts,
-  RequestOutcomesJoin,
-} from './request-outcomes.ts';
+import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -255,23 +249,16 @@ export class FleetService {
       clock: this.fleet.clock,
       collectorServer: this.#options.collect?.server ?? null,
       accounts: () => this.#accounts(),
-      probes: async (ids) => {
-        const wanted = new Set(ids);
-        const views = await this.#views(
-          (await this.#accounts()).filter((a) => wanted.has(a.id)),
-          false,
-        );
-        const out = new Map();
-        for (const v of views) {
-          const owner = v.disabled ? await actions.ownership(v.id) : null;
-          const checkedAt = v.lastCheckedAt == null ? null : Date.parse(v.lastCheckedAt);
-          out.set(v.id, { state: v.state, checkedAt, disabledBy: v.disabled ? (owner?.disabledBy ?? 'person') : null });
-        }
-        return out;
-      },
+      probes: async (ids) =>
+        probeFacts(
+          await this.#views(
+            (await this.#accounts()).filter((a) => ids.includes(a.id)),
+            false,
+          ),
+          (id) => actions.ownership(id),
+        ),
       reprobe: (id) => this.refreshAccount(id),
-      settings: async () =>
-        disagreementSettingsOf(await this.fleet.repos.settings.get(DISAGREEMENT_SETTING).catch(() => null)),
+      settings: this.fleet.repos.settings,
       onDisagreement: (account, d) => {
         if (!this.#alerting()) return;
         this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));

@@ -136,7 +136,8 @@ export interface RequestOutcomesOptions {
   /** Told when an account's outcomes or disagreement changed (SSE 'accounts'). */
   onChange?: (accountId: string) => void;
   onError?: (error: Error) => void;
-  settings?: () => Promise<DisagreementSettings> | DisagreementSettings;
+  /** Where the thresholds are stored (`requests.disagreement`); the defaults without it. */
+  settings?: { get<T = unknown>(key: string): Promise<T | undefined> };
   collectorServer?: string | null;
 }
 
@@ -322,7 +323,7 @@ export class RequestOutcomesJoin {
     }
     if (touched.size === 0) return;
     const probes = await this.#o.probes([...touched.keys()]);
-    const settings = (await this.#o.settings?.()) ?? DEFAULT_DISAGREEMENT_SETTINGS;
+    const settings = disagreementSettingsOf(await this.#o.settings?.get(DISAGREEMENT_SETTING).catch(() => null));
     const now = this.#o.clock();
     for (const [id, list] of touched) {
       const probe = probes.get(id) ?? { state: null, checkedAt: null, disabledBy: null };
@@ -430,6 +431,24 @@ export function disagreementSettingsOf(stored: unknown): DisagreementSettings {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) continue;
     if (key === 'minFailureShare' && v > 1) continue;
     out[key] = v;
+  }
+  return out;
+}
+
+/** Probe facts from account views; disable ownership is read only for disabled accounts. */
+export async function probeFacts(
+  views: ReadonlyArray<{ id: string; state: AccountState | null; lastCheckedAt: string | null; disabled: boolean }>,
+  ownership: (id: string) => Promise<{ disabledBy: 'person' | 'codex-fleet' } | null>,
+): Promise<Map<string, ProbeFacts>> {
+  const out = new Map<string, ProbeFacts>();
+  for (const v of views) {
+    // A disable nobody owns counts as a person's: a decision, never contradicted by requests.
+    const disabledBy = v.disabled ? ((await ownership(v.id))?.disabledBy ?? 'person') : null;
+    out.set(v.id, {
+      state: v.state,
+      checkedAt: v.lastCheckedAt == null ? null : Date.parse(v.lastCheckedAt),
+      disabledBy,
+    });
   }
   return out;
 }
