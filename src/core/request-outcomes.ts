@@ -191,7 +191,10 @@ export class RequestOutcomesJoin {
       () => {
         this.#refreshTimer = null;
         this.#dirty = false;
-        this.#reload()
+        // A read already in flight may have started before this batch: read again after it.
+        Promise.resolve(this.#reading)
+          .catch(() => undefined)
+          .then(() => this.#reload())
           .catch((e) => this.#o.onError?.(e as Error))
           .finally(() => {
             done();
