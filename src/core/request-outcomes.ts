@@ -74,6 +74,18 @@ export interface ProbeFacts {
   disabledBy: 'codex-fleet' | 'person' | null;
 }
 
+const localIndexes = new Map<string, string>();
+/** sha256 per path once per process: every view maps every account. */
+function localIndex(path: string): string {
+  let index = localIndexes.get(path);
+  if (index === undefined) {
+    if (localIndexes.size > 100_000) localIndexes.clear();
+    index = authIndexFor('codex', path);
+    localIndexes.set(path, index);
+  }
+  return index;
+}
+
 /**
  * auth_index → account. A CPA account maps by the auth_index CPA lists for it (CPA derives it from the
  * file's absolute path, so it survives CPA restarts and changes only when the auth dir moves, which
@@ -91,7 +103,7 @@ export function accountIndexMap(accounts: readonly Account[], collectorServer?: 
       list.push(`${ref.server}\u0000${a.id}`);
       cpa.set(ref.authIndex, list);
     } else if (a.sourceKind !== 'cpa' && a.sourcePath && a.sourceIndex == null) {
-      local.set(authIndexFor('codex', a.sourcePath), a.id);
+      local.set(localIndex(a.sourcePath), a.id);
     }
   }
   const out = new Map(local);
