@@ -27,7 +27,7 @@ import type { InspectionThresholds, PolicySettings } from '../domain/inspection.
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
-import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
+import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
@@ -389,9 +389,9 @@ export class FleetService {
   }
 
   async poolSeries(range: SeriesRange) {
-    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const rows = await this.fleet.repos.snapshots.pool.series(range.from, range.to, range.stepMs);
     const forecast = await this.fleet.forecast();
-    return poolSeries(samples, range, forecast.pool);
+    return poolSeriesFromSummary(rows, range, forecast.pool);
   }
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {

@@ -269,24 +269,52 @@ export class Fleet {
   /** Burn-rate forecast from the stored snapshot history (the last 8 days covers a weekly window). */
   async forecast(options: { historyMs?: number } = {}): Promise<Forecast> {
     const evidence = await this.evidence();
-    const since = this.clock() - (options.historyMs ?? 8 * 24 * 3600_000);
+    const now = this.clock();
+    const snapshotsBy = await this.#forecastHistories(options.historyMs ?? 8 * 24 * 3600_000);
     const histories: SnapshotHistory[] = [];
     for (const ev of evidence) {
-      const rows = await this.repos.snapshots.history(ev.account.id, since);
-      const status = deriveStatus(ev, this.clock());
+      const status = deriveStatus(ev, now);
       histories.push({
         accountId: ev.account.id,
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
         windowless: status.windowless,
-        snapshots: rows
-          .filter((r) => !r.transient)
-          .map((r) => probeFromSnapshot(r).snapshot)
-          .filter((s): s is QuotaSnapshot => s != null),
+        snapshots: await snapshotsBy(ev.account.id),
       });
     }
     const { buildForecast } = await import('../inspect/forecast.ts');
-    return buildForecast(histories, { now: this.clock() });
+    return buildForecast(histories, { now });
+  }
+
+  #historyMemo: { key: string; at: number; byAccount: Map<string, Promise<QuotaSnapshot[]>> } | null = null;
+
+  /**
+   * Each account's conclusive snapshots over the forecast's history. At 1,000 accounts that is ~200k rows:
+   * they are reused until a snapshot is stored or a minute passes, so a sweep's alerts and the pool chart
+   * read them once. The accounts' states are always fresh (evidence is read on every call).
+   */
+  async #forecastHistories(historyMs: number): Promise<(id: string) => Promise<QuotaSnapshot[]>> {
+    const key = `${historyMs}:${await this.repos.snapshots.lastId()}`;
+    const now = this.clock();
+    const memo = this.#historyMemo;
+    const fresh = memo && memo.key === key && now >= memo.at && now - memo.at < 60_000;
+    const byAccount = fresh ? memo.byAccount : new Map<string, Promise<QuotaSnapshot[]>>();
+    if (!fresh) this.#historyMemo = { key, at: now, byAccount };
+    const since = now - historyMs;
+    return (id) => {
+      let rows = byAccount.get(id);
+      if (!rows) {
+        rows = this.repos.snapshots.history(id, since).then((list) =>
+          list
+            .filter((r) => !r.transient)
+            .map((r) => probeFromSnapshot(r).snapshot)
+            .filter((snap): snap is QuotaSnapshot => snap != null),
+        );
+        rows.catch(() => byAccount.delete(id));
+        byAccount.set(id, rows);
+      }
+      return rows;
+    };
   }
 
   /** Prometheus exposition of the stored state; collectors add their lag and error counters. */
