@@ -17,6 +17,7 @@ import {
   readImportPath,
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
+import { ActionsRepo } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
 import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
@@ -33,6 +34,7 @@ import type { MonitorFilter } from '../monitor/filters.ts';
 import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
@@ -61,6 +63,7 @@ import {
 } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
 import { readInspectionSettings, readProbeConcurrency, writeInspectionSettings } from './settings.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
@@ -135,6 +138,8 @@ export class FleetService {
   readonly monitor?: MonitorMount;
   readonly #monitorService: MonitorService | null;
   #collector: RunningCollector | null = null;
+  /** Issue 20: requests through CPA joined to accounts, and the disagreement loop. */
+  readonly requestOutcomes: RequestOutcomesJoin | null;
 
   constructor(fleet: Fleet, options: FleetServiceOptions, monitor: MonitorService | null = null) {
     this.fleet = fleet;
@@ -147,6 +152,7 @@ export class FleetService {
       };
     }
     this.#options = options;
+    this.requestOutcomes = monitor ? this.#openRequestOutcomes(monitor) : null;
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
     this.#servers = fleet.cpaServers;
@@ -225,6 +231,32 @@ export class FleetService {
     };
   }
 
+  #openRequestOutcomes(monitor: MonitorService): RequestOutcomesJoin {
+    const actions = new ActionsRepo(this.fleet.repos.db, this.fleet.clock);
+    return new RequestOutcomesJoin({
+      monitor,
+      clock: this.fleet.clock,
+      collectorServer: this.#options.collect?.server ?? null,
+      accounts: () => this.#accounts(),
+      probes: async (ids) =>
+        probeFacts(
+          await this.#views(
+            (await this.#accounts()).filter((a) => ids.includes(a.id)),
+            false,
+          ),
+          (id) => actions.ownership(id),
+        ),
+      reprobe: (id) => this.refreshAccount(id),
+      settings: this.fleet.repos.settings,
+      onDisagreement: (account, d) => {
+        if (!this.#alerting()) return;
+        this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
+      },
+      onChange: (id) => this.#emit('accounts', id),
+      onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
+    });
+  }
+
   #emit(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
@@ -250,9 +282,10 @@ export class FleetService {
     return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
   }
 
-  async #views(accounts?: Account[]): Promise<AccountView[]> {
+  async #views(accounts?: Account[], withRequests = true): Promise<AccountView[]> {
     const list = accounts ?? (await this.#accounts());
     const evidence = await this.fleet.evidence(list);
+    const requests = withRequests ? await this.requestOutcomes?.forAccounts(list) : undefined;
     const now = this.fleet.clock();
     return evidence.map((ev) => {
       const status = deriveStatus(ev, now);
@@ -281,6 +314,7 @@ export class FleetService {
         refreshing: this.#sweepInFlight || this.#refreshing.has(ev.account.id),
         planEndsAt: ev.plan?.endsAt ?? null,
         planWillRenew: ev.plan?.willRenew ?? null,
+        ...(requests ? { requests: requests.get(ev.account.id) ?? null } : {}),
       };
     });
   }
@@ -545,7 +579,8 @@ export class FleetService {
   }
 
   healthReport(options: Parameters<Fleet['healthReport']>[0] = {}) {
-    return this.fleet.healthReport(options);
+    const join = this.requestOutcomes;
+    return this.fleet.healthReport(join ? { requests: (list) => join.forAccounts(list), ...options } : options);
   }
 
   /** The forecast; `live` takes one more sample of every account first. */
@@ -568,7 +603,13 @@ export class FleetService {
     actor: string,
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
-    const outcome = await runInspection(this.fleet, { ...options, trigger: 'manual', actor: personActor(actor) });
+    const join = this.requestOutcomes;
+    const outcome = await runInspection(this.fleet, {
+      ...options,
+      trigger: 'manual',
+      actor: personActor(actor),
+      requests: join ? async (list) => inspectionEvidence(await join.forAccounts(list)) : undefined,
+    });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
@@ -793,12 +834,18 @@ export class FleetService {
     const collectors = stats
       ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
       : [];
-    const out = await this.fleet.metrics({ collectors, includeEmails: options.includeEmails });
+    const join = this.requestOutcomes;
+    const out = await this.fleet.metrics({
+      collectors,
+      includeEmails: options.includeEmails,
+      requests: join ? async (list) => lastHourCounts(await join.forAccounts(list)) : undefined,
+    });
     return { contentType: out.contentType, body: out.text };
   }
 
   async close(): Promise<void> {
     await this.#ready;
+    this.requestOutcomes?.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await this.#planTermChore;
     await this.#leader?.stop();

@@ -15,7 +15,7 @@ import type { HealthReport } from '../domain/report.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { nextFlagState } from '../inspect/flags.ts';
 import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
-import type { CollectorHealth } from '../inspect/metrics.ts';
+import type { CollectorHealth, RequestCounts } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
 import { AuthFileCacheRepo } from '../store/auth-file-cache-repo.ts';
@@ -238,7 +238,13 @@ export class Fleet {
 
   /** The `codex auth report` HealthReport, from the store (default) or after a live probe of every account. */
   async healthReport(
-    options: { live?: boolean; model?: string; onProgress?: QuotaCheckOptions['onProgress'] } = {},
+    options: {
+      live?: boolean;
+      model?: string;
+      onProgress?: QuotaCheckOptions['onProgress'];
+      /** Issue 20: request outcomes per account id, put under each account's extensions. */
+      requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, object>>;
+    } = {},
   ): Promise<HealthReport> {
     let accounts: Account[];
     if (options.live) {
@@ -254,8 +260,9 @@ export class Fleet {
     }
     const evidence = await this.evidence(accounts);
     const current = await this.#currentCodexAccountId();
+    const requests = await options.requests?.(accounts);
     return buildHealthReport(
-      { accounts: evidence, currentAccountId: current },
+      { accounts: evidence, currentAccountId: current, requests },
       { mode: options.live ? 'live' : 'default', model: options.live ? options.model : undefined, now: this.clock() },
     );
   }
@@ -312,8 +319,15 @@ export class Fleet {
   }
 
   /** Prometheus exposition of the stored state; collectors add their lag and error counters. */
-  async metrics(options: { includeEmails?: boolean; collectors?: CollectorHealth[] } = {}) {
+  async metrics(
+    options: {
+      includeEmails?: boolean;
+      collectors?: CollectorHealth[];
+      requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, RequestCounts>>;
+    } = {},
+  ) {
     const evidence = await this.evidence();
+    const requests = await options.requests?.(evidence.map((e) => e.account));
     const probeErrors: Partial<Record<ProbeReason, number>> = {};
     for (const ev of evidence) {
       const p = ev.probe;
@@ -322,7 +336,7 @@ export class Fleet {
     // prom-client loads only for metrics.
     const { buildMetrics } = await import('../inspect/metrics.ts');
     return buildMetrics(
-      { accounts: evidence, probeErrors, collectors: options.collectors },
+      { accounts: evidence, probeErrors, collectors: options.collectors, requests },
       { now: this.clock(), includeEmails: options.includeEmails },
     );
   }

@@ -9,7 +9,13 @@ import { LocalFileExecutor } from '../actions/executors/local-file.ts';
 import { decideAction } from '../actions/policy.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
-import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
+import type {
+  InspectionRequestEvidence,
+  InspectionResult,
+  InspectionThresholds,
+  PolicySettings,
+  SuggestedAction,
+} from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
 import { inspectAccount } from '../inspect/inspection.ts';
 import { type InspectionRun, RunsRepo, type RunTrigger } from '../inspect/runs-repo.ts';
@@ -32,6 +38,8 @@ export interface InspectionOptions {
   /** Execute the queued actions now as the actor (`inspect --apply`): a person's explicit approval. */
   apply?: boolean;
   onProgress?: (p: { done: number; total: number; current: string | null }) => void;
+  /** Issue 20: request outcomes per account id, carried in each result's evidence (never decides). */
+  requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, InspectionRequestEvidence>>;
 }
 
 export interface InspectionOutcome {
@@ -106,6 +114,7 @@ export async function runInspection(fleet: Fleet, options: InspectionOptions): P
     const ctx = actionContext(fleet, thresholds);
     say(`inspection started (${options.trigger}, source ${source}, by ${options.actor})`);
     const probed = await probeSource(fleet, source, options, say);
+    const requests = await options.requests?.(probed.map((p) => p.account));
     const now = fleet.clock();
     const results: InspectionResult[] = [];
     const queued: QueuedAction[] = [];
@@ -114,7 +123,11 @@ export async function runInspection(fleet: Fleet, options: InspectionOptions): P
       const tokenState = await fleet.repos.accounts.getTokenState(account.id);
       const result = inspectAccount(
         account,
-        { probe, token: tokenStateOf(account, tokenState?.refreshFailures ?? 0) },
+        {
+          probe,
+          token: tokenStateOf(account, tokenState?.refreshFailures ?? 0),
+          requests: requests?.get(account.id) ?? null,
+        },
         thresholds,
         now,
       );

@@ -5,6 +5,7 @@
 import type { Account } from '../domain/account.ts';
 import {
   type InspectionEvidence,
+  type InspectionRequestEvidence,
   type InspectionResult,
   type InspectionThresholds,
   type SuggestedAction,
@@ -30,6 +31,8 @@ export interface InspectionInput {
   /** The latest probe of this run; null when the account could not be probed at all. */
   probe: ProbeResult | null;
   token?: TokenState | null;
+  /** Issue 20: request outcomes through CPA, carried as evidence beside the probe (never decides). */
+  requests?: InspectionRequestEvidence | null;
 }
 
 const FIVE_HOURS_S = 5 * 3600;
@@ -186,6 +189,7 @@ function evidenceOf(account: Account, input: InspectionInput): InspectionEvidenc
     source: p?.source ?? null,
     probedAt: p?.fetchedAt ?? null,
     transient: p?.transient ?? false,
+    ...(input.requests ? { requests: input.requests } : {}),
   };
 }
 
