@@ -13,6 +13,7 @@ import {
   addAccountFile,
   deleteAccountFile,
   moveToTrash,
+  multiAccountFileRefusal,
   readImportPath,
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
@@ -683,7 +684,17 @@ export class FleetService {
   }
 
   async getAuthFile(name: string): Promise<AuthFileView | null> {
-    return this.#authFileView(this.#authPath(name));
+    const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
+    return this.#authFileView(path);
+  }
+
+  /** GET, save and delete by name agree: a codex-multi-auth file exists, and none of them touch it (409). */
+  async #refuseMultiAccount(path: string): Promise<void> {
+    const parsed = await readAuthFile(path, 'auth-dir');
+    if (!isLoadError(parsed) && parsed.format.format === 'multi-auth') {
+      throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+    }
   }
 
   async saveAuthFile(input: AuthFileInput, mode: 'create' | 'update'): Promise<AuthFileView> {
@@ -701,6 +712,9 @@ export class FleetService {
       // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      if (parsed.format.format === 'multi-auth') {
+        throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+      }
       style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
@@ -729,6 +743,7 @@ export class FleetService {
 
   async deleteAuthFile(name: string): Promise<void> {
     const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
     try {
       await moveToTrash(path, this.fleet.clock());
     } catch (error) {
