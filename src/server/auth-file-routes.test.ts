@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MULTI_AUTH_FILE } from '../sim/auth-files.ts';
 import { type RealApp, startRealApp } from '../../test/hostile/real-app.ts';
 import { ApiClient } from '../../test/support/fleet-server.ts';
+import { MULTI_AUTH_FILE } from '../sim/auth-files.ts';
 
 let app: RealApp;
 let api: ApiClient;
