@@ -47,6 +47,7 @@ import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
 import {
   CONCURRENCY_SETTING,
+  DEFAULT_SHUTDOWN_GRACE_MS,
   Fleet,
   type ProbeDefaults,
   type QuotaCheckOptions,
@@ -764,7 +765,16 @@ export class FleetService {
     return { contentType: out.contentType, body: out.text };
   }
 
+  /**
+   * Begins shutting down: no new sweep, probe or token request starts; a token request already sent
+   * may finish for graceMs, then it is cut. close() then waits for what runs and closes the store.
+   */
+  beginShutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): void {
+    this.fleet.shutdown.begin(graceMs);
+  }
+
   async close(): Promise<void> {
+    this.beginShutdown();
     await this.#ready;
     await this.#leader?.stop();
     await this.fleet.close();

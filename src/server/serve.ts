@@ -1,6 +1,7 @@
-// Starts the HTTP server and stops it gracefully: stop accepting, end SSE streams, let in-flight
-// requests and refreshes finish, then close the service (and with it the store), so nothing is left
-// half-written.
+// Starts the HTTP server and stops it gracefully: stop accepting, end SSE streams, tell the core to
+// start nothing new (in-flight probes end at once, a token request already sent is read and saved),
+// let in-flight requests get their answer (a sweep cut short answers 503), then close the service (and
+// with it the store), all within the grace period, so nothing is left half-written.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -124,6 +125,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       if (interval) clearInterval(interval);
+      // The core cuts what still runs at 3/4 of the grace, leaving the rest to answer and close.
+      opts.service.beginShutdown(Math.floor(grace * 0.75));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       fleetApp.close(); // ends SSE streams, which would otherwise hold server.close open
       server.closeIdleConnections();

@@ -30,6 +30,11 @@ export interface ProbeAllOptions extends ProbeOptions {
   probe?: (target: SweepTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
   /** Per-target options (e.g. each account's own refresh hook). */
   optionsFor?: (target: SweepTarget, index: number) => Partial<ProbeOptions>;
+  /**
+   * Once aborted, no further probe starts; the sweep still waits for the ones in flight (so nothing
+   * runs on after it returns), then rejects with the signal's reason if any target was skipped.
+   */
+  signal?: AbortSignal;
 }
 
 /** Requested value, else CODEX_FLEET_CONCURRENCY, else 5; clamped to 1..20. */
@@ -75,10 +80,13 @@ export async function probeAll(
   const probe = options.probe ?? probeAccount;
   const total = targets.length;
   let done = 0;
-  return Promise.all(
+  const signal = options.signal;
+  const settled = await Promise.allSettled(
     targets.map((target, index) =>
       limit(async () => {
+        signal?.throwIfAborted();
         await gate();
+        signal?.throwIfAborted();
         const outcome = await probe(target, { ...options, ...options.optionsFor?.(target, index) });
         done++;
         try {
@@ -90,4 +98,8 @@ export async function probeAll(
       }),
     ),
   );
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
 }
