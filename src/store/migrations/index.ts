@@ -3,10 +3,18 @@
 import type { Migration } from '../db.ts';
 import core001 from './001-core.ts';
 import seats002 from './002-seats.ts';
+import authFileCache003 from './003-auth-file-cache.ts';
+import poolSummary004 from './004-pool-summary.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 import monitorFailures210 from './210-monitor-failure-index.ts';
 
-export const MIGRATIONS: Migration[] = [core001, seats002, inspection100, monitor200, monitorFailures210].sort(
-  (a, b) => a.version - b.version,
-);
+export const MIGRATIONS: Migration[] = [
+  core001,
+  seats002,
+  authFileCache003,
+  poolSummary004,
+  inspection100,
+  monitor200,
+  monitorFailures210,
+].sort((a, b) => a.version - b.version);
