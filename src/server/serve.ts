@@ -112,6 +112,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const grace = opts.shutdownGraceMs ?? 8_000;
   const onSignal = (signal: string) => {
+    if (closing) return log(`codex-fleet: ${signal} received, already shutting down`);
     log(`codex-fleet: ${signal} received, shutting down`);
     void close().then(() => {
       process.exitCode = 0;
@@ -122,8 +123,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   function close(): Promise<void> {
     closing ??= (async () => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      // The handlers stay until the end: with none of ours left, a library's exit hook (signal-exit,
+      // loaded by the file lock) re-raises the signal and the process dies mid-shutdown.
       if (interval) clearInterval(interval);
       // The core cuts what still runs at 3/4 of the grace, leaving the rest to answer and close.
       opts.service.beginShutdown(Math.floor(grace * 0.75));
@@ -141,6 +142,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       try {
         await opts.service.close();
       } finally {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
         markClosed();
       }
     })();
