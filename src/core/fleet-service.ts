@@ -19,16 +19,13 @@ import {
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
-import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
-import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
 import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
@@ -56,7 +53,6 @@ import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
 import {
-  CONCURRENCY_SETTING,
   DEFAULT_SHUTDOWN_GRACE_MS,
   Fleet,
   type ProbeDefaults,
@@ -68,12 +64,11 @@ import {
   type InspectionOptions,
   type InspectionOutcome,
   loadInspectionSettings,
-  POLICY_SETTING,
   runInspection,
-  THRESHOLDS_SETTING,
 } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { readInspectionSettings, readProbeConcurrency, writeInspectionSettings } from './settings.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -86,7 +81,6 @@ import type {
   MonitorMount,
   PoolSummary,
   RefreshOutcome,
-  SettingsInput,
   SettingsView,
 } from './views.ts';
 import { FleetError, HEALTH_STATUSES } from './views.ts';
@@ -647,36 +641,26 @@ export class FleetService {
   }
 
   async getSettings(): Promise<SettingsView> {
-    const { thresholds, policy } = await loadInspectionSettings(this.fleet);
+    const { thresholds, policy } = await readInspectionSettings(this.fleet.repos.settings);
     return {
       thresholds,
       policy,
       notifications: publicNotificationSettings(this.#notifySettings),
-      probeConcurrency:
-        (await this.fleet.repos.settings.get<number>(CONCURRENCY_SETTING)) ?? this.fleet.config.concurrency,
+      probeConcurrency: (await readProbeConcurrency(this.fleet.repos.settings)) ?? this.fleet.config.concurrency,
     };
   }
 
-  async setSettings(input: SettingsInput): Promise<SettingsView> {
-    const current = await this.getSettings();
-    if (input.thresholds) {
-      const next = { ...current.thresholds } as InspectionThresholds;
-      for (const [k, v] of Object.entries(input.thresholds)) {
-        const key = k as keyof InspectionThresholds;
-        next[key] = { ...(next[key] ?? DEFAULT_INSPECTION_THRESHOLDS[key]), ...v };
-      }
-      await this.fleet.repos.settings.set(THRESHOLDS_SETTING, next);
-    }
-    if (input.policy) {
-      const next: PolicySettings = { ...DEFAULT_POLICY_SETTINGS, ...current.policy, ...input.policy };
-      await this.fleet.repos.settings.set(POLICY_SETTING, next);
-    }
+  /** A settings change, validated against the one definition (core/settings.ts) whatever face sent it. */
+  async setSettings(change: unknown): Promise<SettingsView> {
+    const { parseSettingsChange } = await import('./settings-schema.ts');
+    const parsed = parseSettingsChange(change);
+    if (!parsed.ok) throw new FleetError('invalid', `invalid settings: ${parsed.message}`);
+    const input = parsed.value;
+    await writeInspectionSettings(this.fleet.repos.settings, input);
     if (input.notifications) {
       this.#useNotificationSettings(mergeNotificationSettings(this.#notifySettings, input.notifications));
       await this.fleet.repos.settings.set(NOTIFY_SETTING, this.#notifySettings);
     }
-    if (input.probeConcurrency != null)
-      await this.fleet.repos.settings.set(CONCURRENCY_SETTING, input.probeConcurrency);
     this.#emit('settings');
     return this.getSettings();
   }

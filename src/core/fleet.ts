@@ -34,6 +34,7 @@ import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
 import { PlanTerms } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
+import { readProbeConcurrency, SETTINGS } from './settings.ts';
 import { abortableSleep, Shutdown, ShutdownError } from './shutdown.ts';
 
 export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
@@ -44,7 +45,7 @@ export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
 const AUTH_FILE_CACHE_SCOPE = 'files';
 /** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
-export const CONCURRENCY_SETTING = 'probe.concurrency';
+export const CONCURRENCY_SETTING = SETTINGS.probeConcurrency.key;
 
 /** What a face chose explicitly (CLI flags, serve flags): it wins over the stored setting and the config. */
 export interface ProbeDefaults {
@@ -147,7 +148,7 @@ export class Fleet {
     return (
       explicit ??
       this.#defaults.concurrency ??
-      (await this.repos.settings.get<number>(CONCURRENCY_SETTING)) ??
+      (await readProbeConcurrency(this.repos.settings)) ??
       this.config.concurrency
     );
   }
@@ -550,7 +551,12 @@ export class Fleet {
             current.set(index, refreshed.account);
             if (refreshed.ok) return refreshed.account.credentials.accessToken;
             if (refreshed.state === 'read_only' || refreshed.state === 'unsupported') return null;
-            return { errorCode: refreshed.code, httpStatus: refreshed.httpStatus, message: refreshed.message };
+            return {
+              errorCode: refreshed.code,
+              httpStatus: refreshed.httpStatus,
+              message: refreshed.message,
+              final: refreshed.state === 'auth_invalid',
+            };
           },
         }),
       },

@@ -6,19 +6,20 @@ import { ActionsRepo, type QueuedAction } from '../actions/actions-repo.ts';
 import { type ActionContext, executeAction, flattenEvidence } from '../actions/execute.ts';
 import { CpaExecutor } from '../actions/executors/cpa.ts';
 import { LocalFileExecutor } from '../actions/executors/local-file.ts';
-import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
+import { decideAction } from '../actions/policy.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
 import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../inspect/inspection.ts';
+import { inspectAccount } from '../inspect/inspection.ts';
 import { type InspectionRun, RunsRepo, type RunTrigger } from '../inspect/runs-repo.ts';
 import { tokenStateOf } from '../inspect/status.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import type { Fleet } from './fleet.ts';
+import { readInspectionSettings, SETTINGS } from './settings.ts';
 
-export const THRESHOLDS_SETTING = 'inspection.thresholds';
-export const POLICY_SETTING = 'actions.policy';
+export const THRESHOLDS_SETTING = SETTINGS.thresholds.key;
+export const POLICY_SETTING = SETTINGS.policy.key;
 /** Holder id of this process: runs it leaves `running` are failed on the next start. */
 export const PROCESS_HOLDER = `${hostname()}:${process.pid}`;
 
@@ -40,16 +41,10 @@ export interface InspectionOutcome {
   executed: QueuedAction[];
 }
 
-export async function loadInspectionSettings(
+export function loadInspectionSettings(
   fleet: Fleet,
 ): Promise<{ thresholds: InspectionThresholds; policy: PolicySettings }> {
-  const thresholds =
-    (await fleet.repos.settings.get<InspectionThresholds>(THRESHOLDS_SETTING)) ?? DEFAULT_INSPECTION_THRESHOLDS;
-  const policy = {
-    ...DEFAULT_POLICY_SETTINGS,
-    ...((await fleet.repos.settings.get<Partial<PolicySettings>>(POLICY_SETTING)) ?? {}),
-  };
-  return { thresholds: { ...DEFAULT_INSPECTION_THRESHOLDS, ...thresholds }, policy };
+  return readInspectionSettings(fleet.repos.settings);
 }
 
 export function actionContext(fleet: Fleet, thresholds?: InspectionThresholds): ActionContext {

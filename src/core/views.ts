@@ -11,7 +11,7 @@ import type { InspectionRun } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import type { CollectorStats } from '../monitor/collector.ts';
 import type { MonitorService } from '../monitor/service.ts';
-import type { NotificationSettingsInput, publicNotificationSettings } from './alerting.ts';
+import type { publicNotificationSettings } from './alerting.ts';
 
 export type { ActionStatus } from '../actions/actions-repo.ts';
 export type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
@@ -83,14 +83,6 @@ export interface SettingsView {
   /** The SMTP password never appears: `email.passwordSet` says whether one is stored. */
   notifications: ReturnType<typeof publicNotificationSettings>;
   probeConcurrency: number;
-}
-
-/** A settings change: each part optional, merged over the stored settings. */
-export interface SettingsInput {
-  thresholds?: Partial<{ [K in keyof InspectionThresholds]: Partial<InspectionThresholds[K]> }>;
-  policy?: Partial<PolicySettings>;
-  notifications?: NotificationSettingsInput;
-  probeConcurrency?: number;
 }
 
 export interface AuthFileView {

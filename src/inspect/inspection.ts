@@ -16,6 +16,7 @@ import { windowlessText } from '../domain/quota-reason.ts';
 import type { TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
 import { sanitizeMessage as sanitizeUpstreamMessage } from '../upstream/sanitize.ts';
+import { needsSignIn, tokenStateOf } from './status.ts';
 import { mainWindow, mainWindows, resetAtMs, usedOf } from './windows.ts';
 
 /** Default: disable at 100% used in the weekly or monthly window; the 5h window resets soon enough. */
@@ -74,19 +75,16 @@ export function inspectAccount(
             'Reauth',
             `refresh token is dead (${probe.errorCode ?? 'refresh failed'}); sign in again`,
           )
+        : result('auth_invalid', 'Reauth', `auth invalid (${probe.httpStatus ?? 'no status'}${code}); sign in again`);
+    case 'auth_expired':
+      // The same rule as the status (inspect/status.ts): no way to renew the token means a new sign-in.
+      return needsSignIn(probe, input.token ?? tokenStateOf(account))
+        ? result('auth_expired', 'Reauth', 'access token expired and there is no refresh token; sign in again')
         : result(
-            'auth_invalid',
-            'Reauth',
-            `auth invalid (${probe.httpStatus ?? 'no status'} after token refresh); sign in again`,
+            'auth_expired',
+            'Keep',
+            `access token expired${code ? ` (${probe.errorCode})` : ''}; it is refreshed before the next probe`,
           );
-    case 'auth_expired': {
-      // CPA refreshes its own tokens; a local account needs a refresh token to renew itself.
-      const canRefresh =
-        account.sourceKind === 'cpa' || (input.token?.hasRefreshToken ?? Boolean(account.credentials.refreshToken));
-      return canRefresh
-        ? result('auth_expired', 'Keep', 'access token expired; it is refreshed before the next probe')
-        : result('auth_expired', 'Reauth', 'access token expired and there is no refresh token');
-    }
     case 'workspace_deactivated':
       return result('workspace_deactivated', 'Delete', `workspace deactivated (${probe.httpStatus ?? '?'}${code})`);
     case 'blocked':

@@ -23,7 +23,7 @@ export interface SweepProgress {
 }
 
 export interface ProbeAllOptions extends ProbeOptions {
-  /** Requested concurrency; env CODEX_FLEET_CONCURRENCY, else 5; clamped to 1..20. */
+  /** Requested concurrency (the resolved config's, or the dashboard setting); else 5; clamped to 1..20. */
   concurrency?: number;
   startJitterMs?: number;
   /** The probe to run per target (default probeAccount; the live report passes probeViaResponses). */
@@ -37,15 +37,9 @@ export interface ProbeAllOptions extends ProbeOptions {
   signal?: AbortSignal;
 }
 
-/** Requested value, else CODEX_FLEET_CONCURRENCY, else 5; clamped to 1..20. */
-export function resolveConcurrency(requested?: number | null, env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number(env.CODEX_FLEET_CONCURRENCY);
-  const raw =
-    requested != null && Number.isFinite(requested)
-      ? requested
-      : Number.isFinite(fromEnv) && env.CODEX_FLEET_CONCURRENCY?.trim()
-        ? fromEnv
-        : DEFAULT_CONCURRENCY;
+/** Requested value, else 5; clamped to 1..20. (CODEX_FLEET_CONCURRENCY is read once, in core/config.ts.) */
+export function resolveConcurrency(requested?: number | null): number {
+  const raw = requested != null && Number.isFinite(requested) ? requested : DEFAULT_CONCURRENCY;
   return Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(raw)));
 }
 
