@@ -14,6 +14,7 @@ import {
   addAccountFile,
   deleteAccountFile,
   moveToTrash,
+  multiAccountFileRefusal,
   readImportPath,
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
@@ -53,7 +54,13 @@ import {
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
-import { Fleet, type ProbeDefaults, type QuotaCheckOptions, type QuotaCheckResult } from './fleet.ts';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  Fleet,
+  type ProbeDefaults,
+  type QuotaCheckOptions,
+  type QuotaCheckResult,
+} from './fleet.ts';
 import {
   actionContext,
   type InspectionOptions,
@@ -772,7 +779,17 @@ export class FleetService {
   }
 
   async getAuthFile(name: string): Promise<AuthFileView | null> {
-    return this.#authFileView(this.#authPath(name));
+    const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
+    return this.#authFileView(path);
+  }
+
+  /** GET, save and delete by name agree: a codex-multi-auth file exists, and none of them touch it (409). */
+  async #refuseMultiAccount(path: string): Promise<void> {
+    const parsed = await readAuthFile(path, 'auth-dir');
+    if (!isLoadError(parsed) && parsed.format.format === 'multi-auth') {
+      throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+    }
   }
 
   async saveAuthFile(input: AuthFileInput, mode: 'create' | 'update'): Promise<AuthFileView> {
@@ -790,6 +807,9 @@ export class FleetService {
       // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      if (parsed.format.format === 'multi-auth') {
+        throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+      }
       style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
@@ -818,6 +838,7 @@ export class FleetService {
 
   async deleteAuthFile(name: string): Promise<void> {
     const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
     try {
       await moveToTrash(path, this.fleet.clock());
     } catch (error) {
@@ -843,7 +864,16 @@ export class FleetService {
     return { contentType: out.contentType, body: out.text };
   }
 
+  /**
+   * Begins shutting down: no new sweep, probe or token request starts; a token request already sent
+   * may finish for graceMs, then it is cut. close() then waits for what runs and closes the store.
+   */
+  beginShutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): void {
+    this.fleet.shutdown.begin(graceMs);
+  }
+
   async close(): Promise<void> {
+    this.beginShutdown();
     await this.#ready;
     this.requestOutcomes?.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);

@@ -35,6 +35,7 @@ import { PlanTerms } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
 import { readProbeConcurrency, SETTINGS } from './settings.ts';
+import { abortableSleep, Shutdown, ShutdownError } from './shutdown.ts';
 
 export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
@@ -94,6 +95,9 @@ export interface QuotaCheckResult extends AccountLoadResult {
   checks: QuotaCheck[];
 }
 
+/** How long close() lets in-flight work finish before cutting it (inside a container's 10 s stop). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 6_000;
+
 export class Fleet {
   readonly config: FleetConfig;
   readonly repos: Repos;
@@ -104,6 +108,8 @@ export class Fleet {
   /** The configured CPA servers, and the accounts on them (first-class: listed, probed, acted on). */
   readonly cpaServers: CpaServers;
   readonly cpa: CpaAccounts;
+  /** Stop (no new probe or token request), then cut at the deadline; close() waits for every sweep. */
+  readonly shutdown = new Shutdown();
 
   constructor(config: FleetConfig, repos: Repos, clock: Clock = systemClock) {
     this.config = config;
@@ -118,7 +124,13 @@ export class Fleet {
     return new Fleet(config, createRepos(db, clock), clock);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops new work, lets a token request already sent finish (up to graceMs, then cuts it), waits for
+   * every sweep to settle, and only then closes the store: nothing uses it after close.
+   */
+  async close(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
+    this.shutdown.begin(graceMs);
+    await this.shutdown.settle();
     await this.repos.db.close();
   }
 
@@ -378,6 +390,8 @@ export class Fleet {
       authUrl: this.config.authUrl,
       timeoutMs: this.config.timeoutMs,
       clock: this.clock,
+      stop: this.shutdown.stop,
+      cutoff: this.shutdown.cutoff,
       onTokenEvent: (event) => this.#recordTokenEvent(event),
     });
   }
@@ -389,7 +403,12 @@ export class Fleet {
   checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
     const isFullSweep = !options.names?.length && !options.captureRaw && !options.model;
     if (isFullSweep && this.#sweep) return this.#sweep;
-    const run = this.#checkQuota(options);
+    let run: Promise<QuotaCheckResult>;
+    try {
+      run = this.shutdown.track(() => this.#checkQuota(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (isFullSweep) {
       this.#sweep = run;
       // The caller gets run's failure; this bookkeeping branch must not become an unhandled rejection
@@ -456,6 +475,9 @@ export class Fleet {
       ({ account }) => localAt.get(account.id) ?? { account, result: remoteProbed.get(account.id)! },
     );
 
+    // During shutdown only conclusive answers are kept: a probe cut short (or refused a retry) would
+    // read as a network failure it never had.
+    if (this.shutdown.stopping && probed.some((p) => p.result.transient)) throw new ShutdownError();
     for (const [i, { index, account }] of toProbe.entries()) {
       const { account: current, result } = probed[i];
       await this.repos.snapshots.insertProbe(account.id, stripRaw(result));
@@ -486,6 +508,7 @@ export class Fleet {
     // Refresh tokens that are about to expire before probing (only where refresh is allowed).
     if (tokens.canRefresh) {
       for (const [i, account] of accounts.entries()) {
+        this.shutdown.check();
         const fresh = await tokens.ensureFresh(account);
         current.set(i, fresh.account);
       }
@@ -506,6 +529,10 @@ export class Fleet {
       pathMemory: await this.#usagePaths(),
       captureRaw: options.captureRaw,
       clock: this.clock,
+      // On shutdown no probe starts (probeAll's signal); one already started may finish until the
+      // cutoff, which aborts its request, and a retry's backoff does not hold the shutdown.
+      fetch: (url, init) => fetch(url, { ...init, signal: anySignal(init?.signal, this.shutdown.cutoff) }),
+      sleep: abortableSleep(this.shutdown.stop),
     };
     const responses = options.model ? await import('../upstream/responses-probe.ts') : null;
     const httpProbe = responses
@@ -516,6 +543,7 @@ export class Fleet {
       {
         ...base,
         concurrency: await this.probeConcurrency(options.concurrency),
+        signal: this.shutdown.stop,
         probe: async (target, probeOptions) => {
           const index = targets.indexOf(target);
           const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);
@@ -605,6 +633,10 @@ export class Fleet {
       }
     }
   }
+}
+
+function anySignal(a: AbortSignal | null | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
 }
 
 function selectAccounts(accounts: readonly Account[], names: readonly string[] | undefined): Account[] {

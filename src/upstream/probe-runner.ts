@@ -30,6 +30,11 @@ export interface ProbeAllOptions extends ProbeOptions {
   probe?: (target: SweepTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
   /** Per-target options (e.g. each account's own refresh hook). */
   optionsFor?: (target: SweepTarget, index: number) => Partial<ProbeOptions>;
+  /**
+   * Once aborted, no further probe starts; the sweep still waits for the ones in flight (so nothing
+   * runs on after it returns), then rejects with the signal's reason if any target was skipped.
+   */
+  signal?: AbortSignal;
 }
 
 /** Requested value, else 5; clamped to 1..20. (CODEX_FLEET_CONCURRENCY is read once, in core/config.ts.) */
@@ -69,10 +74,13 @@ export async function probeAll(
   const probe = options.probe ?? probeAccount;
   const total = targets.length;
   let done = 0;
-  return Promise.all(
+  const signal = options.signal;
+  const settled = await Promise.allSettled(
     targets.map((target, index) =>
       limit(async () => {
+        signal?.throwIfAborted();
         await gate();
+        signal?.throwIfAborted();
         const outcome = await probe(target, { ...options, ...options.optionsFor?.(target, index) });
         done++;
         try {
@@ -84,4 +92,8 @@ export async function probeAll(
       }),
     ),
   );
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
 }
