@@ -3,7 +3,7 @@
 // and the audit row names the seat; a stale copy of a seat never hides the live file. The same through
 // the real CPA: three seats inspected, applying disables only the exhausted one.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -332,6 +332,8 @@ describe('the same three seats through the real CPA', { timeout: 120_000 }, () =
       { timeoutMs: 30_000 },
     );
     cpaDir = await mkdtemp(join(tmpdir(), 'cf-seats-cpa-'));
+    // No local accounts: an empty account directory (a named one that is missing is an error).
+    await mkdir(join(cpaDir, 'none'));
     const config = resolveConfig(
       { dataDir: join(cpaDir, 'data'), accountDir: join(cpaDir, 'none'), chatgptUrl: sim.chatgptUrl, retries: 1 },
       {},
