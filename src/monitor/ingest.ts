@@ -6,6 +6,7 @@ import type { Db, SqlValue } from '../store/db.ts';
 import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
+import { PAIR_DIMS, PAIR_KEY } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -122,6 +123,10 @@ async function forChunks<T>(items: readonly T[], fn: (chunk: readonly T[]) => Pr
 
 const ROLLUP_UPSERT_TAIL = ` ON CONFLICT (${ROLLUP_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
   (c) => `${c} = mon_rollup.${c} + excluded.${c}`,
+).join(', ')}`;
+
+const PAIR_UPSERT_TAIL = ` ON CONFLICT (${PAIR_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
+  (c) => `${c} = mon_rollup_pair.${c} + excluded.${c}`,
 ).join(', ')}`;
 
 export class MonitorIngest {
@@ -336,6 +341,12 @@ export class MonitorIngest {
       new Map<number, Map<number, Slot>>(),
     ];
     const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
+    const pairs: Slot[] = [];
+    const pairBuckets = [
+      new Map<number, Map<string, Slot>>(),
+      new Map<number, Map<string, Slot>>(),
+      new Map<number, Map<string, Slot>>(),
+    ];
     const dimValues = [0, 0, 0, 0, 0];
     const TWO31 = 2 ** 31;
     for (const { event: e } of inserted) {
@@ -373,29 +384,69 @@ export class MonitorIngest {
             inBucket.set(k, slot);
             all.push(slot);
           }
-          const s = slot.sums;
-          s[0]++;
-          if (e.failed) s[1]++;
-          if (lat !== null) {
-            s[2]++;
-            s[3] += lat;
-            s[hist]++;
+          addEvent(slot.sums, e, hist);
+        }
+      }
+      // Pair rollups (src/monitor/pairs.ts): cache state and "failed" per total/account/API key at
+      // hour and day grain, account × API key at day grain.
+      const cache = CACHE_STATES.indexOf(e.cacheState);
+      for (let g = 1; g < 3; g++) {
+        const grain = grains[g];
+        const bucket = e.timestamp - (e.timestamp % grain);
+        let inBucket = pairBuckets[g].get(bucket);
+        if (inBucket === undefined) {
+          inBucket = new Map();
+          pairBuckets[g].set(bucket, inBucket);
+        }
+        for (let dim = 0; dim < 3; dim++) {
+          const value = dim === 0 ? 0 : dimValues[dim];
+          for (let which = 0; which < (e.failed ? 2 : 1); which++) {
+            const dim2 = which === 0 ? PAIR_DIMS.cache : PAIR_DIMS.failed;
+            const v2 = which === 0 ? cache : 1;
+            const k = `${dim}|${value}|${dim2}|${v2}|${tail}`;
+            let slot = inBucket.get(k);
+            if (slot === undefined) {
+              slot = { key: [grain, bucket, dim, value, dim2, v2, prov, model, tier], sums: new Float64Array(width) };
+              inBucket.set(k, slot);
+              pairs.push(slot);
+            }
+            addEvent(slot.sums, e, hist);
           }
-          if (e.ttftMs !== null) {
-            s[4]++;
-            s[5] += e.ttftMs;
+        }
+        if (g === 2) {
+          const k = `1|${dimValues[DIMS.account]}|2|${dimValues[DIMS.apiKey]}|${tail}`;
+          let slot = inBucket.get(k);
+          if (slot === undefined) {
+            slot = {
+              key: [
+                grain,
+                bucket,
+                DIMS.account,
+                dimValues[DIMS.account],
+                DIMS.apiKey,
+                dimValues[DIMS.apiKey],
+                prov,
+                model,
+                tier,
+              ],
+              sums: new Float64Array(width),
+            };
+            inBucket.set(k, slot);
+            pairs.push(slot);
           }
-          const t = e.tokens;
-          s[6] += t.input;
-          s[7] += t.output;
-          s[8] += t.reasoning;
-          s[9] += t.cached;
-          s[10] += t.cacheCreation;
-          s[11] += t.total;
-          if (e.cacheState === 'hit') s[12]++;
+          addEvent(slot.sums, e, hist);
         }
       }
     }
+    const pairColumns = [...PAIR_KEY, ...ROLLUP_SUMS];
+    await forChunks(pairs, async (chunk) => {
+      const params: SqlValue[] = [];
+      for (const s of chunk) {
+        for (const v of s.key) params.push(v);
+        for (const v of s.sums) params.push(v);
+      }
+      await tx.run(insertSql('mon_rollup_pair', pairColumns, chunk.length, PAIR_UPSERT_TAIL), params);
+    });
     const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
     await forChunks(all, async (chunk) => {
       const params: SqlValue[] = [];
@@ -422,3 +473,27 @@ export class MonitorIngest {
 }
 
 const HIST0 = ROLLUP_SUMS.indexOf('h0');
+
+/** Adds one event to a rollup row's sums (ROLLUP_SUMS order); `hist` is its histogram column or -1. */
+function addEvent(s: Float64Array, e: UsageEvent, hist: number): void {
+  s[0]++;
+  if (e.failed) s[1]++;
+  const lat = e.latencyMs;
+  if (lat !== null) {
+    s[2]++;
+    s[3] += lat;
+    s[hist]++;
+  }
+  if (e.ttftMs !== null) {
+    s[4]++;
+    s[5] += e.ttftMs;
+  }
+  const t = e.tokens;
+  s[6] += t.input;
+  s[7] += t.output;
+  s[8] += t.reasoning;
+  s[9] += t.cached;
+  s[10] += t.cacheCreation;
+  s[11] += t.total;
+  if (e.cacheState === 'hit') s[12]++;
+}

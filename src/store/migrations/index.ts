@@ -6,7 +6,13 @@ import seats002 from './002-seats.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 import monitorFailures210 from './210-monitor-failure-index.ts';
+import monitorPairs220 from './220-monitor-pair-rollups.ts';
 
-export const MIGRATIONS: Migration[] = [core001, seats002, inspection100, monitor200, monitorFailures210].sort(
-  (a, b) => a.version - b.version,
-);
+export const MIGRATIONS: Migration[] = [
+  core001,
+  seats002,
+  inspection100,
+  monitor200,
+  monitorFailures210,
+  monitorPairs220,
+].sort((a, b) => a.version - b.version);

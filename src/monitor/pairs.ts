@@ -1,0 +1,97 @@
+// Pair rollups (table mon_rollup_pair, migration 220): the same sums as mon_rollup, keyed by TWO
+// dimensions, for the view × filter combinations one dimension cannot answer: a group view filtered
+// by another dimension (account × API key, day grain only: at hour grain almost every event would be
+// its own row), and the cache-state and "failures only" filters per total/account/API key (hour and
+// day grain: few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
+import { CACHE_STATES } from './event.ts';
+import { BUCKET_COUNT, bucketSumSql } from './latency.ts';
+
+export const GRAIN_HOUR = 3_600_000;
+export const GRAIN_DAY = 86_400_000;
+
+/** dim codes: 0 total, 1 account, 2 API key (as in mon_rollup), plus the two filter-only dimensions. */
+export const PAIR_DIMS = { total: 0, account: 1, apiKey: 2, cache: 10, failed: 11 } as const;
+
+export interface PairDef {
+  dim: number;
+  dim2: number;
+  /** Grains stored for this pair. */
+  grains: readonly number[];
+}
+
+const both = [GRAIN_HOUR, GRAIN_DAY] as const;
+
+/** Every pair stored. "failed" rows exist for failed events only (dim2_value 1). */
+export const PAIRS: readonly PairDef[] = [
+  { dim: PAIR_DIMS.account, dim2: PAIR_DIMS.apiKey, grains: [GRAIN_DAY] },
+  ...[PAIR_DIMS.total, PAIR_DIMS.account, PAIR_DIMS.apiKey].flatMap((dim) => [
+    { dim, dim2: PAIR_DIMS.cache, grains: both },
+    { dim, dim2: PAIR_DIMS.failed, grains: both },
+  ]),
+];
+
+export const PAIR_KEY = [
+  'grain',
+  'bucket',
+  'dim',
+  'dim_value',
+  'dim2',
+  'dim2_value',
+  'provider_id',
+  'model_id',
+  'tier_id',
+];
+
+/** mon_event column (alias e) holding the value of a pair dimension. */
+export function pairDimSql(dim: number): string {
+  switch (dim) {
+    case PAIR_DIMS.total:
+      return '0';
+    case PAIR_DIMS.account:
+      return 'COALESCE(e.account_id, 0)';
+    case PAIR_DIMS.apiKey:
+      return 'COALESCE(e.api_key_id, 0)';
+    case PAIR_DIMS.cache:
+      return 'e.cache_state';
+    case PAIR_DIMS.failed:
+      return 'e.failed';
+    default:
+      throw new RangeError(`unknown pair dimension ${dim}`);
+  }
+}
+
+const RAW: Record<string, string> = {
+  requests: 'COUNT(*)',
+  failures: 'SUM(e.failed)',
+  lat_n: 'COUNT(e.latency_ms)',
+  lat_sum: 'COALESCE(SUM(e.latency_ms), 0)',
+  ttft_n: 'COUNT(e.ttft_ms)',
+  ttft_sum: 'COALESCE(SUM(e.ttft_ms), 0)',
+  input_tokens: 'SUM(e.input_tokens)',
+  output_tokens: 'SUM(e.output_tokens)',
+  reasoning_tokens: 'SUM(e.reasoning_tokens)',
+  cached_tokens: 'SUM(e.cached_tokens)',
+  cache_creation_tokens: 'SUM(e.cache_creation_tokens)',
+  total_tokens: 'SUM(e.total_tokens)',
+  cache_hits: `SUM(CASE WHEN e.cache_state = ${CACHE_STATES.indexOf('hit')} THEN 1 ELSE 0 END)`,
+  ...Object.fromEntries(Array.from({ length: BUCKET_COUNT }, (_, i) => [`h${i}`, bucketSumSql(i, 'e.latency_ms')])),
+};
+
+/**
+ * INSERT … SELECT that folds the events with id ≥ the one parameter into one pair at one grain
+ * (the migration's backfill and the benchmark's bulk fill; the collector folds in memory instead).
+ */
+export function pairRollupSql(sums: readonly string[], grain: number, pair: PairDef): string {
+  const bucket = `(e.ts - (e.ts % ${grain}))`;
+  const v1 = pairDimSql(pair.dim);
+  const v2 = pairDimSql(pair.dim2);
+  const onlyFailed = pair.dim2 === PAIR_DIMS.failed ? ' AND e.failed = 1' : '';
+  const group = [bucket, ...(v1 === '0' ? [] : [v1]), v2];
+  const tail = ['COALESCE(e.provider_id, 0)', 'COALESCE(e.model_id, 0)', 'COALESCE(e.tier_id, 0)'];
+  return `INSERT INTO mon_rollup_pair (${[...PAIR_KEY, ...sums].join(',')})
+SELECT ${grain}, ${bucket}, ${pair.dim}, ${v1}, ${pair.dim2}, ${v2}, ${tail.join(', ')},
+${sums.map((s) => RAW[s]).join(', ')}
+FROM mon_event e WHERE e.id >= ?${onlyFailed}
+GROUP BY ${[...group, ...tail].join(', ')}
+ON CONFLICT (${PAIR_KEY.join(',')}) DO UPDATE SET ${sums.map((s) => `${s} = mon_rollup_pair.${s} + excluded.${s}`).join(', ')}`;
+}
