@@ -5,6 +5,7 @@
 import { CACHE_STATES } from '../src/monitor/event.ts';
 import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE, ROLLUP_SUMS } from '../src/monitor/ingest.ts';
 import { BUCKET_COUNT, bucketSumSql } from '../src/monitor/latency.ts';
+import { PAIRS, pairRollupSql } from '../src/monitor/pairs.ts';
 import type { Db } from '../src/store/db.ts';
 
 const KINDS = { model: 3, account: 6, endpoint: 5, effort: 10, tier: 11, failureType: 9 } as const;
@@ -87,6 +88,7 @@ export async function fillEvents(
       [lo],
     );
     for (const [grain, dim, value] of PLAN) await tx.run(rollupSql(grain, dim, value), [lo]);
+    for (const pair of PAIRS) for (const g of pair.grains) await tx.run(pairRollupSql(ROLLUP_SUMS, g, pair), [lo]);
   });
 }
 

@@ -18,7 +18,8 @@ const RUNS = 20;
 const DAY = 86_400_000;
 // 10M events over 30 days (~4 requests/s): a busy CPA for a month.
 const STEP = (30 * DAY) / 10_000_000;
-const START = Date.UTC(2026, 9, 1);
+// Starts at 13:37 UTC so "the last 7 days" ends mid-day: ragged edges as a real operator sees them.
+const START = Date.UTC(2026, 9, 1, 13, 37);
 
 const mb = (n: number) => Math.round(n / 1048576);
 const log = (s: string) => {

@@ -6,7 +6,7 @@ import type { Db, SqlValue } from '../store/db.ts';
 import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
-import { PAIR_DIMS, PAIR_KEY } from './pairs.ts';
+import { latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -342,11 +342,8 @@ export class MonitorIngest {
     ];
     const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
     const pairs: Slot[] = [];
-    const pairBuckets = [
-      new Map<number, Map<string, Slot>>(),
-      new Map<number, Map<string, Slot>>(),
-      new Map<number, Map<string, Slot>>(),
-    ];
+    const pairBuckets = [new Map<number, Map<number | string, Slot>>(), new Map<number, Map<number | string, Slot>>()];
+    const pairValues = new Array<number>(16).fill(0);
     const dimValues = [0, 0, 0, 0, 0];
     const TWO31 = 2 ** 31;
     for (const { event: e } of inserted) {
@@ -387,48 +384,32 @@ export class MonitorIngest {
           addEvent(slot.sums, e, hist);
         }
       }
-      // Pair rollups (src/monitor/pairs.ts): cache state and "failed" per total/account/API key at
-      // hour and day grain, account × API key at day grain.
-      const cache = CACHE_STATES.indexOf(e.cacheState);
-      for (let g = 1; g < 3; g++) {
-        const grain = grains[g];
-        const bucket = e.timestamp - (e.timestamp % grain);
-        let inBucket = pairBuckets[g].get(bucket);
-        if (inBucket === undefined) {
-          inBucket = new Map();
-          pairBuckets[g].set(bucket, inBucket);
-        }
-        for (let dim = 0; dim < 3; dim++) {
-          const value = dim === 0 ? 0 : dimValues[dim];
-          for (let which = 0; which < (e.failed ? 2 : 1); which++) {
-            const dim2 = which === 0 ? PAIR_DIMS.cache : PAIR_DIMS.failed;
-            const v2 = which === 0 ? cache : 1;
-            const k = `${dim}|${value}|${dim2}|${v2}|${tail}`;
-            let slot = inBucket.get(k);
-            if (slot === undefined) {
-              slot = { key: [grain, bucket, dim, value, dim2, v2, prov, model, tier], sums: new Float64Array(width) };
-              inBucket.set(k, slot);
-              pairs.push(slot);
-            }
-            addEvent(slot.sums, e, hist);
+      // Pair rollups (src/monitor/pairs.ts), keyed per (grain, bucket) by pair index + both values +
+      // tail: numeric keys except account × API key (two large ids), which is one string per event.
+      pairValues[PAIR_DIMS.account] = dimValues[DIMS.account];
+      pairValues[PAIR_DIMS.apiKey] = dimValues[DIMS.apiKey];
+      pairValues[PAIR_DIMS.cache] = CACHE_STATES.indexOf(e.cacheState);
+      pairValues[PAIR_DIMS.failed] = e.failed ? 1 : 0;
+      pairValues[PAIR_DIMS.latency] = lat === null ? -1 : latencyClass(lat);
+      for (let pi = 0; pi < PAIRS.length; pi++) {
+        const pair = PAIRS[pi];
+        if (pair.dim2 === PAIR_DIMS.failed && !e.failed) continue;
+        const v1 = pairValues[pair.dim];
+        const v2 = pairValues[pair.dim2];
+        const k =
+          pair.dim2 === PAIR_DIMS.apiKey ? `${pi}|${v1}|${v2}|${tail}` : pi + 32 * (v2 + 1 + 32 * (v1 + TWO31 * tail));
+        for (const grain of pair.grains) {
+          const bucket = e.timestamp - (e.timestamp % grain);
+          const byGrain = grain === GRAIN_HOUR ? pairBuckets[0] : pairBuckets[1];
+          let inBucket = byGrain.get(bucket);
+          if (inBucket === undefined) {
+            inBucket = new Map();
+            byGrain.set(bucket, inBucket);
           }
-        }
-        if (g === 2) {
-          const k = `1|${dimValues[DIMS.account]}|2|${dimValues[DIMS.apiKey]}|${tail}`;
           let slot = inBucket.get(k);
           if (slot === undefined) {
             slot = {
-              key: [
-                grain,
-                bucket,
-                DIMS.account,
-                dimValues[DIMS.account],
-                DIMS.apiKey,
-                dimValues[DIMS.apiKey],
-                prov,
-                model,
-                tier,
-              ],
+              key: [grain, bucket, pair.dim, v1, pair.dim2, v2, prov, model, tier],
               sums: new Float64Array(width),
             };
             inBucket.set(k, slot);

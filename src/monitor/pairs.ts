@@ -1,8 +1,8 @@
 // Pair rollups (table mon_rollup_pair, migration 220): the same sums as mon_rollup, keyed by TWO
 // dimensions, for the view × filter combinations one dimension cannot answer: a group view filtered
 // by another dimension (account × API key, day grain only: at hour grain almost every event would be
-// its own row), and the cache-state and "failures only" filters per total/account/API key (hour and
-// day grain: few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
+// its own row), and the cache-state, "failures only" and min-latency filters per total/account/API
+// key (few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
 import { CACHE_STATES } from './event.ts';
 import { BUCKET_COUNT, bucketSumSql } from './latency.ts';
 
@@ -10,7 +10,29 @@ export const GRAIN_HOUR = 3_600_000;
 export const GRAIN_DAY = 86_400_000;
 
 /** dim codes: 0 total, 1 account, 2 API key (as in mon_rollup), plus the two filter-only dimensions. */
-export const PAIR_DIMS = { total: 0, account: 1, apiKey: 2, cache: 10, failed: 11 } as const;
+export const PAIR_DIMS = { total: 0, account: 1, apiKey: 2, cache: 10, failed: 11, latency: 12 } as const;
+
+/**
+ * Latency classes for "min latency" filters: a threshold equal to one of these bounds (or 0) is
+ * answered from pair rollups (class ≥ the bound's); any other threshold reads raw events. Class k
+ * holds bounds[k-1] ≤ ms < bounds[k]; -1 is "no latency reported".
+ */
+export const LATENCY_CLASS_BOUNDS = [
+  100, 200, 300, 500, 1000, 1500, 2000, 3000, 5000, 8000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000,
+];
+
+export function latencyClass(ms: number): number {
+  let k = 0;
+  while (k < LATENCY_CLASS_BOUNDS.length && ms >= LATENCY_CLASS_BOUNDS[k]) k++;
+  return k;
+}
+
+/** The first class at or above `minMs`, or null when `minMs` is not a class bound (nor 0). */
+export function classAtLeast(minMs: number): number | null {
+  if (minMs === 0) return 0;
+  const i = LATENCY_CLASS_BOUNDS.indexOf(minMs);
+  return i < 0 ? null : i + 1;
+}
 
 export interface PairDef {
   dim: number;
@@ -27,6 +49,8 @@ export const PAIRS: readonly PairDef[] = [
   ...[PAIR_DIMS.total, PAIR_DIMS.account, PAIR_DIMS.apiKey].flatMap((dim) => [
     { dim, dim2: PAIR_DIMS.cache, grains: both },
     { dim, dim2: PAIR_DIMS.failed, grains: both },
+    // Latency classes split rows up to 17 ways: hour rows for the total only, day rows per account/key.
+    { dim, dim2: PAIR_DIMS.latency, grains: dim === PAIR_DIMS.total ? both : [GRAIN_DAY] },
   ]),
 ];
 
@@ -55,6 +79,8 @@ export function pairDimSql(dim: number): string {
       return 'e.cache_state';
     case PAIR_DIMS.failed:
       return 'e.failed';
+    case PAIR_DIMS.latency:
+      return `(CASE WHEN e.latency_ms IS NULL THEN -1 ${LATENCY_CLASS_BOUNDS.map((b, i) => `WHEN e.latency_ms < ${b} THEN ${i}`).join(' ')} ELSE ${LATENCY_CLASS_BOUNDS.length} END)`;
     default:
       throw new RangeError(`unknown pair dimension ${dim}`);
   }

@@ -75,10 +75,10 @@ test('summary over ragged hours (rollups + raw edges) matches a direct count', a
   assert.ok(s.latencyP50Ms !== null && s.latencyP95Ms !== null && s.latencyP50Ms <= s.latencyP95Ms);
 });
 
-test('rollup path and raw path agree (latency filter forces raw)', async () => {
+test('rollup path and raw path agree (a max latency filter forces raw)', async () => {
   const f = { from: Date.UTC(2026, 10, 1, 1), to: Date.UTC(2026, 10, 1, 7) };
   const viaRollup = await mon.queries.summary(f);
-  const viaRaw = await mon.queries.summary({ ...f, minLatencyMs: 0 });
+  const viaRaw = await mon.queries.summary({ ...f, maxLatencyMs: 1e9 });
   assert.equal(viaRollup.source, 'rollup');
   assert.equal(viaRaw.source, 'raw');
   assert.equal(viaRollup.requests, viaRaw.requests);
@@ -178,7 +178,7 @@ test('multi-day ranges: day + hour rollups + raw edges equal the raw answer', as
     await mon2.ingest.ingestRaw(recs);
     const f = { from: Date.UTC(2026, 10, 2, 5, 17), to: Date.UTC(2026, 10, 6, 13, 42) };
     const viaRollup = await mon2.queries.summary(f);
-    const viaRaw = await mon2.queries.summary({ ...f, minLatencyMs: 0 });
+    const viaRaw = await mon2.queries.summary({ ...f, maxLatencyMs: 1e9 });
     assert.equal(viaRollup.source, 'mixed');
     assert.deepEqual(
       [viaRollup.requests, viaRollup.failures, viaRollup.tokens, viaRollup.latencyP95Ms],
@@ -256,6 +256,11 @@ test('pair rollups (account × API key, cache state, failures only) answer every
       { cacheState: 'miss' as const, account },
       { outcome: 'failure' as const },
       { outcome: 'failure' as const, apiKey },
+      { minLatencyMs: 0 },
+      { minLatencyMs: 1000 },
+      { minLatencyMs: 10_000, account },
+      { minLatencyMs: 2000, apiKey },
+      { minLatencyMs: 1234 },
     ];
     const views = ['summary', 'accounts', 'apiKeys', 'models'] as const;
     const shape = (t: { requests: number; failures: number; tokens: unknown; latencyP95Ms: number | null }) => [
@@ -267,8 +272,8 @@ test('pair rollups (account × API key, cache state, failures only) answer every
     let viaPairs = 0;
     for (const f0 of filters) {
       for (const f of [{ ...range, ...f0 }, f0]) {
-        // minLatencyMs: 0 keeps every event but forces the raw path: the reference answer.
-        const raw = { ...f, minLatencyMs: 0 };
+        // maxLatencyMs: 1e9 keeps every event (all have a latency) but forces the raw path: the reference.
+        const raw = { ...f, maxLatencyMs: 1e9 };
         for (const v of views) {
           if (v === 'summary') {
             const got = await q.summary(f);
@@ -309,6 +314,15 @@ test('pair rollups (account × API key, cache state, failures only) answer every
       [range.from, range.to, CACHE_STATES.indexOf('hit')],
     );
     assert.equal((await q.summary({ ...range, cacheState: 'hit' })).requests, Number(hits?.n));
+    const slow = await db2.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND latency_ms >= 1000',
+      [range.from, range.to],
+    );
+    const slowView = await q.summary({ ...range, minLatencyMs: 1000 });
+    assert.equal(slowView.requests, Number(slow?.n));
+    assert.notEqual(slowView.source, 'raw');
+    const all = await db2.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event WHERE latency_ms IS NOT NULL');
+    assert.equal(Number(all?.n), recs.length, 'every fixture event has a latency, so maxLatencyMs: 1e9 keeps all');
     // The bulk SQL (migration backfill, benchmark fill) builds exactly the rows the collector folded.
     const dump = () =>
       db2.query(`SELECT * FROM mon_rollup_pair ORDER BY ${PAIR_KEY.join(', ')}`).then((r) => JSON.stringify(r));

@@ -9,7 +9,7 @@ import { CACHE_STATES, type CacheState, type FailureSummary, type TokenCounts } 
 import { eventConditions, type MonitorFilter, type ResolvedFilter, resolveFilter } from './filters.ts';
 import { DIMS, GRAIN_DAY, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
 import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
-import { PAIR_DIMS } from './pairs.ts';
+import { classAtLeast, PAIR_DIMS, PAIRS } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
 
 export type GroupBy = 'none' | 'account' | 'apiKey' | 'model' | 'status' | 'project';
@@ -388,6 +388,10 @@ export class MonitorQueries {
       c.push('dim2_value = ?');
       p.push(pair.value2);
     }
+    if (pair.value2Min !== undefined) {
+      c.push('dim2_value >= ?');
+      p.push(pair.value2Min);
+    }
     if (r.ids.provider !== undefined) {
       c.push('provider_id = ?');
       p.push(r.ids.provider);
@@ -510,6 +514,8 @@ interface PairPlan {
   value: number | undefined;
   dim2: number;
   value2: number | undefined;
+  /** dim2_value ≥ this (latency classes at or above a threshold). */
+  value2Min?: number;
   /** Column grouped on ('0' for one total). */
   group: 'dim_value' | 'dim2_value' | '0';
   /** Hour rows exist too (else day rows only, raw rows for the rest). */
@@ -518,25 +524,27 @@ interface PairPlan {
 
 /**
  * Which pair rollup (src/monitor/pairs.ts) answers this filter and grouping when mon_rollup cannot:
- * account × API key (filtered or grouped, day grain), or a cache state or "failures only" filter
- * with at most one of account / API key (hour and day grain). Null: raw events only.
+ * account × API key (filtered or grouped, day grain), or ONE of a cache state, "failures only" or
+ * a min latency on a class bound, with at most one of account / API key. Null: raw events only.
  */
 function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
   const f = r.filter;
-  if (f.failureType !== undefined || f.minLatencyMs !== undefined || f.maxLatencyMs !== undefined) return null;
+  if (f.failureType !== undefined || f.maxLatencyMs !== undefined) return null;
   if (f.requestId !== undefined || f.status !== undefined || r.ids.project !== undefined) return null;
   if (f.outcome === 'success') return null;
   if (by === 'status' || by === 'project') return null;
   const account = r.ids.account;
   const apiKey = r.ids.apiKey;
-  const extra =
-    f.cacheState !== undefined
-      ? { dim2: PAIR_DIMS.cache, value2: CACHE_STATES.indexOf(f.cacheState) }
-      : f.outcome === 'failure'
-        ? { dim2: PAIR_DIMS.failed, value2: 1 }
-        : null;
-  if (extra !== null) {
-    if (f.cacheState !== undefined && f.outcome !== undefined) return null;
+  const extras: Array<Pick<PairPlan, 'dim2' | 'value2' | 'value2Min'>> = [];
+  if (f.cacheState !== undefined) extras.push({ dim2: PAIR_DIMS.cache, value2: CACHE_STATES.indexOf(f.cacheState) });
+  if (f.outcome === 'failure') extras.push({ dim2: PAIR_DIMS.failed, value2: 1 });
+  if (f.minLatencyMs !== undefined) {
+    const k = classAtLeast(f.minLatencyMs);
+    if (k === null) return null;
+    extras.push({ dim2: PAIR_DIMS.latency, value2: undefined, value2Min: k });
+  }
+  if (extras.length > 1) return null;
+  if (extras.length === 1) {
     // One of total / account / API key, filtered and/or grouped.
     const dims = new Set<number>();
     if (account !== undefined || by === 'account') dims.add(PAIR_DIMS.account);
@@ -545,7 +553,8 @@ function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
     const dim = [...dims][0] ?? PAIR_DIMS.total;
     const value = dim === PAIR_DIMS.account ? account : dim === PAIR_DIMS.apiKey ? apiKey : undefined;
     const group = by === 'account' || by === 'apiKey' ? 'dim_value' : '0';
-    return { dim, value, ...extra, group, hourly: true };
+    const hourly = PAIRS.some((p) => p.dim === dim && p.dim2 === extras[0].dim2 && p.grains.includes(GRAIN_HOUR));
+    return { dim, value, ...extras[0], group, hourly };
   }
   // Account × API key: both filtered, or one filtered and the view grouped by the other.
   const hasAccount = account !== undefined || by === 'account';
