@@ -6,7 +6,7 @@ import type { Db, SqlValue } from '../store/db.ts';
 import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
-import { latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS } from './pairs.ts';
+import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, SMALL_DIM2 } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -385,19 +385,22 @@ export class MonitorIngest {
         }
       }
       // Pair rollups (src/monitor/pairs.ts), keyed per (grain, bucket) by pair index + both values +
-      // tail: numeric keys except account × API key (two large ids), which is one string per event.
+      // tail: numeric keys for small second values, strings for large ids (API key, status, type).
       pairValues[PAIR_DIMS.account] = dimValues[DIMS.account];
       pairValues[PAIR_DIMS.apiKey] = dimValues[DIMS.apiKey];
       pairValues[PAIR_DIMS.cache] = CACHE_STATES.indexOf(e.cacheState);
       pairValues[PAIR_DIMS.failed] = e.failed ? 1 : 0;
       pairValues[PAIR_DIMS.latency] = lat === null ? -1 : latencyClass(lat);
+      pairValues[PAIR_DIMS.status] = e.status;
+      pairValues[PAIR_DIMS.failureType] = d.id('failureType', e.failureType) ?? 0;
       for (let pi = 0; pi < PAIRS.length; pi++) {
         const pair = PAIRS[pi];
-        if (pair.dim2 === PAIR_DIMS.failed && !e.failed) continue;
+        if (!e.failed && FAILED_ONLY.has(pair.dim2)) continue;
         const v1 = pairValues[pair.dim];
         const v2 = pairValues[pair.dim2];
-        const k =
-          pair.dim2 === PAIR_DIMS.apiKey ? `${pi}|${v1}|${v2}|${tail}` : pi + 32 * (v2 + 1 + 32 * (v1 + TWO31 * tail));
+        const k = SMALL_DIM2.has(pair.dim2)
+          ? pi + 32 * (v2 + 1 + 32 * (v1 + TWO31 * tail))
+          : `${pi}|${v1}|${v2}|${tail}`;
         for (const grain of pair.grains) {
           const bucket = e.timestamp - (e.timestamp % grain);
           const byGrain = grain === GRAIN_HOUR ? pairBuckets[0] : pairBuckets[1];

@@ -1,8 +1,8 @@
 // Pair rollups (table mon_rollup_pair, migration 220): the same sums as mon_rollup, keyed by TWO
 // dimensions, for the view × filter combinations one dimension cannot answer: a group view filtered
 // by another dimension (account × API key, day grain only: at hour grain almost every event would be
-// its own row), and the cache-state, "failures only" and min-latency filters per total/account/API
-// key (few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
+// its own row), and the cache-state, "failures only", failure-type, status and min-latency filters
+// per total/account/API key (few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
 import { CACHE_STATES } from './event.ts';
 import { BUCKET_COUNT, bucketSumSql } from './latency.ts';
 
@@ -10,7 +10,21 @@ export const GRAIN_HOUR = 3_600_000;
 export const GRAIN_DAY = 86_400_000;
 
 /** dim codes: 0 total, 1 account, 2 API key (as in mon_rollup), plus the two filter-only dimensions. */
-export const PAIR_DIMS = { total: 0, account: 1, apiKey: 2, cache: 10, failed: 11, latency: 12 } as const;
+export const PAIR_DIMS = {
+  total: 0,
+  account: 1,
+  apiKey: 2,
+  status: 3,
+  cache: 10,
+  failed: 11,
+  latency: 12,
+  failureType: 13,
+} as const;
+
+/** Second dimensions whose rows exist for failed events only. */
+export const FAILED_ONLY: ReadonlySet<number> = new Set([11, 13]);
+/** Second dimensions with small values (< 31), packed into numeric map keys by the collector. */
+export const SMALL_DIM2: ReadonlySet<number> = new Set([10, 11, 12]);
 
 /**
  * Latency classes for "min latency" filters: a threshold equal to one of these bounds (or 0) is
@@ -49,6 +63,9 @@ export const PAIRS: readonly PairDef[] = [
   ...[PAIR_DIMS.total, PAIR_DIMS.account, PAIR_DIMS.apiKey].flatMap((dim) => [
     { dim, dim2: PAIR_DIMS.cache, grains: both },
     { dim, dim2: PAIR_DIMS.failed, grains: both },
+    { dim, dim2: PAIR_DIMS.failureType, grains: both },
+    // Total × status is mon_rollup's status dimension already.
+    ...(dim === PAIR_DIMS.total ? [] : [{ dim, dim2: PAIR_DIMS.status, grains: both }]),
     // Latency classes split rows up to 17 ways: hour rows for the total only, day rows per account/key.
     { dim, dim2: PAIR_DIMS.latency, grains: dim === PAIR_DIMS.total ? both : [GRAIN_DAY] },
   ]),
@@ -79,6 +96,10 @@ export function pairDimSql(dim: number): string {
       return 'e.cache_state';
     case PAIR_DIMS.failed:
       return 'e.failed';
+    case PAIR_DIMS.status:
+      return 'e.status';
+    case PAIR_DIMS.failureType:
+      return 'COALESCE(e.failure_type_id, 0)';
     case PAIR_DIMS.latency:
       return `(CASE WHEN e.latency_ms IS NULL THEN -1 ${LATENCY_CLASS_BOUNDS.map((b, i) => `WHEN e.latency_ms < ${b} THEN ${i}`).join(' ')} ELSE ${LATENCY_CLASS_BOUNDS.length} END)`;
     default:
@@ -111,7 +132,7 @@ export function pairRollupSql(sums: readonly string[], grain: number, pair: Pair
   const bucket = `(e.ts - (e.ts % ${grain}))`;
   const v1 = pairDimSql(pair.dim);
   const v2 = pairDimSql(pair.dim2);
-  const onlyFailed = pair.dim2 === PAIR_DIMS.failed ? ' AND e.failed = 1' : '';
+  const onlyFailed = FAILED_ONLY.has(pair.dim2) ? ' AND e.failed = 1' : '';
   const group = [bucket, ...(v1 === '0' ? [] : [v1]), v2];
   const tail = ['COALESCE(e.provider_id, 0)', 'COALESCE(e.model_id, 0)', 'COALESCE(e.tier_id, 0)'];
   return `INSERT INTO mon_rollup_pair (${[...PAIR_KEY, ...sums].join(',')})

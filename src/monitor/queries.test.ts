@@ -261,6 +261,10 @@ test('pair rollups (account × API key, cache state, failures only) answer every
       { minLatencyMs: 10_000, account },
       { minLatencyMs: 2000, apiKey },
       { minLatencyMs: 1234 },
+      { status: 429, account },
+      { status: 200, apiKey },
+      { failureType: 'usage_limit_reached' },
+      { failureType: 'usage_limit_reached', account },
     ];
     const views = ['summary', 'accounts', 'apiKeys', 'models'] as const;
     const shape = (t: { requests: number; failures: number; tokens: unknown; latencyP95Ms: number | null }) => [

@@ -524,13 +524,13 @@ interface PairPlan {
 
 /**
  * Which pair rollup (src/monitor/pairs.ts) answers this filter and grouping when mon_rollup cannot:
- * account × API key (filtered or grouped, day grain), or ONE of a cache state, "failures only" or
- * a min latency on a class bound, with at most one of account / API key. Null: raw events only.
+ * account × API key (filtered or grouped, day grain), or ONE of a cache state, "failures only", a
+ * failure type, a status or a min latency on a class bound, with at most one of account / API key.
+ * Null: raw events only.
  */
 function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
   const f = r.filter;
-  if (f.failureType !== undefined || f.maxLatencyMs !== undefined) return null;
-  if (f.requestId !== undefined || f.status !== undefined || r.ids.project !== undefined) return null;
+  if (f.maxLatencyMs !== undefined || f.requestId !== undefined || r.ids.project !== undefined) return null;
   if (f.outcome === 'success') return null;
   if (by === 'status' || by === 'project') return null;
   const account = r.ids.account;
@@ -538,6 +538,8 @@ function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
   const extras: Array<Pick<PairPlan, 'dim2' | 'value2' | 'value2Min'>> = [];
   if (f.cacheState !== undefined) extras.push({ dim2: PAIR_DIMS.cache, value2: CACHE_STATES.indexOf(f.cacheState) });
   if (f.outcome === 'failure') extras.push({ dim2: PAIR_DIMS.failed, value2: 1 });
+  if (r.ids.failureType !== undefined) extras.push({ dim2: PAIR_DIMS.failureType, value2: r.ids.failureType });
+  if (f.status !== undefined) extras.push({ dim2: PAIR_DIMS.status, value2: f.status });
   if (f.minLatencyMs !== undefined) {
     const k = classAtLeast(f.minLatencyMs);
     if (k === null) return null;
@@ -551,6 +553,7 @@ function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
     if (apiKey !== undefined || by === 'apiKey') dims.add(PAIR_DIMS.apiKey);
     if (dims.size > 1) return null;
     const dim = [...dims][0] ?? PAIR_DIMS.total;
+    if (!PAIRS.some((p) => p.dim === dim && p.dim2 === extras[0].dim2)) return null;
     const value = dim === PAIR_DIMS.account ? account : dim === PAIR_DIMS.apiKey ? apiKey : undefined;
     const group = by === 'account' || by === 'apiKey' ? 'dim_value' : '0';
     const hourly = PAIRS.some((p) => p.dim === dim && p.dim2 === extras[0].dim2 && p.grains.includes(GRAIN_HOUR));

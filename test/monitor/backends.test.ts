@@ -76,6 +76,8 @@ for (const backend of backends) {
           [{ cacheState: 'hit' }, 'cache_state = 1', []],
           [{ outcome: 'failure', account }, 'failed = 1 AND account_id = ?', [Number(accountId?.id)]],
           [{ minLatencyMs: 1000 }, 'latency_ms >= 1000', []],
+          [{ status: 200, account }, 'status = 200 AND account_id = ?', [Number(accountId?.id)]],
+          [{ failureType: 'usage_limit_reached' }, 'failed = 1 AND status = 429', []],
         ];
         for (const [extra, where, params] of cells) {
           for (const range of [ragged, {}] as Array<{ from?: number; to?: number }>) {
