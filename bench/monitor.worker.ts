@@ -8,7 +8,7 @@ import { tuneWriter } from '../src/monitor/run.ts';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
 import { generateEvents, generateRecords } from '../test/support/monitor-events.ts';
-import { fillEvents, prepareFill } from './monitor-fill.ts';
+import { fillEvents, prepareFill, rebuildPairDays } from './monitor-fill.ts';
 import type { BenchRow } from './types.ts';
 
 const MAX = Number(process.env.MONITOR_BENCH_EVENTS ?? 10_000_000);
@@ -183,6 +183,7 @@ try {
     }
     const label = `${target / 1_000_000}M`;
     now = START + Math.floor(filled * STEP);
+    await rebuildPairDays(db);
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     const bytes = statSync(dbPath).size;
     const stored = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event'))?.n);
