@@ -6,7 +6,7 @@ import type { Db, SqlValue } from '../store/db.ts';
 import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
-import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, SMALL_DIM2 } from './pairs.ts';
+import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, pairMark, SMALL_DIM2 } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -342,6 +342,7 @@ export class MonitorIngest {
     ];
     const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
     const pairs: Slot[] = [];
+    const mark = await pairMark(tx);
     const pairBuckets = [new Map<number, Map<number | string, Slot>>(), new Map<number, Map<number | string, Slot>>()];
     const pairValues = new Array<number>(16).fill(0);
     const dimValues = [0, 0, 0, 0, 0];
@@ -384,8 +385,10 @@ export class MonitorIngest {
           addEvent(slot.sums, e, hist);
         }
       }
-      // Pair rollups (src/monitor/pairs.ts), keyed per (grain, bucket) by pair index + both values +
-      // tail: numeric keys for small second values, strings for large ids (API key, status, type).
+      // Pair rollups (src/monitor/pairs.ts) are built by the compactor for closed buckets; only an
+      // event for a bucket already compacted (before the mark) is folded here. Keyed per (grain,
+      // bucket) by pair index + both values + tail: numbers for small second values, else strings.
+      if (e.timestamp >= mark) continue;
       pairValues[PAIR_DIMS.account] = dimValues[DIMS.account];
       pairValues[PAIR_DIMS.apiKey] = dimValues[DIMS.apiKey];
       pairValues[PAIR_DIMS.cache] = CACHE_STATES.indexOf(e.cacheState);
@@ -403,6 +406,7 @@ export class MonitorIngest {
           : `${pi}|${v1}|${v2}|${tail}`;
         for (const grain of pair.grains) {
           const bucket = e.timestamp - (e.timestamp % grain);
+          if (bucket + grain > mark) continue;
           const byGrain = grain === GRAIN_HOUR ? pairBuckets[0] : pairBuckets[1];
           let inBucket = byGrain.get(bucket);
           if (inBucket === undefined) {

@@ -2,7 +2,10 @@
 // dimensions, for the view × filter combinations one dimension cannot answer: a group view filtered
 // by another dimension (account × API key, day grain only: at hour grain almost every event would be
 // its own row), and the cache-state, "failures only", failure-type, status and min-latency filters
-// per total/account/API key (few values, so few rows). Whole buckets come from here, the ragged edges from raw rows.
+// per total/account/API key. They are built by the compactor (src/monitor/compact.ts) for closed
+// hours and days, not on the ingest path: per batch they would be almost one upsert per event. Whole
+// compacted buckets come from here; everything after the mark (and the ragged edges) from raw rows.
+import type { Db } from '../store/db.ts';
 import { CACHE_STATES } from './event.ts';
 import { BUCKET_COUNT, bucketSumSql } from './latency.ts';
 
@@ -125,10 +128,10 @@ const RAW: Record<string, string> = {
 };
 
 /**
- * INSERT … SELECT that folds the events with id ≥ the one parameter into one pair at one grain
- * (the migration's backfill and the benchmark's bulk fill; the collector folds in memory instead).
+ * INSERT … SELECT that folds events into one pair at one grain: those with id ≥ the one parameter,
+ * or (`byTime`) those with from ≤ ts < to (two parameters), as the compactor does per closed bucket.
  */
-export function pairRollupSql(sums: readonly string[], grain: number, pair: PairDef): string {
+export function pairRollupSql(sums: readonly string[], grain: number, pair: PairDef, byTime = false): string {
   const bucket = `(e.ts - (e.ts % ${grain}))`;
   const v1 = pairDimSql(pair.dim);
   const v2 = pairDimSql(pair.dim2);
@@ -138,7 +141,13 @@ export function pairRollupSql(sums: readonly string[], grain: number, pair: Pair
   return `INSERT INTO mon_rollup_pair (${[...PAIR_KEY, ...sums].join(',')})
 SELECT ${grain}, ${bucket}, ${pair.dim}, ${v1}, ${pair.dim2}, ${v2}, ${tail.join(', ')},
 ${sums.map((s) => RAW[s]).join(', ')}
-FROM mon_event e WHERE e.id >= ?${onlyFailed}
+FROM mon_event e WHERE ${byTime ? 'e.ts >= ? AND e.ts < ?' : 'e.id >= ?'}${onlyFailed}
 GROUP BY ${[...group, ...tail].join(', ')}
 ON CONFLICT (${PAIR_KEY.join(',')}) DO UPDATE SET ${sums.map((s) => `${s} = mon_rollup_pair.${s} + excluded.${s}`).join(', ')}`;
+}
+
+/** The compaction mark (epoch ms, on an hour boundary), or 0 when nothing is compacted yet. */
+export async function pairMark(db: Db): Promise<number> {
+  const row = await db.get<{ mark: number }>('SELECT mark FROM mon_pair_mark WHERE id = 1');
+  return Number(row?.mark ?? 0);
 }

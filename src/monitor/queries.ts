@@ -9,7 +9,7 @@ import { CACHE_STATES, type CacheState, type FailureSummary, type TokenCounts } 
 import { eventConditions, type MonitorFilter, type ResolvedFilter, resolveFilter } from './filters.ts';
 import { DIMS, GRAIN_DAY, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
 import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
-import { classAtLeast, PAIR_DIMS, PAIRS } from './pairs.ts';
+import { classAtLeast, PAIR_DIMS, PAIRS, pairMark } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
 
 export type GroupBy = 'none' | 'account' | 'apiKey' | 'model' | 'status' | 'project';
@@ -310,7 +310,10 @@ export class MonitorQueries {
     let usedRaw = false;
     let ranges: Array<[number | undefined, number | undefined]> = [[filter.from, filter.to]];
     if (dim !== null || pair !== null) {
-      const plan = planSpans(filter.from, filter.to, filter.to ?? this.clock() + GRAIN_HOUR, pair?.hourly ?? true);
+      // Pair rows exist only before the compaction mark; after it the raw events answer.
+      let end = filter.to ?? this.clock() + GRAIN_HOUR;
+      if (pair !== null) end = Math.min(end, await pairMark(this.db));
+      const plan = planSpans(filter.from, filter.to, end, pair?.hourly ?? true);
       for (const [grain, from, until] of plan.spans) {
         if (dim !== null) await this.fromRollups(r, by, dim, grain, from, until, groups, table, withLatency);
         else if (pair !== null) await this.fromPairs(r, by, pair, grain, from, until, groups, table, withLatency);

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { compactPairs } from '../../src/monitor/compact.ts';
 import { applyRetention } from '../../src/monitor/retention.ts';
 import { createMonitorService } from '../../src/monitor/service.ts';
 import type { Db, SqlValue } from '../../src/store/db.ts';
@@ -60,6 +61,7 @@ for (const backend of backends) {
           records.length,
         );
 
+        assert.ok((await compactPairs(db, START + 6 * HOUR)) >= 6);
         // Pair rollups (account × API key, cache state, failures only, min latency on a class bound)
         // answer like the raw path (maxLatencyMs: 1e9 forces it; every event has a latency) and like
         // a direct count over raw rows.

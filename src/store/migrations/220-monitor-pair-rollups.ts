@@ -1,8 +1,9 @@
 // Request monitoring: pair rollups (see src/monitor/pairs.ts) so the views filtered by a second
 // dimension (account × API key), by cache state or by "failures only" read pre-aggregated rows for
-// whole buckets instead of every raw event of the range. Backfilled from the events already stored.
+// whole buckets instead of every raw event of the range. The compactor (src/monitor/compact.ts) fills
+// them for closed hours and days, starting from the oldest stored event.
 import { ROLLUP_SUMS } from '../../monitor/ingest.ts';
-import { PAIR_KEY, PAIRS, pairRollupSql } from '../../monitor/pairs.ts';
+import { PAIR_KEY } from '../../monitor/pairs.ts';
 import type { Migration } from '../db.ts';
 
 const table = (tail: string) => `
@@ -19,7 +20,12 @@ CREATE TABLE mon_rollup_pair (
   ${ROLLUP_SUMS.map((s) => `${s} BIGINT NOT NULL DEFAULT 0`).join(',\n  ')},
   PRIMARY KEY (${PAIR_KEY.join(', ')})
 )${tail};
-${PAIRS.flatMap((p) => p.grains.map((g) => `${pairRollupSql(ROLLUP_SUMS, g, p).replace('e.id >= ?', 'e.id >= 0')};`)).join('\n')}
+
+-- Every hour before mark has its pair rows (and every day ending at or before it); 0: none yet.
+CREATE TABLE mon_pair_mark (
+  id INTEGER PRIMARY KEY,
+  mark BIGINT NOT NULL
+);
 `;
 
 const migration: Migration = {
