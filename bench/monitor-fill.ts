@@ -5,7 +5,6 @@
 import { CACHE_STATES } from '../src/monitor/event.ts';
 import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE, ROLLUP_SUMS } from '../src/monitor/ingest.ts';
 import { BUCKET_COUNT, bucketSumSql } from '../src/monitor/latency.ts';
-import { PAIRS, pairRollupSql } from '../src/monitor/pairs.ts';
 import type { Db } from '../src/store/db.ts';
 
 const KINDS = { model: 3, account: 6, endpoint: 5, effort: 10, tier: 11, failureType: 9 } as const;
@@ -88,30 +87,6 @@ export async function fillEvents(
       [lo],
     );
     for (const [grain, dim, value] of PLAN) await tx.run(rollupSql(grain, dim, value), [lo]);
-    // Pair rollups: hour rows from the events; day rows of pairs that have hour rows are rebuilt from
-    // those (rebuildPairDays) before the views are timed, which halves the fill's work.
-    for (const pair of PAIRS) {
-      const g = pair.grains.includes(GRAIN_HOUR) ? GRAIN_HOUR : GRAIN_DAY;
-      await tx.run(pairRollupSql(ROLLUP_SUMS, g, pair), [lo]);
-    }
-  });
-}
-
-/** Day rows of every pair with hour rows = the sum of its hour rows (what the collector stores). */
-export async function rebuildPairDays(db: Db): Promise<void> {
-  const key = ['dim', 'dim_value', 'dim2', 'dim2_value', 'provider_id', 'model_id', 'tier_id'];
-  await db.transaction(async (tx) => {
-    for (const pair of PAIRS) {
-      if (!pair.grains.includes(GRAIN_HOUR) || !pair.grains.includes(GRAIN_DAY)) continue;
-      const where = `dim = ${pair.dim} AND dim2 = ${pair.dim2}`;
-      await tx.run(`DELETE FROM mon_rollup_pair WHERE grain = ${GRAIN_DAY} AND ${where}`);
-      await tx.run(
-        `INSERT INTO mon_rollup_pair (grain, bucket, ${key.join(', ')}, ${ROLLUP_SUMS.join(', ')})
-         SELECT ${GRAIN_DAY}, bucket - bucket % ${GRAIN_DAY}, ${key.join(', ')}, ${ROLLUP_SUMS.map((s) => `SUM(${s})`).join(', ')}
-         FROM mon_rollup_pair WHERE grain = ${GRAIN_HOUR} AND ${where}
-         GROUP BY bucket - bucket % ${GRAIN_DAY}, ${key.join(', ')}`,
-      );
-    }
   });
 }
 

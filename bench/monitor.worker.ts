@@ -3,12 +3,13 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compactPairs } from '../src/monitor/compact.ts';
 import type { MonitorFilter } from '../src/monitor/filters.ts';
 import { tuneWriter } from '../src/monitor/run.ts';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
 import { generateEvents, generateRecords } from '../test/support/monitor-events.ts';
-import { fillEvents, prepareFill, rebuildPairDays } from './monitor-fill.ts';
+import { fillEvents, prepareFill } from './monitor-fill.ts';
 import type { BenchRow } from './types.ts';
 
 const MAX = Number(process.env.MONITOR_BENCH_EVENTS ?? 10_000_000);
@@ -179,11 +180,12 @@ try {
       const n = Math.min(CHUNK, target - filled);
       await fillEvents(db, ids, filled, n, START, STEP);
       filled += n;
+      // Pair rollups for the hours this chunk closed: the collector's compactor, as in production.
+      await compactPairs(db, START + Math.floor(filled * STEP));
       if (filled % 1_000_000 === 0) log(`${filled} events`);
     }
     const label = `${target / 1_000_000}M`;
     now = START + Math.floor(filled * STEP);
-    await rebuildPairDays(db);
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     const bytes = statSync(dbPath).size;
     const stored = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event'))?.n);
