@@ -227,6 +227,19 @@ test('failure filters read the partial index over failed events and count what a
     plan.some((p) => p.detail.includes('mon_event_failed_ts')),
     JSON.stringify(plan),
   );
+  // The realtime list of one account's failures (migration 230) walks that account's failures only.
+  const accountPlan = await db.query<{ detail: string }>(
+    `EXPLAIN QUERY PLAN SELECT e.id FROM mon_event e WHERE e.ts >= ? AND e.ts < ? AND e.model_id = ?
+     AND e.account_id = ? AND e.failed = 1 ORDER BY e.ts DESC, e.id DESC LIMIT 51`,
+    [from, to, 1, 1],
+  );
+  assert.ok(
+    accountPlan.some((p) => p.detail.includes('mon_event_failed_account_ts')),
+    JSON.stringify(accountPlan),
+  );
+  const one = failures[0];
+  const page = await mon.queries.list({ from, to, account: one.key as string, outcome: 'failure' }, { limit: 1000 });
+  assert.equal(page.rows.length, one.requests);
 });
 
 test('pair rollups (account × API key, cache state, failures only) answer every view like raw rows and a direct count', async () => {
