@@ -12,10 +12,9 @@
 // Other formats (CPA, codex-quota, multi-auth): no other writer takes any lock, so we use
 // proper-lockfile (a mkdir lock, portable, no extra binary) on a dot-file beside the auth file.
 // A lock left by a killed process is taken over once it is older than STALE_MS.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { AuthFileFormat } from '../domain/account.ts';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -69,6 +68,9 @@ async function acquireFlock(authPath: string, timeoutMs: number): Promise<Releas
   for (const p of paths) args.push('flock', '--exclusive', '--timeout', seconds, '--conflict-exit-code', '75', p);
   args.push('sh', '-c', 'echo locked; exec cat >/dev/null');
   const [cmd, ...rest] = args;
+  // child_process and proper-lockfile load only when a lock is taken: every read-only command imports
+  // this module (through the token manager), and proper-lockfile's graceful-fs alone cost ~10 ms at start.
+  const { spawn } = await import('node:child_process');
   const child: ChildProcess = spawn(cmd, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
   await new Promise<void>((resolveLocked, reject) => {
     let out = '';
@@ -107,6 +109,7 @@ async function acquireFlock(authPath: string, timeoutMs: number): Promise<Releas
 async function acquireLockfile(authPath: string, timeoutMs: number): Promise<Release> {
   const lockfilePath = join(dirname(authPath), `.${basename(authPath)}.fleet-lock`);
   const deadline = Date.now() + timeoutMs;
+  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
     try {
       const release = await lockfile.lock(authPath, {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { type ConfigFlags, type FleetConfig, resolveConfig } from '../core/config.ts';
 import { PROBE_MODES, type ProbeMode } from '../core/fleet.ts';
-import { createFleetService, type FleetService } from '../core/fleet-service.ts';
+import type { FleetService } from '../core/fleet-service.ts';
 
 export interface CommonOptions extends ConfigFlags {
   json?: boolean;
@@ -25,6 +25,8 @@ export function probeModeFrom(options: CommonOptions): ProbeMode {
 export async function openCore(options: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<FleetService> {
   const config = configFrom(options, env);
   const probe = probeModeFrom(options);
+  // Loaded here, not at the top: every command module imports this file for its flags.
+  const { createFleetService } = await import('../core/fleet-service.ts');
   return createFleetService({
     config,
     background: false,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { notificationSettingsInput } from './alert-settings-schema.ts';
 import {
   DEFAULT_NOTIFICATION_SETTINGS,
   mergeNotificationSettings,
   normalizeNotificationSettings,
-  notificationSettingsInput,
   publicNotificationSettings,
 } from './alerting.ts';
 

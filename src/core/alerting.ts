@@ -1,17 +1,21 @@
 // Alerts in the core: the one typed definition of notification settings, the plan terms read from the
 // subscriptions endpoint, and what the notifier is shown after a sweep. The rules stay pure in notify/.
-import { z } from 'zod';
+import { lapsesAt, type PlanTerm } from '../domain/plan.ts';
 import type { QuotaWindow } from '../domain/quota.ts';
-import { ALERT_WINDOW_KINDS, type AlertRuleSettings, DEFAULT_ALERT_RULES } from '../notify/alert-rules.ts';
+import { type AlertRuleSettings, DEFAULT_ALERT_RULES } from '../notify/alert-rules.ts';
 import type { AlertChannel, DeliveryLog } from '../notify/channels.ts';
 import { DEFAULT_DELIVERY_SCHEDULE, type DeliverySchedule } from '../notify/digest.ts';
 import { type EmailSettings, emailChannel } from '../notify/email.ts';
 import type { NotifierAccountView } from '../notify/notifier.ts';
-import { WEBHOOK_FORMATS, type WebhookTarget } from '../notify/webhook.ts';
+import type { WebhookTarget } from '../notify/webhook.ts';
+import type { NotificationSettingsInput } from './alert-settings-schema.ts';
+
+export type { NotificationSettingsInput };
+
 import type { SettingsRepo } from '../store/settings-repo.ts';
 import type { HeaderTarget } from '../upstream/headers.ts';
 import type { FetchLike } from '../upstream/http.ts';
-import { fetchPlanTerm, lapsesAt, type PlanTerm } from '../upstream/subscription.ts';
+import { fetchPlanTerm } from '../upstream/subscription.ts';
 
 export const NOTIFY_SETTING = 'notify.settings';
 
@@ -31,70 +35,6 @@ export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
   schedule: DEFAULT_DELIVERY_SCHEDULE,
   email: null,
 };
-
-const httpUrl = z
-  .string()
-  .url('a webhook url must be a URL')
-  .refine((u) => /^https?:\/\//i.test(u), 'a webhook url must be http(s)');
-const levels = z
-  .array(z.number().min(1, 'a warning level is 1-100 (% used)').max(100, 'a warning level is 1-100 (% used)'))
-  .max(5, 'at most 5 warning levels per window');
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'quiet hours are HH:MM (00:00-23:59)');
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'an IANA time zone such as Europe/Berlin');
-
-/** What PUT /api/settings (and the CLI) may change under `notifications`; unknown fields are refused. */
-export const notificationSettingsInput = z
-  .object({
-    webhooks: z.array(z.object({ url: httpUrl, format: z.enum(WEBHOOK_FORMATS) }).strict()).max(20),
-    poolLowFraction: z.number().min(0, 'poolLowFraction is 0-1').max(1, 'poolLowFraction is 0-1'),
-    rules: z
-      .object({
-        windowLevels: z
-          .object(
-            Object.fromEntries(ALERT_WINDOW_KINDS.map((k) => [k, levels])) as Record<
-              (typeof ALERT_WINDOW_KINDS)[number],
-              typeof levels
-            >,
-          )
-          .partial()
-          .strict(),
-        includeAdditional: z.boolean(),
-        poolRunoutHorizonHours: z.number().min(0).max(168, 'poolRunoutHorizonHours is 0-168'),
-        planExpiryDays: z.number().int().min(0).max(90, 'planExpiryDays is 0-90'),
-      })
-      .partial()
-      .strict(),
-    schedule: z
-      .object({
-        quietHours: z.object({ start: hhmm, end: hhmm, timeZone }).strict().nullable(),
-        digestMinutes: z.number().int().min(0).max(1440, 'digestMinutes is 0-1440'),
-      })
-      .partial()
-      .strict(),
-    email: z
-      .object({
-        host: z.string().min(1).max(255),
-        port: z.number().int().min(1).max(65_535),
-        secure: z.boolean(),
-        user: z.string().min(1).max(255).nullable(),
-        /** Write-only; omitted keeps the stored one, null clears it. */
-        password: z.string().min(1).max(1024).nullable().optional(),
-        from: z.string().email('email.from must be an address'),
-        to: z.array(z.string().email('email.to holds addresses')).min(1).max(20),
-      })
-      .strict()
-      .nullable(),
-  })
-  .partial()
-  .strict();
-export type NotificationSettingsInput = z.infer<typeof notificationSettingsInput>;
 
 /** Merges an input into the stored settings (a partial update); keeps the stored SMTP password unless replaced. */
 export function mergeNotificationSettings(
@@ -159,7 +99,7 @@ export function storeDeliveryLog(settings: SettingsRepo): DeliveryLog {
 
 /** Plan terms change rarely: each account's is read again after this long. */
 export const PLAN_TERM_MAX_AGE_MS = 12 * 3_600_000;
-const PLAN_TERM_PREFIX = 'plan.term.';
+export const PLAN_TERM_PREFIX = 'plan.term.';
 
 export class PlanTerms {
   readonly #settings: SettingsRepo;
@@ -176,50 +116,32 @@ export class PlanTerms {
    * Reads the term of every account whose stored one is missing or older than PLAN_TERM_MAX_AGE_MS, one at a
    * time (a background chore, never a burst). An `unknown` answer keeps the last known term.
    */
-  async refresh(
-    accounts: readonly { id: string; target: HeaderTarget | null; fetch?: FetchLike }[],
+  async refresh<A extends { id: string }>(
+    accounts: readonly A[],
+    targetOf: (account: A) => Promise<{ target: HeaderTarget; fetch?: FetchLike } | null>,
     options: { baseUrl: string; timeoutMs: number; now: () => number; force?: boolean; signal?: AbortSignal },
   ): Promise<number> {
     const known = await this.all();
     let read = 0;
     for (const account of accounts) {
       if (options.signal?.aborted) break;
-      if (!account.target) continue;
       const last = known.get(account.id);
       if (!options.force && last && options.now() - Date.parse(last.checkedAt) < PLAN_TERM_MAX_AGE_MS) continue;
-      const term = await fetchPlanTerm(account.target, {
+      const via = await targetOf(account);
+      if (!via) continue;
+      const term = await fetchPlanTerm(via.target, {
         baseUrl: options.baseUrl,
         timeoutMs: options.timeoutMs,
-        fetch: account.fetch,
+        fetch: via.fetch,
         now: options.now,
       });
       read += 1;
+      // An unknown answer (a network error, a 5xx) keeps what was known, with the note of why it was not read.
       const keep = term.status === 'unknown' && last && last.status !== 'unknown' ? { ...last, note: term.note } : term;
       await this.#settings.set(`${PLAN_TERM_PREFIX}${account.id}`, keep);
     }
     return read;
   }
-}
-
-/** The plan facts every face shows for one account. */
-export interface PlanTermView {
-  status: PlanTerm['status'];
-  endsAt: string | null;
-  willRenew: boolean | null;
-  /** The end worth a warning: a term that will not renew. */
-  lapsesAt: string | null;
-  checkedAt: string;
-}
-
-export function planTermView(term: PlanTerm | undefined): PlanTermView | null {
-  if (!term) return null;
-  return {
-    status: term.status,
-    endsAt: term.endsAt,
-    willRenew: term.willRenew,
-    lapsesAt: lapsesAt(term),
-    checkedAt: term.checkedAt,
-  };
 }
 
 /** What the notifier is shown of each account after a sweep. */

@@ -1,5 +1,6 @@
 // The real FleetService: what the server and dashboard read and change, implemented over the core.
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
+
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -28,19 +29,28 @@ import { forecastAccount } from '../inspect/forecast.ts';
 import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
 import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
-import { nextSlot, type Schedule } from '../inspect/schedule.ts';
+import type { Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
-import { type CollectorVia, type RunningCollector, startCollector } from '../monitor/run.ts';
+import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
-import type { DeliveryLog } from '../notify/channels.ts';
+import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
-import type { WebhookTarget } from '../notify/webhook.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import type { AccountLoadResult } from './account-registry.ts';
-import { fleetLeaderTasks } from './background-tasks.ts';
+import {
+  extraChannels,
+  mergeNotificationSettings,
+  NOTIFY_SETTING,
+  type NotificationSettings,
+  normalizeNotificationSettings,
+  notifierView,
+  PlanTerms,
+  publicNotificationSettings,
+  storeDeliveryLog,
+} from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
@@ -60,7 +70,6 @@ import {
   runInspection,
   THRESHOLDS_SETTING,
 } from './inspection-run.ts';
-import { readSchedule, saveSchedule } from './inspection-scheduler.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 import { createStateFileWriter } from './state-file.ts';
@@ -80,7 +89,6 @@ import type {
 } from './views.ts';
 import { FleetError, HEALTH_STATUSES } from './views.ts';
 
-export const NOTIFY_SETTING = 'notify.settings';
 const NOTIFY_MEMORY = 'notify.memory';
 const LAST_REFRESH_SETTING = 'quota.lastRefreshAt';
 const NEW_FILE_STYLE: JsonStyle = { indent: '  ', trailingNewline: false, escapeHtml: false };
@@ -92,6 +100,8 @@ export interface FleetServiceOptions {
   accountName?: string;
   stateFile?: string;
   refreshOnStart?: boolean;
+  /** The fleet's clock (default: the system's); tests pass the simulator's so time moves for both. */
+  clock?: Clock;
   /** Background schedules and webhooks (default true; the CLI and tests turn them off). */
   background?: boolean;
   /** Request monitoring queries (default true; one-shot CLI commands that never read them skip it). */
@@ -101,21 +111,8 @@ export interface FleetServiceOptions {
   concurrency?: number;
 }
 
-class SettingsDeliveryLog implements DeliveryLog {
-  readonly #fleet: Fleet;
-  constructor(fleet: Fleet) {
-    this.#fleet = fleet;
-  }
-  async wasDelivered(key: string): Promise<boolean> {
-    return (await this.#fleet.repos.settings.get(`notify.sent.${key}`)) != null;
-  }
-  async markDelivered(key: string, at: number): Promise<void> {
-    await this.#fleet.repos.settings.set(`notify.sent.${key}`, at);
-  }
-}
-
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
-  const fleet = await Fleet.open(options.config);
+  const fleet = await Fleet.open(options.config, options.clock);
   const monitor =
     options.monitoring === false ? null : await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
   return new FleetService(fleet, options, monitor);
@@ -137,7 +134,11 @@ export class FleetService {
   readonly #ready: Promise<void>;
   readonly #stateFile: ReturnType<typeof createStateFileWriter> | null;
   readonly #notifier: Notifier;
-  #notifySettings: { webhooks: WebhookTarget[]; poolLowFraction: number } = { webhooks: [], poolLowFraction: 0.2 };
+  #notifySettings: NotificationSettings = normalizeNotificationSettings(undefined);
+  #alertChannels: AlertChannel[] = [];
+  readonly #planTerms: PlanTerms;
+  #planTermChore: Promise<unknown> | null = null;
+  #flushTimer: NodeJS.Timeout | null = null;
   #sweepInFlight = false;
   #doctorRun: Promise<DoctorReport> | null = null;
 
@@ -160,13 +161,21 @@ export class FleetService {
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
     this.#servers = fleet.cpaServers;
+    this.#planTerms = new PlanTerms(fleet.repos.settings);
     this.#notifier = new Notifier(
-      () => ({ targets: this.#notifySettings.webhooks, poolLowFraction: this.#notifySettings.poolLowFraction }),
+      () => ({
+        targets: this.#notifySettings.webhooks,
+        channels: this.#alertChannels,
+        poolLowFraction: this.#notifySettings.poolLowFraction,
+        rules: this.#notifySettings.rules,
+        schedule: this.#notifySettings.schedule,
+      }),
       {
         load: async () => (await fleet.repos.settings.get<NotifierMemory>(NOTIFY_MEMORY)) ?? null,
         save: (m) => fleet.repos.settings.set(NOTIFY_MEMORY, m),
       },
-      new SettingsDeliveryLog(fleet),
+      storeDeliveryLog(fleet.repos.settings),
+      { now: fleet.clock },
     );
     this.#stateFile = options.stateFile
       ? createStateFileWriter(options.stateFile, {
@@ -181,11 +190,17 @@ export class FleetService {
   }
 
   async #init(): Promise<void> {
-    this.#notifySettings = {
-      ...this.#notifySettings,
-      ...((await this.fleet.repos.settings.get(NOTIFY_SETTING)) ?? {}),
-    };
+    this.#useNotificationSettings(
+      normalizeNotificationSettings(await this.fleet.repos.settings.get<NotificationSettings>(NOTIFY_SETTING)),
+    );
     if (this.#options.background === false) return;
+    // Digests and quiet hours hold alerts back: a minute's tick sends them once their time has come.
+    this.#flushTimer = setInterval(() => {
+      this.flushAlerts().catch((e) => this.#alertError(e));
+    }, 60_000);
+    this.#flushTimer.unref();
+    // Loaded only for background work (the schedule brings croner and zod; CLI commands start none).
+    const { fleetLeaderTasks } = await import('./background-tasks.ts');
     // Scheduled inspections run on one instance only: the holder of the leader lease.
     this.#leader = await startLeaderTasks(this.fleet, {
       tasks: fleetLeaderTasks(this.fleet, {
@@ -208,6 +223,8 @@ export class FleetService {
       const server = await this.#servers.config(collect.server);
       if (!server)
         throw new Error(`--collect: no CPA server named "${collect.server}" (add it with codex-fleet cpa add)`);
+      // Loaded only when a collector runs: it brings the Redis client, which no CLI command needs.
+      const { startCollector } = await import('../monitor/run.ts');
       this.#collector = await startCollector({
         db: this.fleet.repos.db,
         monitor,
@@ -273,6 +290,8 @@ export class FleetService {
         stale: status.stale,
         capacityReturnsAt: status.resetsAt == null ? null : new Date(status.resetsAt).toISOString(),
         refreshing: this.#sweepInFlight || this.#refreshing.has(ev.account.id),
+        planEndsAt: ev.plan?.endsAt ?? null,
+        planWillRenew: ev.plan?.willRenew ?? null,
       };
     });
   }
@@ -370,27 +389,74 @@ export class FleetService {
     }
   }
 
-  /** State-change webhooks and the codex-quota state file follow every sweep. */
+  /** Alerts, the plan-term chore and the codex-quota state file follow every sweep. */
   async #afterSweep(accounts: Account[]): Promise<void> {
     const views = await this.#views(accounts);
     const now = this.fleet.clock();
-    if (this.#notifySettings.webhooks.length > 0) {
+    if (this.#alerting()) {
+      const terms = await this.#planTerms.all();
+      const runsOutAt = this.#notifySettings.rules.poolRunoutHorizonHours > 0 ? await this.#poolRunsOutAt() : null;
       await this.#notifier
         .observe(
-          views
-            .filter((v) => v.state != null)
-            .map((v) => ({
-              id: v.id,
-              name: v.name,
-              state: v.state!,
-              reason: v.reason ?? '',
-              observedAt: Date.parse(v.lastCheckedAt ?? '') || now,
-            })),
+          views.flatMap((v) => notifierView(v, terms.get(v.id), now) ?? []),
           now,
+          { runsOutAt },
         )
-        .catch((error) => console.error(`codex-fleet: notifications: ${(error as Error).message}`));
+        .catch((error) => this.#alertError(error));
     }
+    if (this.#options.background !== false) this.#readPlanTermsInBackground(accounts);
     if (this.#stateFile) await this.#stateFile.write(await this.#stateRows(accounts));
+  }
+
+  /** Sends alerts held by a digest window or quiet hours whose time has come (a minute's tick does this too). */
+  async flushAlerts(): Promise<void> {
+    if (this.#alerting()) await this.#notifier.flush(this.fleet.clock());
+  }
+
+  #alerting(): boolean {
+    return this.#notifySettings.webhooks.length > 0 || this.#alertChannels.length > 0;
+  }
+
+  #alertError(error: unknown): void {
+    console.error(`codex-fleet: notifications: ${(error as Error).message}`);
+  }
+
+  #useNotificationSettings(settings: NotificationSettings): void {
+    this.#notifySettings = settings;
+    this.#alertChannels = extraChannels(settings);
+  }
+
+  /** The forecast's pool run-out (ms), or null when the pool does not run out at the current burn rate. */
+  async #poolRunsOutAt(): Promise<number | null> {
+    const pool = (await this.fleet.forecast()).pool;
+    return pool.runsOutAt;
+  }
+
+  /** Plan terms change rarely: read in the background, one account at a time, at most every 12 h each. */
+  #readPlanTermsInBackground(accounts: Account[]): void {
+    if (this.#planTermChore) return;
+    this.#planTermChore = this.refreshPlanTerms(accounts)
+      .catch((error) => console.error(`codex-fleet: plan terms: ${(error as Error).message}`))
+      .finally(() => {
+        this.#planTermChore = null;
+      });
+  }
+
+  /** Reads the plan term of each account that is due (all of them with `force`); returns how many were read. */
+  async refreshPlanTerms(accounts?: Account[], options: { force?: boolean } = {}): Promise<number> {
+    const list = accounts ?? (await this.#accounts());
+    const read = await this.#planTerms.refresh(
+      list.filter((a) => !a.disabled),
+      (a) => this.fleet.upstreamTargetOf(a),
+      {
+        baseUrl: this.fleet.config.chatgptUrl,
+        timeoutMs: this.fleet.config.timeoutMs,
+        now: this.fleet.clock,
+        force: options.force,
+      },
+    );
+    if (read > 0) this.#emit('accounts');
+    return read;
   }
 
   /** codex-quota's --state-file rows: the latest result, a transient failure keeping the last good windows. */
@@ -561,11 +627,14 @@ export class FleetService {
   }
 
   async getSchedule() {
+    const { readSchedule } = await import('./inspection-scheduler.ts');
+    const { nextSlot } = await import('../inspect/schedule.ts');
     const schedule = await readSchedule(this.fleet);
     return { ...schedule, nextRunAt: nextSlot(schedule, this.fleet.clock()) };
   }
 
   async setSchedule(schedule: Schedule) {
+    const { saveSchedule } = await import('./inspection-scheduler.ts');
     try {
       await saveSchedule(this.fleet, schedule);
     } catch (error) {
@@ -580,7 +649,7 @@ export class FleetService {
     return {
       thresholds,
       policy,
-      notifications: this.#notifySettings,
+      notifications: publicNotificationSettings(this.#notifySettings),
       probeConcurrency:
         (await this.fleet.repos.settings.get<number>(CONCURRENCY_SETTING)) ?? this.fleet.config.concurrency,
     };
@@ -601,7 +670,7 @@ export class FleetService {
       await this.fleet.repos.settings.set(POLICY_SETTING, next);
     }
     if (input.notifications) {
-      this.#notifySettings = { ...this.#notifySettings, ...input.notifications };
+      this.#useNotificationSettings(mergeNotificationSettings(this.#notifySettings, input.notifications));
       await this.fleet.repos.settings.set(NOTIFY_SETTING, this.#notifySettings);
     }
     if (input.probeConcurrency != null)
@@ -751,6 +820,8 @@ export class FleetService {
 
   async close(): Promise<void> {
     await this.#ready;
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    await this.#planTermChore;
     await this.#leader?.stop();
     await this.fleet.close();
   }

@@ -1,10 +1,13 @@
 // The programmatic core: the CLI and the HTTP server are two thin callers of this. It ties the account
 // sources, the store, the token manager and the quota probes together; decisions stay in pure modules.
+
 import { join } from 'node:path';
 import { readAuthFile } from '../accounts/auth-file.ts';
 import { isLoadError } from '../accounts/formats/index.ts';
+import { ParsedFileCache } from '../accounts/parsed-cache.ts';
 import { type TokenEvent, TokenManager } from '../accounts/refresh.ts';
 import { writeAccountTokens } from '../accounts/write-back.ts';
+import { CPA_TOKEN_PLACEHOLDER, cpaFetch } from '../cpa/probe.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
 import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts';
@@ -15,15 +18,20 @@ import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
 import type { CollectorHealth } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
-import { createRepos, openStore, type Repos } from '../store/index.ts';
+import { AuthFileCacheRepo } from '../store/auth-file-cache-repo.ts';
+import { createRepos, openStore, type Repos, type StoredSnapshot } from '../store/index.ts';
+import { latestSnapshots } from '../store/latest-snapshots.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { asCachedResult, cacheDecision, DEFAULT_CACHE_TTL_MS } from '../upstream/cache.ts';
 import type { RefreshFailure } from '../upstream/classify.ts';
 import type { CodexCliProbeOutcome } from '../upstream/codex-cli-probe.ts';
+import type { HeaderTarget } from '../upstream/headers.ts';
+import type { FetchLike } from '../upstream/http.ts';
 import { type ProbeOptions, type ProbeOutcome, probeAccount } from '../upstream/probe.ts';
 import { probeAll, type SweepProgress, type SweepTarget } from '../upstream/probe-runner.ts';
 import type { UsagePathMemory } from '../upstream/usage-paths.ts';
 import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
+import { PlanTerms } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
 
@@ -33,6 +41,7 @@ export type ProbeMode = (typeof PROBE_MODES)[number];
 export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
+const AUTH_FILE_CACHE_SCOPE = 'files';
 /** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
 export const CONCURRENCY_SETTING = 'probe.concurrency';
 
@@ -134,10 +143,20 @@ export class Fleet {
   /**
    * Reads every account source (auth files, imported files, every configured CPA server) and records
    * what it found; one bad file or unreachable server never hides the others.
+   * `tokens: false` is for callers that only read state (report, metrics, forecast): unchanged files then
+   * come from the parsed-account cache, one store row instead of every file, with masked tokens.
    */
-  async accounts(): Promise<AccountLoadResult> {
+  async accounts(options: { tokens?: boolean } = {}): Promise<AccountLoadResult> {
     const stored = await this.repos.accounts.list();
-    const result = await loadAccounts(this.config, stored, this.clock());
+    let result: AccountLoadResult;
+    if (options.tokens === false) {
+      const cacheRepo = new AuthFileCacheRepo(this.repos.db, this.clock);
+      const cache = new ParsedFileCache(await cacheRepo.get(AUTH_FILE_CACHE_SCOPE));
+      result = await loadAccounts(this.config, stored, this.clock(), { loadFile: cache.loadFile, tokensMasked: true });
+      if (cache.changed) await cacheRepo.set(AUTH_FILE_CACHE_SCOPE, cache);
+    } else {
+      result = await loadAccounts(this.config, stored, this.clock());
+    }
     // History stored under a bare workspace id (before seats) moves to its seat once the seat is known.
     await this.repos.seats.attribute(result.accounts);
     const cpa = await this.cpa.list();
@@ -160,18 +179,38 @@ export class Fleet {
    * What the store knows about each account: latest attempt, latest conclusive result, token state
    * and flag. Reports, metrics, inspection and the dashboard all read this; none of it touches the network.
    */
+  /**
+   * How to ask the ChatGPT backend about an account without rotating its tokens: its own access token
+   * while it is valid, or through CPA's api-call (CPA puts the token in). null when neither is possible.
+   */
+  async upstreamTargetOf(account: Account): Promise<{ target: HeaderTarget; fetch?: FetchLike } | null> {
+    if (isCpaAccount(account)) {
+      const authIndex = account.cpa.authIndex;
+      const client = await this.cpaServers.client(account.cpa.server);
+      if (!client.ok || !authIndex) return null;
+      return {
+        target: { accessToken: CPA_TOKEN_PLACEHOLDER, accountId: account.accountId },
+        fetch: cpaFetch(client.value, authIndex),
+      };
+    }
+    const { accessToken, expiresAt } = account.credentials;
+    if (!accessToken || (expiresAt != null && expiresAt <= this.clock())) return null;
+    return { target: { accessToken, accountId: account.accountId } };
+  }
+
   async evidence(accounts?: readonly Account[]): Promise<AccountEvidence[]> {
-    const list = accounts ?? (await this.accounts()).accounts;
-    const [latestAttempts, latestConclusive, tokenStates, flags] = await Promise.all([
-      this.repos.snapshots.latestPerAccount({ conclusive: false }),
-      this.repos.snapshots.latestPerAccount({ conclusive: true }),
+    const list = accounts ?? (await this.accounts({ tokens: false })).accounts;
+    const [latest, tokenStates, flags, planTerms] = await Promise.all([
+      latestSnapshots(this.repos.db, this.repos.snapshots),
       this.repos.accounts.listTokenStates(),
       this.repos.flags.list(),
+      new PlanTerms(this.repos.settings).all(),
     ]);
-    const attemptBy = new Map(latestAttempts.map((s) => [s.accountId, probeFromSnapshot(s)]));
-    const goodBy = new Map(
-      latestConclusive.filter((s) => !s.transient).map((s) => [s.accountId, probeFromSnapshot(s)]),
-    );
+    // Attempt and conclusive are usually one row: converted once (the cached report reads every account).
+    const probes = new Map<StoredSnapshot, ProbeResult>();
+    const probeOf = (s: StoredSnapshot) => probes.get(s) ?? probes.set(s, probeFromSnapshot(s)).get(s)!;
+    const attemptBy = new Map(latest.attempts.map((s) => [s.accountId, probeOf(s)]));
+    const goodBy = new Map(latest.conclusive.filter((s) => !s.transient).map((s) => [s.accountId, probeOf(s)]));
     const tokenBy = new Map(tokenStates.map((t) => [t.accountId, t]));
     const flagBy = new Map(flags.filter((f) => f.clearedAt == null).map((f) => [f.accountId, f]));
     return list.map((account) => {
@@ -182,6 +221,7 @@ export class Fleet {
         account,
         probe: attemptBy.get(account.id) ?? null,
         lastGood: goodBy.get(account.id) ?? null,
+        plan: planTerms.get(account.id) ?? null,
         token: { ...fromFile, lastRefreshAt: fromFile.lastRefreshAt ?? stored?.lastRefresh ?? null },
         flag: flag
           ? {
@@ -209,7 +249,7 @@ export class Fleet {
       });
       accounts = checked.checks.map((c) => c.account);
     } else {
-      accounts = (await this.accounts()).accounts;
+      accounts = (await this.accounts({ tokens: false })).accounts;
     }
     const evidence = await this.evidence(accounts);
     const current = await this.#currentCodexAccountId();

@@ -11,7 +11,7 @@ import type { InspectionRun } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import type { CollectorStats } from '../monitor/collector.ts';
 import type { MonitorService } from '../monitor/service.ts';
-import type { WebhookTarget } from '../notify/webhook.ts';
+import type { NotificationSettingsInput, publicNotificationSettings } from './alerting.ts';
 
 export type { ActionStatus } from '../actions/actions-repo.ts';
 export type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
@@ -49,6 +49,9 @@ export interface AccountView {
   capacityReturnsAt: string | null;
   /** True while a probe of this account is in flight. */
   refreshing: boolean;
+  /** When the paid plan's current term ends (ISO), and whether it renews then; null when not read yet. */
+  planEndsAt: string | null;
+  planWillRenew: boolean | null;
 }
 
 export interface PoolSummary {
@@ -77,7 +80,8 @@ export type ScheduleView = Schedule & { nextRunAt: number | null };
 export interface SettingsView {
   thresholds: InspectionThresholds;
   policy: PolicySettings;
-  notifications: { webhooks: WebhookTarget[]; poolLowFraction: number };
+  /** The SMTP password never appears: `email.passwordSet` says whether one is stored. */
+  notifications: ReturnType<typeof publicNotificationSettings>;
   probeConcurrency: number;
 }
 
@@ -85,7 +89,7 @@ export interface SettingsView {
 export interface SettingsInput {
   thresholds?: Partial<{ [K in keyof InspectionThresholds]: Partial<InspectionThresholds[K]> }>;
   policy?: Partial<PolicySettings>;
-  notifications?: Partial<SettingsView['notifications']>;
+  notifications?: NotificationSettingsInput;
   probeConcurrency?: number;
 }
 

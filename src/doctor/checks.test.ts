@@ -64,6 +64,16 @@ describe('authFileChecks', () => {
     const [c] = authFileChecks([account('q', { format: 'codex-quota' }, { refreshToken: null })], []);
     assert.equal(c.status, 'ok');
   });
+  it('a CPA account needs no local token: CPA holds it', () => {
+    const cpa = account('c', { sourceKind: 'cpa' }, { accessToken: null, refreshToken: null });
+    const checks = authFileChecks([cpa], []);
+    assert.equal(
+      checks.find((c) => c.id === 'accounts.tokens'),
+      undefined,
+    );
+    assert.equal(checks.find((c) => c.id === 'accounts.metadata')?.status, 'ok');
+  });
+
   it('no access token, or an unreadable file, fails', () => {
     const checks = authFileChecks([account('a', {}, { accessToken: null })], ['/x/broken.json']);
     assert.equal(checks.find((c) => c.id === 'accounts.tokens')?.status, 'failed');

@@ -116,7 +116,8 @@ export function authFileChecks(accounts: readonly Account[], unreadable: readonl
     );
     return out;
   }
-  const noAccess = accounts.filter((a) => !a.credentials.accessToken).map((a) => a.name);
+  // CPA holds its accounts' tokens itself (probes go through api-call): only local files must carry one.
+  const noAccess = accounts.filter((a) => a.sourceKind !== 'cpa' && !a.credentials.accessToken).map((a) => a.name);
   if (noAccess.length > 0) {
     out.push(
       check(
@@ -133,8 +134,9 @@ export function authFileChecks(accounts: readonly Account[], unreadable: readonl
     const missing: string[] = [];
     if (!a.email) missing.push('email');
     if (!(a.accountId ?? a.credentials.accountId)) missing.push('account id');
-    // codex-quota files carry only an access token by design: no refresh token expected there.
-    if (!a.credentials.refreshToken && a.format !== 'codex-quota') missing.push('refresh token');
+    // codex-quota files carry only an access token by design, and CPA keeps its accounts' tokens itself.
+    const ownsTokens = a.format !== 'codex-quota' && a.sourceKind !== 'cpa';
+    if (ownsTokens && !a.credentials.refreshToken) missing.push('refresh token');
     if (missing.length > 0) gaps.set(a.name, missing);
   }
   if (gaps.size === 0) {

@@ -39,6 +39,10 @@ export interface HealthReportAccountExtensions {
   checkedAt?: number;
   quotaMonthlyPercent?: number;
   plan?: string;
+  /** When the paid plan's current term ends (ISO), from the subscriptions endpoint. */
+  planEndsAt?: string;
+  /** Whether that term renews; false means the account lapses at planEndsAt. */
+  planWillRenew?: boolean;
 }
 
 export interface HealthReportAccount {

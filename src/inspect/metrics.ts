@@ -75,6 +75,16 @@ export async function buildMetrics(input: MetricsInput, opts: MetricsOptions): P
     'When the data shown was fetched.',
     accountLabels,
   );
+  const planEnds = g(
+    'codex_fleet_account_plan_end_timestamp_seconds',
+    "When the paid plan's current term ends (from the subscriptions endpoint).",
+    accountLabels,
+  );
+  const planRenews = g(
+    'codex_fleet_account_plan_will_renew',
+    '1 when the plan renews at its end, 0 when it lapses.',
+    accountLabels,
+  );
   const poolAccounts = g('codex_fleet_pool_accounts', 'Accounts by status.', ['status']);
   const poolUsable = g(
     'codex_fleet_pool_usable_accounts',
@@ -116,6 +126,8 @@ export async function buildMetrics(input: MetricsInput, opts: MetricsOptions): P
     for (const s of ACCOUNT_STATUSES) status.set({ ...labels, status: s }, s === st.status ? 1 : 0);
     stale.set(labels, st.stale ? 1 : 0);
     if (st.basis) checked.set(labels, Date.parse(st.basis.fetchedAt) / 1000);
+    if (ev.plan?.endsAt) planEnds.set(labels, Date.parse(ev.plan.endsAt) / 1000);
+    if (ev.plan?.willRenew != null) planRenews.set(labels, ev.plan.willRenew ? 1 : 0);
     byStatus[st.status]++;
     if (st.status === 'healthy' || st.status === 'warning') {
       usable++;

@@ -77,6 +77,8 @@ export function buildHealthReport(input: HealthReportInput, opts: HealthReportOp
         ...(status.basis ? { checkedAt: Date.parse(status.basis.fetchedAt) } : {}),
         ...(qm != null ? { quotaMonthlyPercent: qm } : {}),
         ...((snap?.plan ?? account.plan) ? { plan: (snap?.plan ?? account.plan) as string } : {}),
+        ...(ev.plan?.endsAt ? { planEndsAt: ev.plan.endsAt } : {}),
+        ...(ev.plan?.willRenew != null ? { planWillRenew: ev.plan.willRenew } : {}),
       },
     };
     const tight = tightestWindow(snap);

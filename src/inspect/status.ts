@@ -1,7 +1,9 @@
 // Status and health score of one account: a pure function of the account, its latest probe, the
 // last known good probe, token facts and flags. The same rules are written as a table in
 // docs/status-rules.md; keep both in step.
+
 import type { Account } from '../domain/account.ts';
+import type { PlanTerm } from '../domain/plan.ts';
 import type { ProbeResult } from '../domain/quota.ts';
 import { bindingSpendWindow, exhaustedText, windowlessText } from '../domain/quota-reason.ts';
 import type { AccountStatus, FlagState, TokenState } from '../domain/report.ts';
@@ -31,6 +33,8 @@ export interface AccountEvidence {
   lastGood?: ProbeResult | null;
   token?: TokenState | null;
   flag?: FlagState | null;
+  /** The paid plan's term, from the subscriptions endpoint, when it was read. */
+  plan?: PlanTerm | null;
 }
 
 export interface StatusResult {

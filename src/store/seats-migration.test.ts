@@ -87,7 +87,9 @@ async function migrateAndAttribute(db: Db): Promise<void> {
   assert.ok(teamBefore.actions > 0 && teamBefore.disable_ownership > 0 && teamBefore.account_flags > 0);
 
   const result = await migrate(db);
-  assert.deepEqual(result.applied, [2]);
+  // Migration 2 is the seats one; later migrations (monitoring's 2xx) may follow it.
+  assert.equal(result.applied[0], 2);
+  assert.ok(result.applied.every((v, i) => i === 0 || v > 2));
   const repos = createRepos(db, () => Date.parse('2026-12-04T00:00:00Z'));
   assert.deepEqual(
     (await repos.seats.list()).map((s) => [s.legacyId, s.status]),

@@ -3,23 +3,11 @@
 // plan end, so this is the one source for "when does this account's plan end".
 // Shape, from public clients that read it: { plan_type, active_until, will_renew, cancels_at?, expires_at?,
 // entitlement?: { has_active_subscription, renews_at?, expires_at? }, seats_in_use?, seats_entitled? }.
+import { lapsesAt, type PlanTerm } from '../domain/plan.ts';
 import { type HeaderTarget, usageRequestHeaders } from './headers.ts';
 import { type FetchLike, fetchAnswer } from './http.ts';
 
-export const PLAN_TERM_STATUSES = ['active', 'canceled', 'none', 'unknown'] as const;
-export type PlanTermStatus = (typeof PLAN_TERM_STATUSES)[number];
-
-export interface PlanTerm {
-  status: PlanTermStatus;
-  plan: string | null;
-  /** When the paid period ends (cancels_at, else active_until, else expires_at); null when unknown. */
-  endsAt: string | null;
-  /** false: the plan lapses at endsAt; true: it renews; null: unknown. */
-  willRenew: boolean | null;
-  /** Why the term is unknown (HTTP status, malformed body), never a body or token. */
-  note: string | null;
-  checkedAt: string;
-}
+export { lapsesAt, type PlanTerm };
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,12 +61,6 @@ export function parsePlanTerm(status: number | null, body: string | null, now: n
     note: null,
     checkedAt,
   };
-}
-
-/** The plan end worth a warning: a term that will not renew (or whose renewal is unknown). */
-export function lapsesAt(term: PlanTerm | null): string | null {
-  if (!term || term.status === 'none' || term.status === 'unknown') return null;
-  return term.willRenew === true ? null : term.endsAt;
 }
 
 export interface PlanTermOptions {

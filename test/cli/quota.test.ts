@@ -1,7 +1,7 @@
 // `codex-fleet quota --json` against the simulator: the right state for every scenario of UPSTREAM.md §2,
 // both window layouts, the cache, single-account mode and the exit codes.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -190,10 +190,50 @@ describe('codex-fleet quota --json against the simulator', () => {
 describe('codex-fleet quota with bad input', () => {
   it('exits 1 with a clear message when there are no accounts', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'cf-empty-'));
+    await mkdir(join(empty, 'account'));
     const run = await runCli(['quota', '--account-dir', join(empty, 'account'), '--data-dir', join(empty, 'data')]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /no accounts found/);
     await rm(empty, { recursive: true, force: true });
+  });
+
+  it('the implicit ./account missing is no local accounts, not an error (CPA-only operators have none)', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cf-no-default-dir-'));
+    try {
+      const run = await runCli(['quota', '--data-dir', join(cwd, 'data')], {
+        cwd,
+        env: { CODEX_FLEET_ACCOUNT_DIR: undefined },
+      });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /no accounts found/);
+      assert.doesNotMatch(run.stderr, /does not exist/);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 naming the path when --account-dir does not exist, even with accounts in the store', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'cf-missing-dir-'));
+    const one = await startSimulator({ accounts: [{ scenario: 'healthy', email: 'kept@example.com' }], latency: 1 });
+    try {
+      const store = ['--data-dir', join(d, 'data'), '--chatgpt-url', one.chatgptUrl];
+      await one.writeAuthFiles(join(d, 'account'), 'codex-quota');
+      const first = await runCli(['quota', '--json', '--account-dir', join(d, 'account'), ...store]);
+      assert.equal(first.code, 0, first.stderr);
+      // The store now remembers that account; a mistyped directory must not quietly show it.
+      const typo = join(d, 'acount');
+      const run = await runCli(['quota', '--json', '--account-dir', typo, ...store]);
+      assert.equal(run.code, 1);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, new RegExp(`account directory ${typo} does not exist`));
+      // The environment variable names a directory just as explicitly.
+      const fromEnv = await runCli(['quota', '--json', ...store], { env: { CODEX_FLEET_ACCOUNT_DIR: typo } });
+      assert.equal(fromEnv.code, 1);
+      assert.match(fromEnv.stderr, new RegExp(`account directory ${typo} does not exist`));
+    } finally {
+      await one.close();
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   it('rejects an invalid option with a clear message', async () => {

@@ -45,6 +45,8 @@ async function doctor(
   name: string,
   codexBin = CODEX_BIN,
 ): Promise<{ code: number | null; report: DoctorReport; stdout: string }> {
+  // The operator's account directory exists (possibly empty: CPA-only); a missing one is an error of its own.
+  await mkdir(join(dir, name, 'account'), { recursive: true });
   const run = await runCli(['doctor', '--json', ...store(name)], { env: { CODEX_CLI_BIN: codexBin } });
   assert.ok(run.stdout.trim().startsWith('{'), `doctor --json printed a report (stderr: ${run.stderr})`);
   return { code: run.code, report: JSON.parse(run.stdout), stdout: run.stdout };

@@ -2,7 +2,7 @@
 // exactly the exhausted ones, re-enables them after the simulated reset, and leaves manually disabled
 // ones alone; every decision is audited with its reason and evidence; two schedulers → one run per slot.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,7 @@ function openFleet(): Promise<Fleet> {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cf-cpa-sched-'));
+  await mkdir(join(dir, 'no-local-accounts')); // CPA-only: an empty account directory
   const specs = [
     ...Array.from({ length: HEALTHY }, (_, i) => ({
       scenario: 'healthy' as const,

@@ -3,7 +3,7 @@
 // JSON API. Ban safety: only the right management key is ever sent.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -36,6 +36,8 @@ after(async () => {
 test('serve --collect: a request through the real CPA reaches /api/monitor/requests', async (t) => {
   if (!cpa) return t.skip('skip' in started ? started.skip : 'no CPA');
   const dataDir = join(dir, 'data');
+  // CPA-only: the local account directory exists and is empty.
+  mkdirSync(join(dir, 'account'));
   const fleet = await Fleet.open(resolveConfig({ dataDir, accountDir: join(dir, 'account') }, {}));
   assert.ok(
     (await new CpaServers(fleet.repos.settings).upsert({ name: 'local', url: cpa.url, managementKey: cpa.key })).ok,

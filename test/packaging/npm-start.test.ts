@@ -2,7 +2,7 @@
 // within 8 s: the start script execs node, so npm's forwarded signal reaches the server, not a shell.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
@@ -11,6 +11,7 @@ import { waitFor } from '../support/wait.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'codex-fleet-npm-start-'));
+mkdirSync(join(tmp, 'account')); // --account-dir names it, so it must exist
 const seen: number[] = [];
 after(() => {
   for (const pid of seen) if (alive(pid)) process.kill(pid, 'SIGKILL');

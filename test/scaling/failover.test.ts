@@ -7,7 +7,7 @@
 // by the new leader; every usage record stored exactly once.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,6 +61,7 @@ describe('3 instances on one PostgreSQL: leader failover', { skip }, () => {
     const originFake = Math.ceil(originReal / SLOT_MS) * SLOT_MS + SLOT_MS / 2; // mid-slot: no boundary at start
     const clock = () => originFake + (Date.now() - originReal) * SPEED;
     const accountDir = join(tmp, 'account');
+    mkdirSync(accountDir); // no local accounts: an empty directory, not a missing one (that is an error)
     const fleet = await Fleet.open(
       resolveConfig({ databaseUrl: url, dataDir: join(tmp, 'data'), accountDir }, {}),
       clock,

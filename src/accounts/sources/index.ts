@@ -1,6 +1,7 @@
 // Loads several sources at once; one failing source never hides the accounts of the others.
 export { authDirSource, DEFAULT_ACCOUNT_DIR } from './auth-dir.ts';
 export { codexHomeSource, defaultCodexHome } from './codex-home.ts';
+export { type FileLoader, readFileLoad } from './file-load.ts';
 export { multiAuthSource } from './multi-auth.ts';
 export type { AccountLoad, AccountSource } from './types.ts';
 

@@ -2,7 +2,7 @@
 // the default mode from the store with no network, checked against the HealthReport schema.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -100,6 +100,7 @@ describe('report / forecast / metrics commands against the simulator', () => {
 
   it('exit 1 with a message when there are no accounts or the file cannot be written', async () => {
     const empty = { ...flags, dataDir: join(dir, 'empty-data'), accountDir: join(dir, 'none') };
+    await mkdir(empty.accountDir);
     assert.equal(await runReport({ ...empty, json: true, out: join(dir, 'x.json') }), 1);
     assert.equal(await runReport({ ...flags, json: true, out: join(dir, 'no-such-dir', 'r.json') }), 1);
   });

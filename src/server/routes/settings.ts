@@ -2,17 +2,12 @@
 // Schedules and CPA servers are validated by their own rooms' schemas: one definition of what is valid.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { notificationSettingsInput } from '../../core/alert-settings-schema.ts';
 import { cpaServerInputSchema } from '../../cpa/servers.ts';
 import { THRESHOLD_WINDOWS } from '../../domain/inspection.ts';
 import { scheduleSchema } from '../../inspect/schedule.ts';
-import { WEBHOOK_FORMATS } from '../../notify/webhook.ts';
 import type { SettingsInput } from '../service.ts';
 import { type AppEnv, jsonBody, parseWith, type RouteDeps } from './context.ts';
-
-const httpUrl = z
-  .string()
-  .url('a webhook url must be a URL')
-  .refine((u) => /^https?:\/\//i.test(u), 'a webhook url must be http(s)');
 
 const windowThreshold = z
   .object({
@@ -38,14 +33,7 @@ export const settingsSchema = z
       .partial()
       .strict()
       .optional(),
-    notifications: z
-      .object({
-        webhooks: z.array(z.object({ url: httpUrl, format: z.enum(WEBHOOK_FORMATS) }).strict()).max(20),
-        poolLowFraction: z.number().min(0, 'poolLowFraction is 0-1').max(1, 'poolLowFraction is 0-1'),
-      })
-      .partial()
-      .strict()
-      .optional(),
+    notifications: notificationSettingsInput.optional(),
     probeConcurrency: z
       .number()
       .int()

@@ -74,6 +74,15 @@ export function AccountHistory({ account }) {
   </div>`;
 }
 
+/** The paid plan's end: a lapsing term is worth attention, a renewing one is just a date. */
+function PlanEnd({ account: a }) {
+  if (!a.planEndsAt) return html`<span class="muted">—</span>`;
+  const day = a.planEndsAt.slice(0, 10);
+  return a.planWillRenew
+    ? html`<span data-testid="plan-end">renews ${day}</span>`
+    : html`<span class="bad" data-testid="plan-end">ends ${day}, does not renew</span>`;
+}
+
 function AccountCard({ account: a, now, onChanged }) {
   const [history, setHistory] = useState(false);
   const hint = signInHint(a);
@@ -91,6 +100,7 @@ function AccountCard({ account: a, now, onChanged }) {
     </header>
     <dl class="account-facts">
       <div><dt>Plan</dt><dd>${a.plan ?? 'unknown'}</dd></div>
+      <div><dt>Plan term</dt><dd><${PlanEnd} account=${a} /></dd></div>
       <div><dt>State</dt><dd>${a.state ?? 'unknown'}${a.reason && a.reason !== 'quota_available' ? html` <span class="muted">(${a.reason})</span>` : null}</dd></div>
       <div><dt>Source</dt><dd>${a.source ?? '—'} · ${a.sourceKind}</dd></div>
       <div><dt>Last check</dt><dd>${a.refreshing ? html`<span class="pulse">checking…</span>` : timeAgo(a.lastCheckedAt, now)}${a.stale ? html` <span class="pill" title="the latest probe failed transiently; showing the last good data">stale</span>` : null}</dd></div>
@@ -141,6 +151,7 @@ const COLUMNS = [
   ['name', 'Account', (a) => a.name.toLowerCase()],
   ['status', 'Status', (a) => a.status],
   ['plan', 'Plan', (a) => a.plan ?? '~'],
+  ['planEnds', 'Plan term', (a) => a.planEndsAt ?? '~'],
   ['source', 'Source', (a) => a.sourceKind],
   ['tightest', 'Tightest window', (a) => tightest(a)?.remainingPercent ?? 1000],
   ['reset', 'Reset / return', (a) => a.capacityReturnsAt ?? tightest(a)?.resetsAt ?? '~'],
@@ -176,6 +187,7 @@ function AccountsTable({ accounts, now, onChanged, sort, setSort }) {
           ${hint ? html`<br /><span class="hint small" data-testid="sign-in-hint">${hint}</span>` : null}</td>
         <td data-label="Status"><${StatusBadge} status=${a.status} /></td>
         <td data-label="Plan">${a.plan ?? 'unknown'}</td>
+        <td data-label="Plan term"><${PlanEnd} account=${a} /></td>
         <td data-label="Source">${a.sourceKind}</td>
         <td data-label="Tightest window">${w ? `${Math.round(w.remainingPercent)}% ${w.kind}` : '—'}</td>
         <td data-label="Reset / return">${a.status === 'rate-limited' ? html`<${ReturnTime} account=${a} />` : w?.resetsAt ? html`<${Countdown} to=${w.resetsAt} />` : '—'}</td>
@@ -186,7 +198,7 @@ function AccountsTable({ accounts, now, onChanged, sort, setSort }) {
           <${ActionButton} kind="small" onClick=${act(a, 'refresh')} label=${`Refresh ${a.name}`}>Refresh<//>
         </td>
       </tr>
-      ${open === a.id ? html`<tr class="history-row" key=${`${a.id}-history`}><td colspan="8"><${AccountHistory} account=${a} /></td></tr>` : null}`;
+      ${open === a.id ? html`<tr class="history-row" key=${`${a.id}-history`}><td colspan=${COLUMNS.length + 1}><${AccountHistory} account=${a} /></td></tr>` : null}`;
     })}</tbody>
   </table></div>`;
 }

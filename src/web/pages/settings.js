@@ -120,6 +120,7 @@ function SettingsForm() {
               .filter((w) => w.url.trim())
               .map((w) => ({ url: w.url.trim(), format: w.format })),
             poolLowFraction: Number(form.notifications.poolLowFraction),
+            ...alertsBody(form.notifications),
           },
           probeConcurrency: Number(form.probeConcurrency),
         },
@@ -206,10 +207,109 @@ function SettingsForm() {
               f.notifications.poolLowFraction = e.target.value;
             })} /></label>
     </section>
+    <${AlertsPanel} n=${form.notifications} update=${update} />
     <${ErrorNote} error=${error} />
     ${saved ? html`<p class="form-ok" role="status">Settings saved.</p>` : null}
     <div class="form-actions"><button class="btn primary" type="submit">Save settings</button></div>
   </form>`;
+}
+
+const LEVEL_KINDS = ['5h', 'weekly', 'monthly'];
+/** Levels as typed (a string while editing) or as stored (an array). */
+const levelsText = (levels) => (Array.isArray(levels) ? levels.join(', ') : (levels ?? ''));
+const levelsOf = (text) =>
+  String(text)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
+
+/** The alert part of PUT /api/settings: levels, horizons, digest, quiet hours, email (password write-only). */
+function alertsBody(n) {
+  const quiet = n.schedule.quietHours;
+  const email = n.email;
+  return {
+    rules: {
+      windowLevels: Object.fromEntries(LEVEL_KINDS.map((k) => [k, levelsOf(n.rules.windowLevels[k])])),
+      includeAdditional: n.rules.includeAdditional,
+      poolRunoutHorizonHours: Number(n.rules.poolRunoutHorizonHours),
+      planExpiryDays: Number(n.rules.planExpiryDays),
+    },
+    schedule: {
+      digestMinutes: Number(n.schedule.digestMinutes),
+      quietHours:
+        quiet?.start && quiet?.end ? { start: quiet.start, end: quiet.end, timeZone: quiet.timeZone || 'UTC' } : null,
+    },
+    email: email?.host
+      ? {
+          host: email.host,
+          port: Number(email.port),
+          secure: Boolean(email.secure),
+          user: email.user || null,
+          ...(email.newPassword ? { password: email.newPassword } : {}),
+          from: email.from,
+          to: String(email.to)
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        }
+      : null,
+  };
+}
+
+function AlertsPanel({ n, update }) {
+  const set = (fn) => (e) =>
+    update((f) => fn(f.notifications, e.target.type === 'checkbox' ? e.target.checked : e.target.value));
+  const quiet = n.schedule.quietHours ?? { start: '', end: '', timeZone: 'UTC' };
+  const email = n.email ?? { host: '', port: 587, secure: false, user: '', from: '', to: '' };
+  const setQuiet = (key) =>
+    set((x, v) => {
+      x.schedule.quietHours = { ...(x.schedule.quietHours ?? { start: '', end: '', timeZone: 'UTC' }), [key]: v };
+    });
+  const setEmail = (key) =>
+    set((x, v) => {
+      x.email = { ...(x.email ?? { host: '', port: 587, secure: false, user: '', from: '', to: '' }), [key]: v };
+    });
+  return html`<section class="panel" aria-labelledby="alerts-h">
+    <h2 id="alerts-h">Alerts</h2>
+    <p class="muted small">Warnings while an account still serves (used % per window), its reset, the pool running out, and plans that end without renewing. Sent to the webhooks above and by email.</p>
+    <div class="grid-fields">
+      ${LEVEL_KINDS.map(
+        (k) => html`<label class="field"><span>${k} window: warn at % used (comma list, empty = off)</span>
+          <input data-testid=${`levels-${k}`} value=${levelsText(n.rules.windowLevels[k])} onInput=${set((x, v) => {
+            x.rules.windowLevels[k] = v;
+          })} /></label>`,
+      )}
+      <label class="check"><input type="checkbox" checked=${n.rules.includeAdditional} onChange=${set((x, v) => {
+        x.rules.includeAdditional = v;
+      })} /><span>Also warn for per-model (additional) limits</span></label>
+      <label class="field"><span>Warn when the pool runs out within (hours, 0 = off)</span>
+        <input type="number" min="0" max="168" value=${n.rules.poolRunoutHorizonHours} onInput=${set((x, v) => {
+          x.rules.poolRunoutHorizonHours = v;
+        })} /></label>
+      <label class="field"><span>Warn this many days before a plan ends without renewing (0 = off)</span>
+        <input type="number" min="0" max="90" value=${n.rules.planExpiryDays} onInput=${set((x, v) => {
+          x.rules.planExpiryDays = v;
+        })} /></label>
+      <label class="field"><span>Digest: collect alerts for this many minutes, send one message (0 = off)</span>
+        <input type="number" min="0" max="1440" value=${n.schedule.digestMinutes} onInput=${set((x, v) => {
+          x.schedule.digestMinutes = v;
+        })} /></label>
+      <label class="field"><span>Quiet hours from (HH:MM)</span><input placeholder="22:00" value=${quiet.start} onInput=${setQuiet('start')} /></label>
+      <label class="field"><span>Quiet hours until (HH:MM)</span><input placeholder="07:00" value=${quiet.end} onInput=${setQuiet('end')} /></label>
+      <label class="field"><span>Quiet hours time zone</span><input placeholder="Europe/Berlin" value=${quiet.timeZone} onInput=${setQuiet('timeZone')} /></label>
+    </div>
+    <h3>Email (SMTP)</h3>
+    <div class="grid-fields">
+      <label class="field"><span>SMTP host (empty = no email)</span><input value=${email.host} onInput=${setEmail('host')} /></label>
+      <label class="field"><span>Port</span><input type="number" min="1" max="65535" value=${email.port} onInput=${setEmail('port')} /></label>
+      <label class="check"><input type="checkbox" checked=${email.secure} onChange=${setEmail('secure')} /><span>TLS from the start (port 465)</span></label>
+      <label class="field"><span>User</span><input value=${email.user ?? ''} autocomplete="off" onInput=${setEmail('user')} /></label>
+      <label class="field"><span>Password ${email.passwordSet ? '(set; type to replace)' : ''}</span><input type="password" autocomplete="new-password" value=${email.newPassword ?? ''} onInput=${setEmail('newPassword')} /></label>
+      <label class="field"><span>From</span><input type="email" value=${email.from} onInput=${setEmail('from')} /></label>
+      <label class="field"><span>To (comma list)</span><input value=${Array.isArray(email.to) ? email.to.join(', ') : email.to} onInput=${setEmail('to')} /></label>
+    </div>
+  </section>`;
 }
 
 export function SettingsPage() {
