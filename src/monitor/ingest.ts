@@ -392,7 +392,6 @@ export class MonitorIngest {
       pairValues[PAIR_DIMS.account] = dimValues[DIMS.account];
       pairValues[PAIR_DIMS.apiKey] = dimValues[DIMS.apiKey];
       pairValues[PAIR_DIMS.cache] = CACHE_STATES.indexOf(e.cacheState);
-      pairValues[PAIR_DIMS.failed] = e.failed ? 1 : 0;
       pairValues[PAIR_DIMS.latency] = lat === null ? -1 : latencyClass(lat);
       pairValues[PAIR_DIMS.status] = e.status;
       pairValues[PAIR_DIMS.failureType] = d.id('failureType', e.failureType) ?? 0;

@@ -540,9 +540,14 @@ function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
   const apiKey = r.ids.apiKey;
   const extras: Array<Pick<PairPlan, 'dim2' | 'value2' | 'value2Min'>> = [];
   if (f.cacheState !== undefined) extras.push({ dim2: PAIR_DIMS.cache, value2: CACHE_STATES.indexOf(f.cacheState) });
-  if (f.outcome === 'failure') extras.push({ dim2: PAIR_DIMS.failed, value2: 1 });
+  // Failure-type rows hold every failed event: "failures only" is all of them, a type one of them.
   if (r.ids.failureType !== undefined) extras.push({ dim2: PAIR_DIMS.failureType, value2: r.ids.failureType });
-  if (f.status !== undefined) extras.push({ dim2: PAIR_DIMS.status, value2: f.status });
+  else if (f.outcome === 'failure') extras.push({ dim2: PAIR_DIMS.failureType, value2: undefined });
+  if (f.status !== undefined) {
+    // Status rows exist for failed events only; a status that is not an error is left to raw rows.
+    if (f.status === 200 || (f.outcome === 'failure' && r.ids.failureType === undefined)) return null;
+    extras.push({ dim2: PAIR_DIMS.status, value2: f.status });
+  }
   if (f.minLatencyMs !== undefined) {
     const k = classAtLeast(f.minLatencyMs);
     if (k === null) return null;
