@@ -78,7 +78,7 @@ for (const backend of backends) {
           [{ cacheState: 'hit' }, 'cache_state = 1', []],
           [{ outcome: 'failure', account }, 'failed = 1 AND account_id = ?', [Number(accountId?.id)]],
           [{ minLatencyMs: 1000 }, 'latency_ms >= 1000', []],
-          [{ status: 200, account }, 'status = 200 AND account_id = ?', [Number(accountId?.id)]],
+          [{ status: 429, account }, 'status = 429 AND account_id = ?', [Number(accountId?.id)]],
           [{ failureType: 'usage_limit_reached' }, 'failed = 1 AND status = 429', []],
         ];
         for (const [extra, where, params] of cells) {
