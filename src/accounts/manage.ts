@@ -126,3 +126,16 @@ export async function deleteAccountFile(account: Account, now: number = Date.now
     };
   }
 }
+
+/**
+ * The single-file auth routes (save, edit, delete by name) change one account per file. A
+ * codex-multi-auth file holds many: a save would write single-account fields into it and a delete
+ * would take every account in it. This is the one refusal both the API and the forms give.
+ */
+export function multiAccountFileRefusal(fileName: string, accounts: number): string {
+  return (
+    `${fileName} is a codex-multi-auth file holding ${accounts} account${accounts === 1 ? '' : 's'}: ` +
+    'the single-file auth routes cannot edit or delete it, since one change would touch every account in it. ' +
+    'Edit it with codex-multi-auth, or remove one account with `codex-fleet accounts remove <name>`'
+  );
+}

@@ -7,6 +7,8 @@
 // - A dead refresh token flags the account auth_invalid with the upstream code, and the journal
 //   remembers it so no process sends that token again. Transient failures keep the old tokens.
 // - Read-only callers construct the manager with refresh: 'never'; it then cannot refresh at all.
+// - Shutdown: after `stop` no token request is sent (old tokens kept, nothing spent); one already sent
+//   is read to the end and saved (upstream spent the old token on receipt), unless `cutoff` comes first.
 import { realpath, writeFile } from 'node:fs/promises';
 import type { Account } from '../domain/account.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
@@ -60,6 +62,10 @@ export interface TokenManagerOptions {
   /** For the store: token state changes. Errors thrown here are ignored. */
   onTokenEvent?: (event: TokenEvent) => void | Promise<void>;
   env?: NodeJS.ProcessEnv;
+  /** Aborted when the process starts shutting down: send no new token request. */
+  stop?: AbortSignal;
+  /** Aborted at the shutdown deadline: cut a token request still waiting for its answer. */
+  cutoff?: AbortSignal;
 }
 
 type Trigger = 'expiry' | 'unauthorized' | 'manual';
@@ -191,16 +197,35 @@ export class TokenManager {
         `${known.message ?? 'refresh token is dead'} (recorded ${known.at})`,
       );
     }
+    // The last moment to stay out: past this line a token is sent and upstream spends the old one.
+    if (this.#opts.stop?.aborted) {
+      return this.#fail(
+        current,
+        'transient',
+        'shutting_down',
+        null,
+        `${current.name}: not refreshing while codex-fleet shuts down (old tokens kept)`,
+      );
+    }
     const interruptedAt = known?.state === 'pending' ? known.at : null;
     const startedAt = new Date(this.#clock()).toISOString();
     await updateJournal(path, hash, { state: 'pending', at: startedAt }, this.#clock());
 
+    const cutoff = this.#opts.cutoff;
+    const baseFetch = this.#opts.fetch ?? fetch;
     const outcome = await refreshTokens({
       authUrl: this.#opts.authUrl,
       refreshToken,
       timeoutMs: this.#opts.timeoutMs ?? 15_000,
-      fetch: this.#opts.fetch,
+      fetch: cutoff
+        ? (input, init) =>
+            baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, cutoff]) : cutoff })
+        : this.#opts.fetch,
     });
+    if (!outcome.ok && cutoff?.aborted) {
+      // Upstream may have spent the token already: the pending journal entry stays and says so next time.
+      outcome.message = `the token request was cut by shutdown before its answer arrived; if upstream received it, the old refresh token is spent (old tokens kept)`;
+    }
     await this.#testPause();
     if (outcome.ok) return this.#store(entry, path, hash, outcome);
     if (outcome.permanent) {

@@ -331,7 +331,7 @@ describe('rule: a 401 after refresh leads to Reauth', () => {
       settings: manual,
       decision: 'queue',
       action: 'Reauth',
-      reason: /401 after token refresh/,
+      reason: /auth invalid \(401 token_invalidated\); sign in again/,
     },
     {
       name: '401 after refresh, all auto: still queued (a person signs in)',

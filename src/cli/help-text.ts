@@ -23,6 +23,7 @@ export const COMMAND_SUMMARIES: Record<string, string> = {
   actions: 'The action queue: list, approve, reject; and the audit log',
   runs: 'Stored inspection runs',
   schedule: 'Server inspection schedule',
+  settings: 'Show or change the stored settings',
   accounts: 'Manage accounts: list, show, import, add, remove, enable, disable',
   cpa: 'CLIProxyAPI (CPA) servers: configure, list accounts, check',
   serve: 'Web dashboard, JSON API, live updates (SSE) and Prometheus /metrics',
@@ -76,6 +77,9 @@ const HELP: Record<string, HelpText> = {
   },
   'schedule show': { examples: ['codex-fleet schedule show --json'] },
   'schedule set': { examples: ['codex-fleet schedule set --every 60', 'codex-fleet schedule set --off'] },
+  settings: {
+    examples: ['codex-fleet settings show', 'codex-fleet settings set \'{"policy":{"autoDisable":true}}\''],
+  },
   accounts: { examples: ['codex-fleet accounts list', 'codex-fleet accounts disable alice'] },
   'accounts list': { examples: ['codex-fleet accounts list --json'] },
   'accounts show': { examples: ['codex-fleet accounts show alice'] },

@@ -31,6 +31,30 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * Ctrl-C (or SIGTERM) during a sweep: no new probe or token request starts, a token request already
+ * sent is read and saved (else its refresh token would be spent for nothing), the store is closed by
+ * the command as usual, and the exit code is 130. A second Ctrl-C quits at once.
+ */
+async function interruptSweepsOnSignal(): Promise<void> {
+  const { shutdownAll } = await import('../core/shutdown.ts');
+  const GRACE_MS = 6_000;
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(
+      `codex-fleet: interrupted; finishing a token refresh in flight (at most ${GRACE_MS / 1000} s, Ctrl-C again to quit now)`,
+    );
+    shutdownAll(GRACE_MS);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => {
+    if (interrupted) process.exitCode = 130;
+  });
+}
+
 const version = packageVersion();
 const first = process.argv[2];
 if (first === '--version' || first === '-V') {
@@ -43,6 +67,8 @@ if (first === '--version' || first === '-V') {
       if (heap.needsHeapLimits(process.argv)) process.exit(await heap.relaunchWithHeapLimits(process.argv));
       heap.dieWithParent();
     }
+    // serve, monitor and sim handle their own signals; every other command stops its sweep cleanly.
+    if (first !== 'serve' && first !== 'monitor' && first !== 'sim') await interruptSweepsOnSignal();
     const { buildProgram } = await import('./program.ts');
     const program = await buildProgram(process.argv, { version });
     await program.parseAsync(process.argv);

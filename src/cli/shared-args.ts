@@ -47,6 +47,23 @@ export async function withCore<T>(options: CommonOptions, fn: (core: FleetServic
   }
 }
 
+/**
+ * One CLI command over an opened core: an error while opening or running is printed as
+ * `codex-fleet <command>: <message>` and exits 1; the core is always closed.
+ */
+export async function runCommand(
+  command: string,
+  options: CommonOptions,
+  fn: (core: FleetService) => Promise<number>,
+): Promise<number> {
+  try {
+    return await withCore(options, fn);
+  } catch (error) {
+    console.error(`codex-fleet ${command}: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
 /** Where the store lives: every command that opens it takes these. */
 export function addStoreOptions(cmd: Command): Command {
   return cmd

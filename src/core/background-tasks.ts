@@ -5,18 +5,9 @@ import { InspectionScheduler, type SchedulerOptions } from '../core/inspection-s
 import type { StartResult } from '../monitor/collector.ts';
 import type { Fleet } from './fleet.ts';
 import type { LeaderContext, LeaderTask } from './leader-tasks.ts';
+import { abortableSleep } from './shutdown.ts';
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+const sleep = (ms: number, signal: AbortSignal) => abortableSleep(signal)(ms);
 
 /**
  * Runs `step` every `everyMs` while leader, each time only after stillLeader() confirmed the lease.

@@ -1,11 +1,13 @@
 // Resolves the runtime configuration once, from flags over environment over defaults, with clear errors.
+// The only module that reads the configuration environment: the upstream and store modules take values.
 import { resolve } from 'node:path';
 
-export const DEFAULT_CHATGPT_URL = 'https://chatgpt.com/backend-api';
-export const DEFAULT_AUTH_URL = 'https://auth.openai.com/oauth/token';
+// Kept equal to upstream/probe-runner.ts and upstream/http.ts (not imported: the CLI starts without them).
 export const DEFAULT_CONCURRENCY = 5;
 export const MAX_CONCURRENCY = 20;
 export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_CHATGPT_URL = 'https://chatgpt.com/backend-api';
+export const DEFAULT_AUTH_URL = 'https://auth.openai.com/oauth/token';
 
 export interface FleetConfig {
   dataDir: string;
@@ -91,9 +93,27 @@ const checks = {
   ),
 };
 
+/** Where the store lives, for commands that open only the store (db, cpa, monitor). */
+export interface StoreLocation {
+  dataDir: string;
+  /** postgres://… or sqlite:<path>; null: SQLite in dataDir. */
+  databaseUrl: string | null;
+}
+
+/** --data-dir over CODEX_FLEET_DATA_DIR over ./data; --database-url over CODEX_FLEET_DATABASE_URL (empty = unset). */
+export function resolveStoreLocation(
+  flags: { dataDir?: string; databaseUrl?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): StoreLocation {
+  return {
+    dataDir: resolve(flags.dataDir || env.CODEX_FLEET_DATA_DIR || 'data'),
+    databaseUrl: flags.databaseUrl || env.CODEX_FLEET_DATABASE_URL || null,
+  };
+}
+
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): FleetConfig {
   const problems: string[] = [];
-  const databaseUrl = flags.databaseUrl || env.CODEX_FLEET_DATABASE_URL || null;
+  const { dataDir, databaseUrl } = resolveStoreLocation(flags, env);
   const v = {
     chatgptUrl: checks.chatgptUrl(flags.chatgptUrl ?? env.CODEX_FLEET_CHATGPT_URL ?? DEFAULT_CHATGPT_URL, problems),
     authUrl: checks.authUrl(flags.authUrl ?? env.CODEX_FLEET_AUTH_URL ?? DEFAULT_AUTH_URL, problems),
@@ -107,7 +127,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     problems.push('--database-url must start with postgres://');
   if (problems.length) throw new ConfigError(problems.join('; '));
   return {
-    dataDir: resolve(flags.dataDir ?? env.CODEX_FLEET_DATA_DIR ?? 'data'),
+    dataDir,
     databaseUrl: v.databaseUrl,
     chatgptUrl: v.chatgptUrl,
     authUrl: v.authUrl,

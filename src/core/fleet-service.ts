@@ -14,20 +14,19 @@ import {
   addAccountFile,
   deleteAccountFile,
   moveToTrash,
+  multiAccountFileRefusal,
   readImportPath,
 } from '../accounts/manage.ts';
 import type { QueuedAction } from '../actions/actions-repo.ts';
+import { ActionsRepo } from '../actions/actions-repo.ts';
 import { decideQueuedAction, manualSetDisabled } from '../actions/execute.ts';
-import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { CpaServerInput, CpaServers } from '../cpa/servers.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
-import type { InspectionThresholds, PolicySettings } from '../domain/inspection.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import { forecastAccount } from '../inspect/forecast.ts';
-import { accountSeries, poolSeries, type SeriesRange } from '../inspect/history-series.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
+import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import { deriveStatus } from '../inspect/status.ts';
@@ -36,6 +35,7 @@ import type { MonitorFilter } from '../monitor/filters.ts';
 import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
 import { readMonitorSeries } from '../monitor/series.ts';
 import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
@@ -55,7 +55,7 @@ import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import { runDoctor } from './doctor-run.ts';
 import {
-  CONCURRENCY_SETTING,
+  DEFAULT_SHUTDOWN_GRACE_MS,
   Fleet,
   type ProbeDefaults,
   type QuotaCheckOptions,
@@ -66,12 +66,12 @@ import {
   type InspectionOptions,
   type InspectionOutcome,
   loadInspectionSettings,
-  POLICY_SETTING,
   runInspection,
-  THRESHOLDS_SETTING,
 } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
+import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
+import { readInspectionSettings, readProbeConcurrency, writeInspectionSettings } from './settings.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
   AccountView,
@@ -84,7 +84,6 @@ import type {
   MonitorMount,
   PoolSummary,
   RefreshOutcome,
-  SettingsInput,
   SettingsView,
 } from './views.ts';
 import { FleetError, HEALTH_STATUSES } from './views.ts';
@@ -146,6 +145,8 @@ export class FleetService {
   readonly monitor?: MonitorMount;
   readonly #monitorService: MonitorService | null;
   #collector: RunningCollector | null = null;
+  /** Issue 20: requests through CPA joined to accounts, and the disagreement loop. */
+  readonly requestOutcomes: RequestOutcomesJoin | null;
 
   constructor(fleet: Fleet, options: FleetServiceOptions, monitor: MonitorService | null = null) {
     this.fleet = fleet;
@@ -158,6 +159,7 @@ export class FleetService {
       };
     }
     this.#options = options;
+    this.requestOutcomes = monitor ? this.#openRequestOutcomes(monitor) : null;
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
     this.#servers = fleet.cpaServers;
@@ -236,6 +238,32 @@ export class FleetService {
     };
   }
 
+  #openRequestOutcomes(monitor: MonitorService): RequestOutcomesJoin {
+    const actions = new ActionsRepo(this.fleet.repos.db, this.fleet.clock);
+    return new RequestOutcomesJoin({
+      monitor,
+      clock: this.fleet.clock,
+      collectorServer: this.#options.collect?.server ?? null,
+      accounts: () => this.#accounts(),
+      probes: async (ids) =>
+        probeFacts(
+          await this.#views(
+            (await this.#accounts()).filter((a) => ids.includes(a.id)),
+            false,
+          ),
+          (id) => actions.ownership(id),
+        ),
+      reprobe: (id) => this.refreshAccount(id),
+      settings: this.fleet.repos.settings,
+      onDisagreement: (account, d) => {
+        if (!this.#alerting()) return;
+        this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
+      },
+      onChange: (id) => this.#emit('accounts', id),
+      onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
+    });
+  }
+
   #emit(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
@@ -261,9 +289,10 @@ export class FleetService {
     return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
   }
 
-  async #views(accounts?: Account[]): Promise<AccountView[]> {
+  async #views(accounts?: Account[], withRequests = true): Promise<AccountView[]> {
     const list = accounts ?? (await this.#accounts());
     const evidence = await this.fleet.evidence(list);
+    const requests = withRequests ? await this.requestOutcomes?.forAccounts(list) : undefined;
     const now = this.fleet.clock();
     return evidence.map((ev) => {
       const status = deriveStatus(ev, now);
@@ -292,6 +321,7 @@ export class FleetService {
         refreshing: this.#sweepInFlight || this.#refreshing.has(ev.account.id),
         planEndsAt: ev.plan?.endsAt ?? null,
         planWillRenew: ev.plan?.willRenew ?? null,
+        ...(requests ? { requests: requests.get(ev.account.id) ?? null } : {}),
       };
     });
   }
@@ -355,9 +385,9 @@ export class FleetService {
   }
 
   async poolSeries(range: SeriesRange) {
-    const samples = await this.fleet.repos.snapshots.sampledStates(range.from, range.to, range.stepMs);
+    const rows = await this.fleet.repos.snapshots.pool.series(range.from, range.to, range.stepMs);
     const forecast = await this.fleet.forecast();
-    return poolSeries(samples, range, forecast.pool);
+    return poolSeriesFromSummary(rows, range, forecast.pool);
   }
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
@@ -556,7 +586,8 @@ export class FleetService {
   }
 
   healthReport(options: Parameters<Fleet['healthReport']>[0] = {}) {
-    return this.fleet.healthReport(options);
+    const join = this.requestOutcomes;
+    return this.fleet.healthReport(join ? { requests: (list) => join.forAccounts(list), ...options } : options);
   }
 
   /** The forecast; `live` takes one more sample of every account first. */
@@ -579,7 +610,13 @@ export class FleetService {
     actor: string,
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
-    const outcome = await runInspection(this.fleet, { ...options, trigger: 'manual', actor: personActor(actor) });
+    const join = this.requestOutcomes;
+    const outcome = await runInspection(this.fleet, {
+      ...options,
+      trigger: 'manual',
+      actor: personActor(actor),
+      requests: join ? async (list) => inspectionEvidence(await join.forAccounts(list)) : undefined,
+    });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
     this.#emit('accounts');
@@ -645,36 +682,26 @@ export class FleetService {
   }
 
   async getSettings(): Promise<SettingsView> {
-    const { thresholds, policy } = await loadInspectionSettings(this.fleet);
+    const { thresholds, policy } = await readInspectionSettings(this.fleet.repos.settings);
     return {
       thresholds,
       policy,
       notifications: publicNotificationSettings(this.#notifySettings),
-      probeConcurrency:
-        (await this.fleet.repos.settings.get<number>(CONCURRENCY_SETTING)) ?? this.fleet.config.concurrency,
+      probeConcurrency: (await readProbeConcurrency(this.fleet.repos.settings)) ?? this.fleet.config.concurrency,
     };
   }
 
-  async setSettings(input: SettingsInput): Promise<SettingsView> {
-    const current = await this.getSettings();
-    if (input.thresholds) {
-      const next = { ...current.thresholds } as InspectionThresholds;
-      for (const [k, v] of Object.entries(input.thresholds)) {
-        const key = k as keyof InspectionThresholds;
-        next[key] = { ...(next[key] ?? DEFAULT_INSPECTION_THRESHOLDS[key]), ...v };
-      }
-      await this.fleet.repos.settings.set(THRESHOLDS_SETTING, next);
-    }
-    if (input.policy) {
-      const next: PolicySettings = { ...DEFAULT_POLICY_SETTINGS, ...current.policy, ...input.policy };
-      await this.fleet.repos.settings.set(POLICY_SETTING, next);
-    }
+  /** A settings change, validated against the one definition (core/settings.ts) whatever face sent it. */
+  async setSettings(change: unknown): Promise<SettingsView> {
+    const { parseSettingsChange } = await import('./settings-schema.ts');
+    const parsed = parseSettingsChange(change);
+    if (!parsed.ok) throw new FleetError('invalid', `invalid settings: ${parsed.message}`);
+    const input = parsed.value;
+    await writeInspectionSettings(this.fleet.repos.settings, input);
     if (input.notifications) {
       this.#useNotificationSettings(mergeNotificationSettings(this.#notifySettings, input.notifications));
       await this.fleet.repos.settings.set(NOTIFY_SETTING, this.#notifySettings);
     }
-    if (input.probeConcurrency != null)
-      await this.fleet.repos.settings.set(CONCURRENCY_SETTING, input.probeConcurrency);
     this.#emit('settings');
     return this.getSettings();
   }
@@ -752,7 +779,17 @@ export class FleetService {
   }
 
   async getAuthFile(name: string): Promise<AuthFileView | null> {
-    return this.#authFileView(this.#authPath(name));
+    const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
+    return this.#authFileView(path);
+  }
+
+  /** GET, save and delete by name agree: a codex-multi-auth file exists, and none of them touch it (409). */
+  async #refuseMultiAccount(path: string): Promise<void> {
+    const parsed = await readAuthFile(path, 'auth-dir');
+    if (!isLoadError(parsed) && parsed.format.format === 'multi-auth') {
+      throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+    }
   }
 
   async saveAuthFile(input: AuthFileInput, mode: 'create' | 'update'): Promise<AuthFileView> {
@@ -770,6 +807,9 @@ export class FleetService {
       // readAuthFile refuses FIFOs and oversized files; a plain readFile here would hang on a FIFO.
       const parsed = await readAuthFile(path, 'auth-dir');
       if (isLoadError(parsed)) throw new FleetError('invalid', parsed.message);
+      if (parsed.format.format === 'multi-auth') {
+        throw new FleetError('conflict', multiAccountFileRefusal(basename(path), parsed.accounts.length));
+      }
       style = parsed.style;
       format = parsed.format.format;
       doc = parsed.doc as Record<string, unknown>;
@@ -798,6 +838,7 @@ export class FleetService {
 
   async deleteAuthFile(name: string): Promise<void> {
     const path = this.#authPath(name);
+    await this.#refuseMultiAccount(path);
     try {
       await moveToTrash(path, this.fleet.clock());
     } catch (error) {
@@ -814,12 +855,27 @@ export class FleetService {
     const collectors = stats
       ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
       : [];
-    const out = await this.fleet.metrics({ collectors, includeEmails: options.includeEmails });
+    const join = this.requestOutcomes;
+    const out = await this.fleet.metrics({
+      collectors,
+      includeEmails: options.includeEmails,
+      requests: join ? async (list) => lastHourCounts(await join.forAccounts(list)) : undefined,
+    });
     return { contentType: out.contentType, body: out.text };
   }
 
+  /**
+   * Begins shutting down: no new sweep, probe or token request starts; a token request already sent
+   * may finish for graceMs, then it is cut. close() then waits for what runs and closes the store.
+   */
+  beginShutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): void {
+    this.fleet.shutdown.begin(graceMs);
+  }
+
   async close(): Promise<void> {
+    this.beginShutdown();
     await this.#ready;
+    this.requestOutcomes?.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await this.#planTermChore;
     await this.#leader?.stop();

@@ -15,7 +15,7 @@ import type { HealthReport } from '../domain/report.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { nextFlagState } from '../inspect/flags.ts';
 import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
-import type { CollectorHealth } from '../inspect/metrics.ts';
+import type { CollectorHealth, RequestCounts } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
 import { AuthFileCacheRepo } from '../store/auth-file-cache-repo.ts';
@@ -34,6 +34,8 @@ import { type AccountLoadResult, loadAccounts } from './account-registry.ts';
 import { PlanTerms } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { CpaAccounts, isCpaAccount } from './cpa-accounts.ts';
+import { readProbeConcurrency, SETTINGS } from './settings.ts';
+import { abortableSleep, Shutdown, ShutdownError } from './shutdown.ts';
 
 export const PROBE_MODES = ['http', 'codex-cli', 'auto'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
@@ -43,7 +45,7 @@ export const AUTO_CLI_AFTER_CLOUDFLARE = 3;
 const USAGE_PATHS_SETTING = 'upstream.usagePaths';
 const AUTH_FILE_CACHE_SCOPE = 'files';
 /** The dashboard's "Probe concurrency" setting: every sweep reads it unless a face passed --concurrency. */
-export const CONCURRENCY_SETTING = 'probe.concurrency';
+export const CONCURRENCY_SETTING = SETTINGS.probeConcurrency.key;
 
 /** What a face chose explicitly (CLI flags, serve flags): it wins over the stored setting and the config. */
 export interface ProbeDefaults {
@@ -93,6 +95,9 @@ export interface QuotaCheckResult extends AccountLoadResult {
   checks: QuotaCheck[];
 }
 
+/** How long close() lets in-flight work finish before cutting it (inside a container's 10 s stop). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 6_000;
+
 export class Fleet {
   readonly config: FleetConfig;
   readonly repos: Repos;
@@ -103,6 +108,8 @@ export class Fleet {
   /** The configured CPA servers, and the accounts on them (first-class: listed, probed, acted on). */
   readonly cpaServers: CpaServers;
   readonly cpa: CpaAccounts;
+  /** Stop (no new probe or token request), then cut at the deadline; close() waits for every sweep. */
+  readonly shutdown = new Shutdown();
 
   constructor(config: FleetConfig, repos: Repos, clock: Clock = systemClock) {
     this.config = config;
@@ -117,7 +124,13 @@ export class Fleet {
     return new Fleet(config, createRepos(db, clock), clock);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops new work, lets a token request already sent finish (up to graceMs, then cuts it), waits for
+   * every sweep to settle, and only then closes the store: nothing uses it after close.
+   */
+  async close(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
+    this.shutdown.begin(graceMs);
+    await this.shutdown.settle();
     await this.repos.db.close();
   }
 
@@ -135,7 +148,7 @@ export class Fleet {
     return (
       explicit ??
       this.#defaults.concurrency ??
-      (await this.repos.settings.get<number>(CONCURRENCY_SETTING)) ??
+      (await readProbeConcurrency(this.repos.settings)) ??
       this.config.concurrency
     );
   }
@@ -237,7 +250,13 @@ export class Fleet {
 
   /** The `codex auth report` HealthReport, from the store (default) or after a live probe of every account. */
   async healthReport(
-    options: { live?: boolean; model?: string; onProgress?: QuotaCheckOptions['onProgress'] } = {},
+    options: {
+      live?: boolean;
+      model?: string;
+      onProgress?: QuotaCheckOptions['onProgress'];
+      /** Issue 20: request outcomes per account id, put under each account's extensions. */
+      requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, object>>;
+    } = {},
   ): Promise<HealthReport> {
     let accounts: Account[];
     if (options.live) {
@@ -253,8 +272,9 @@ export class Fleet {
     }
     const evidence = await this.evidence(accounts);
     const current = await this.#currentCodexAccountId();
+    const requests = await options.requests?.(accounts);
     return buildHealthReport(
-      { accounts: evidence, currentAccountId: current },
+      { accounts: evidence, currentAccountId: current, requests },
       { mode: options.live ? 'live' : 'default', model: options.live ? options.model : undefined, now: this.clock() },
     );
   }
@@ -262,29 +282,64 @@ export class Fleet {
   /** Burn-rate forecast from the stored snapshot history (the last 8 days covers a weekly window). */
   async forecast(options: { historyMs?: number } = {}): Promise<Forecast> {
     const evidence = await this.evidence();
-    const since = this.clock() - (options.historyMs ?? 8 * 24 * 3600_000);
+    const now = this.clock();
+    const snapshotsBy = await this.#forecastHistories(options.historyMs ?? 8 * 24 * 3600_000);
     const histories: SnapshotHistory[] = [];
     for (const ev of evidence) {
-      const rows = await this.repos.snapshots.history(ev.account.id, since);
-      const status = deriveStatus(ev, this.clock());
+      const status = deriveStatus(ev, now);
       histories.push({
         accountId: ev.account.id,
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
         windowless: status.windowless,
-        snapshots: rows
-          .filter((r) => !r.transient)
-          .map((r) => probeFromSnapshot(r).snapshot)
-          .filter((s): s is QuotaSnapshot => s != null),
+        snapshots: await snapshotsBy(ev.account.id),
       });
     }
     const { buildForecast } = await import('../inspect/forecast.ts');
-    return buildForecast(histories, { now: this.clock() });
+    return buildForecast(histories, { now });
+  }
+
+  #historyMemo: { key: string; at: number; byAccount: Map<string, Promise<QuotaSnapshot[]>> } | null = null;
+
+  /**
+   * Each account's conclusive snapshots over the forecast's history. At 1,000 accounts that is ~200k rows:
+   * they are reused until a snapshot is stored or a minute passes, so a sweep's alerts and the pool chart
+   * read them once. The accounts' states are always fresh (evidence is read on every call).
+   */
+  async #forecastHistories(historyMs: number): Promise<(id: string) => Promise<QuotaSnapshot[]>> {
+    const key = `${historyMs}:${await this.repos.snapshots.lastId()}`;
+    const now = this.clock();
+    const memo = this.#historyMemo;
+    const fresh = memo && memo.key === key && now >= memo.at && now - memo.at < 60_000;
+    const byAccount = fresh ? memo.byAccount : new Map<string, Promise<QuotaSnapshot[]>>();
+    if (!fresh) this.#historyMemo = { key, at: now, byAccount };
+    const since = now - historyMs;
+    return (id) => {
+      let rows = byAccount.get(id);
+      if (!rows) {
+        rows = this.repos.snapshots.history(id, since).then((list) =>
+          list
+            .filter((r) => !r.transient)
+            .map((r) => probeFromSnapshot(r).snapshot)
+            .filter((snap): snap is QuotaSnapshot => snap != null),
+        );
+        rows.catch(() => byAccount.delete(id));
+        byAccount.set(id, rows);
+      }
+      return rows;
+    };
   }
 
   /** Prometheus exposition of the stored state; collectors add their lag and error counters. */
-  async metrics(options: { includeEmails?: boolean; collectors?: CollectorHealth[] } = {}) {
+  async metrics(
+    options: {
+      includeEmails?: boolean;
+      collectors?: CollectorHealth[];
+      requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, RequestCounts>>;
+    } = {},
+  ) {
     const evidence = await this.evidence();
+    const requests = await options.requests?.(evidence.map((e) => e.account));
     const probeErrors: Partial<Record<ProbeReason, number>> = {};
     for (const ev of evidence) {
       const p = ev.probe;
@@ -293,7 +348,7 @@ export class Fleet {
     // prom-client loads only for metrics.
     const { buildMetrics } = await import('../inspect/metrics.ts');
     return buildMetrics(
-      { accounts: evidence, probeErrors, collectors: options.collectors },
+      { accounts: evidence, probeErrors, collectors: options.collectors, requests },
       { now: this.clock(), includeEmails: options.includeEmails },
     );
   }
@@ -335,6 +390,8 @@ export class Fleet {
       authUrl: this.config.authUrl,
       timeoutMs: this.config.timeoutMs,
       clock: this.clock,
+      stop: this.shutdown.stop,
+      cutoff: this.shutdown.cutoff,
       onTokenEvent: (event) => this.#recordTokenEvent(event),
     });
   }
@@ -346,7 +403,12 @@ export class Fleet {
   checkQuota(options: QuotaCheckOptions): Promise<QuotaCheckResult> {
     const isFullSweep = !options.names?.length && !options.captureRaw && !options.model;
     if (isFullSweep && this.#sweep) return this.#sweep;
-    const run = this.#checkQuota(options);
+    let run: Promise<QuotaCheckResult>;
+    try {
+      run = this.shutdown.track(() => this.#checkQuota(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (isFullSweep) {
       this.#sweep = run;
       // The caller gets run's failure; this bookkeeping branch must not become an unhandled rejection
@@ -413,6 +475,9 @@ export class Fleet {
       ({ account }) => localAt.get(account.id) ?? { account, result: remoteProbed.get(account.id)! },
     );
 
+    // During shutdown only conclusive answers are kept: a probe cut short (or refused a retry) would
+    // read as a network failure it never had.
+    if (this.shutdown.stopping && probed.some((p) => p.result.transient)) throw new ShutdownError();
     for (const [i, { index, account }] of toProbe.entries()) {
       const { account: current, result } = probed[i];
       await this.repos.snapshots.insertProbe(account.id, stripRaw(result));
@@ -443,6 +508,7 @@ export class Fleet {
     // Refresh tokens that are about to expire before probing (only where refresh is allowed).
     if (tokens.canRefresh) {
       for (const [i, account] of accounts.entries()) {
+        this.shutdown.check();
         const fresh = await tokens.ensureFresh(account);
         current.set(i, fresh.account);
       }
@@ -463,6 +529,10 @@ export class Fleet {
       pathMemory: await this.#usagePaths(),
       captureRaw: options.captureRaw,
       clock: this.clock,
+      // On shutdown no probe starts (probeAll's signal); one already started may finish until the
+      // cutoff, which aborts its request, and a retry's backoff does not hold the shutdown.
+      fetch: (url, init) => fetch(url, { ...init, signal: anySignal(init?.signal, this.shutdown.cutoff) }),
+      sleep: abortableSleep(this.shutdown.stop),
     };
     const responses = options.model ? await import('../upstream/responses-probe.ts') : null;
     const httpProbe = responses
@@ -473,6 +543,7 @@ export class Fleet {
       {
         ...base,
         concurrency: await this.probeConcurrency(options.concurrency),
+        signal: this.shutdown.stop,
         probe: async (target, probeOptions) => {
           const index = targets.indexOf(target);
           const useCli = mode === 'codex-cli' || (mode === 'auto' && cloudflareAnswers >= AUTO_CLI_AFTER_CLOUDFLARE);
@@ -494,7 +565,12 @@ export class Fleet {
             current.set(index, refreshed.account);
             if (refreshed.ok) return refreshed.account.credentials.accessToken;
             if (refreshed.state === 'read_only' || refreshed.state === 'unsupported') return null;
-            return { errorCode: refreshed.code, httpStatus: refreshed.httpStatus, message: refreshed.message };
+            return {
+              errorCode: refreshed.code,
+              httpStatus: refreshed.httpStatus,
+              message: refreshed.message,
+              final: refreshed.state === 'auth_invalid',
+            };
           },
         }),
       },
@@ -557,6 +633,10 @@ export class Fleet {
       }
     }
   }
+}
+
+function anySignal(a: AbortSignal | null | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
 }
 
 function selectAccounts(accounts: readonly Account[], names: readonly string[] | undefined): Account[] {

@@ -6,19 +6,26 @@ import { ActionsRepo, type QueuedAction } from '../actions/actions-repo.ts';
 import { type ActionContext, executeAction, flattenEvidence } from '../actions/execute.ts';
 import { CpaExecutor } from '../actions/executors/cpa.ts';
 import { LocalFileExecutor } from '../actions/executors/local-file.ts';
-import { DEFAULT_POLICY_SETTINGS, decideAction } from '../actions/policy.ts';
+import { decideAction } from '../actions/policy.ts';
 import { CpaServers } from '../cpa/servers.ts';
 import type { Account } from '../domain/account.ts';
-import type { InspectionResult, InspectionThresholds, PolicySettings, SuggestedAction } from '../domain/inspection.ts';
+import type {
+  InspectionRequestEvidence,
+  InspectionResult,
+  InspectionThresholds,
+  PolicySettings,
+  SuggestedAction,
+} from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../inspect/inspection.ts';
+import { inspectAccount } from '../inspect/inspection.ts';
 import { type InspectionRun, RunsRepo, type RunTrigger } from '../inspect/runs-repo.ts';
 import { tokenStateOf } from '../inspect/status.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
 import type { Fleet } from './fleet.ts';
+import { readInspectionSettings, SETTINGS } from './settings.ts';
 
-export const THRESHOLDS_SETTING = 'inspection.thresholds';
-export const POLICY_SETTING = 'actions.policy';
+export const THRESHOLDS_SETTING = SETTINGS.thresholds.key;
+export const POLICY_SETTING = SETTINGS.policy.key;
 /** Holder id of this process: runs it leaves `running` are failed on the next start. */
 export const PROCESS_HOLDER = `${hostname()}:${process.pid}`;
 
@@ -31,6 +38,8 @@ export interface InspectionOptions {
   /** Execute the queued actions now as the actor (`inspect --apply`): a person's explicit approval. */
   apply?: boolean;
   onProgress?: (p: { done: number; total: number; current: string | null }) => void;
+  /** Issue 20: request outcomes per account id, carried in each result's evidence (never decides). */
+  requests?: (accounts: Account[]) => Promise<ReadonlyMap<string, InspectionRequestEvidence>>;
 }
 
 export interface InspectionOutcome {
@@ -40,16 +49,10 @@ export interface InspectionOutcome {
   executed: QueuedAction[];
 }
 
-export async function loadInspectionSettings(
+export function loadInspectionSettings(
   fleet: Fleet,
 ): Promise<{ thresholds: InspectionThresholds; policy: PolicySettings }> {
-  const thresholds =
-    (await fleet.repos.settings.get<InspectionThresholds>(THRESHOLDS_SETTING)) ?? DEFAULT_INSPECTION_THRESHOLDS;
-  const policy = {
-    ...DEFAULT_POLICY_SETTINGS,
-    ...((await fleet.repos.settings.get<Partial<PolicySettings>>(POLICY_SETTING)) ?? {}),
-  };
-  return { thresholds: { ...DEFAULT_INSPECTION_THRESHOLDS, ...thresholds }, policy };
+  return readInspectionSettings(fleet.repos.settings);
 }
 
 export function actionContext(fleet: Fleet, thresholds?: InspectionThresholds): ActionContext {
@@ -111,6 +114,7 @@ export async function runInspection(fleet: Fleet, options: InspectionOptions): P
     const ctx = actionContext(fleet, thresholds);
     say(`inspection started (${options.trigger}, source ${source}, by ${options.actor})`);
     const probed = await probeSource(fleet, source, options, say);
+    const requests = await options.requests?.(probed.map((p) => p.account));
     const now = fleet.clock();
     const results: InspectionResult[] = [];
     const queued: QueuedAction[] = [];
@@ -119,7 +123,11 @@ export async function runInspection(fleet: Fleet, options: InspectionOptions): P
       const tokenState = await fleet.repos.accounts.getTokenState(account.id);
       const result = inspectAccount(
         account,
-        { probe, token: tokenStateOf(account, tokenState?.refreshFailures ?? 0) },
+        {
+          probe,
+          token: tokenStateOf(account, tokenState?.refreshFailures ?? 0),
+          requests: requests?.get(account.id) ?? null,
+        },
         thresholds,
         now,
       );

@@ -11,7 +11,8 @@ import type { InspectionRun } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
 import type { CollectorStats } from '../monitor/collector.ts';
 import type { MonitorService } from '../monitor/service.ts';
-import type { NotificationSettingsInput, publicNotificationSettings } from './alerting.ts';
+import type { publicNotificationSettings } from './alerting.ts';
+import type { AccountRequests } from './request-outcomes.ts';
 
 export type { ActionStatus } from '../actions/actions-repo.ts';
 export type { CpaServerInput, CpaServerView } from '../cpa/servers.ts';
@@ -52,6 +53,11 @@ export interface AccountView {
   /** When the paid plan's current term ends (ISO), and whether it renews then; null when not read yet. */
   planEndsAt: string | null;
   planWillRenew: boolean | null;
+  /**
+   * What requests through CPA said about this account (last hour, 24 h, last failure, a disagreement
+   * with the probe); null when monitoring holds no request for it (issue 20, src/core/request-outcomes.ts).
+   */
+  requests?: AccountRequests | null;
 }
 
 export interface PoolSummary {
@@ -83,14 +89,6 @@ export interface SettingsView {
   /** The SMTP password never appears: `email.passwordSet` says whether one is stored. */
   notifications: ReturnType<typeof publicNotificationSettings>;
   probeConcurrency: number;
-}
-
-/** A settings change: each part optional, merged over the stored settings. */
-export interface SettingsInput {
-  thresholds?: Partial<{ [K in keyof InspectionThresholds]: Partial<InspectionThresholds[K]> }>;
-  policy?: Partial<PolicySettings>;
-  notifications?: NotificationSettingsInput;
-  probeConcurrency?: number;
 }
 
 export interface AuthFileView {

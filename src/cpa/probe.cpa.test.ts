@@ -16,6 +16,8 @@ const sim = await startSimulator({
     { id: 'acct-429', email: 'limit@example.com', scenario: 'usage-limit-429' },
     { id: 'acct-gone', email: 'gone@example.com', scenario: 'deactivated-workspace' },
     { id: 'acct-cf', email: 'cf@example.com', scenario: 'cloudflare' },
+    { id: 'acct-exp', email: 'exp@example.com', scenario: 'expired-token' },
+    { id: 'acct-revoked', email: 'revoked@example.com', scenario: 'auth-revoked' },
   ],
 });
 // A second upstream whose /wham/usage is retired: the probe must fall back to /codex/usage.
@@ -45,14 +47,14 @@ describe('CPA account source and probeViaCpa against the real CPA and the simula
     const list = await client.listAuthFiles();
     assert.ok(list.ok);
     for (const f of list.value) if (f.email && f.authIndex) authIndexByEmail.set(f.email, f.authIndex);
-    assert.equal(authIndexByEmail.size, 6);
+    assert.equal(authIndexByEmail.size, 8);
   });
 
   test('loadCpaAccounts: codex files become cpa accounts; details add account id and plan, never tokens', async () => {
     assert.ok((await client.setDisabled('codex-gone@example.com.json', true)).ok);
     const plain = await loadCpaAccounts(client);
     assert.ok(plain.ok);
-    assert.equal(plain.value.length, 6);
+    assert.equal(plain.value.length, 8);
     const gone = plain.value.find((a) => a.email === 'gone@example.com');
     assert.ok(gone);
     assert.equal(gone.id, 'cpa:real:codex-gone@example.com.json');
@@ -70,6 +72,11 @@ describe('CPA account source and probeViaCpa against the real CPA and the simula
     assert.equal(ok?.accountId, 'acct-ok');
     assert.equal(ok?.plan, 'plus');
     assert.equal(ok?.credentials.expiresAt, Date.parse('2099-01-01T00:00:00Z'));
+    assert.equal(
+      ok?.credentials.remoteRefreshToken,
+      true,
+      "CPA's file has a refresh token (its presence, never its value)",
+    );
     const simOk = sim.accounts.find((a) => a.email === 'ok@example.com');
     const serialized = JSON.stringify(detailed.value);
     assert.ok(simOk && !serialized.includes(simOk.accessToken) && !serialized.includes(simOk.refreshToken));
@@ -98,6 +105,31 @@ describe('CPA account source and probeViaCpa against the real CPA and the simula
       assert.equal(res.source, 'cpa');
     });
   }
+
+  test("a 401 through CPA goes through the one classifier: upstream's code kept, no refresh claimed", async () => {
+    const probe = (email: string, tokenExpiresAt: number) =>
+      probeViaCpa(
+        client,
+        { authIndex: authIndexByEmail.get(email) ?? '', accountId: null, tokenExpiresAt },
+        { chatgptUrl: sim.chatgptUrl, retries: 0 },
+      );
+    const far = Date.parse('2099-01-01T00:00:00Z');
+    // CPA believes its token is valid, upstream says token_expired: expired (as locally), code kept.
+    const expired = await probe('exp@example.com', far);
+    assert.equal(expired.state, 'auth_expired', JSON.stringify(expired));
+    assert.equal(expired.errorCode, 'token_expired');
+    assert.equal(expired.httpStatus, 401);
+    assert.equal(expired.attempts, 1, 'no refresh attempt through CPA');
+    assert.doesNotMatch(expired.message ?? '', /refresh/);
+    const past = await probe('exp@example.com', Date.now() - 60_000);
+    assert.equal(past.state, 'auth_expired');
+    assert.equal(past.errorCode, 'token_expired');
+    // A revoked, unexpired token: rejected, with upstream's code.
+    const revoked = await probe('revoked@example.com', far);
+    assert.equal(revoked.state, 'auth_invalid', JSON.stringify(revoked));
+    assert.equal(revoked.errorCode, 'token_invalidated');
+    assert.doesNotMatch(revoked.message ?? '', /after a fresh refresh/);
+  });
 
   test('healthy account: windows parsed and the sim saw the real token (CPA replaced $TOKEN$)', async () => {
     const res = await probeViaCpa(

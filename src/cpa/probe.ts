@@ -81,9 +81,9 @@ export function cpaFetch(client: CpaClient, authIndex: string, onFatal?: (e: Cpa
 
 /**
  * Probes one CPA account's quota through api-call. Never throws. The result's source is 'cpa'.
- * CPA refreshes tokens itself, so no refresh is tried here. A 401 while CPA's token is not yet
- * expired means the token is rejected (auth_invalid, Reauth); with an expired or unknown expiry it
- * stays auth_expired (CPA's next refresh may fix it).
+ * CPA refreshes tokens itself, so no refresh is tried here: the answer goes through the one
+ * classifier with the expiry CPA's file gives, so a 401 means what it means locally (expired token:
+ * auth_expired with upstream's own code; rejected unexpired token: auth_invalid).
  */
 export async function probeViaCpa(
   client: CpaClient,
@@ -95,7 +95,7 @@ export async function probeViaCpa(
     : null;
   const sleep = options.sleep ?? realSleep;
   const outcome = await probeAccount(
-    { accessToken: CPA_TOKEN_PLACEHOLDER, accountId: target.accountId },
+    { accessToken: CPA_TOKEN_PLACEHOLDER, accountId: target.accountId, expiresAt: target.tokenExpiresAt ?? null },
     {
       ...options,
       fetch: cpaFetch(client, target.authIndex, (e) => {
@@ -103,13 +103,6 @@ export async function probeViaCpa(
       }),
       // Once CPA refused us, retries fail at once without the network: do not wait between them.
       sleep: (ms) => (fatal ? Promise.resolve() : sleep(ms)),
-      onUnauthorized: async () => {
-        const now = (options.clock ?? Date.now)();
-        if (target.tokenExpiresAt != null && target.tokenExpiresAt > now) {
-          return { errorCode: null, httpStatus: 401, message: "rejected although CPA's token has not expired" };
-        }
-        return null;
-      },
     },
   );
   const result: ProbeOutcome = { ...outcome, source: 'cpa' };

@@ -34,6 +34,8 @@ export interface CpaFileDetails {
   /** Access token expiry in ms since epoch, from the file's "expired" field. */
   expiresAt: number | null;
   lastRefresh: string | null;
+  /** Whether the file holds a refresh token (so CPA can renew the access token); null when unknown. */
+  hasRefreshToken?: boolean | null;
 }
 
 export function isCodexAuthFile(file: CpaAuthFile): boolean {
@@ -69,6 +71,7 @@ export function accountFromAuthFile(
       accountId: details?.accountId ?? null,
       expiresAt: details?.expiresAt ?? null,
       lastRefresh: details?.lastRefresh ?? file.lastRefresh ?? null,
+      remoteRefreshToken: details?.hasRefreshToken ?? null,
     },
     addedAt: null,
     lastUsed: null,
@@ -104,6 +107,7 @@ export function detailsFromAuthFileText(text: string): CpaFileDetails | null {
     email: str(f.email) ?? claims?.email ?? null,
     expiresAt: Number.isFinite(expiresMs) ? expiresMs : claims?.exp != null ? claims.exp * 1000 : null,
     lastRefresh: str(f.last_refresh),
+    hasRefreshToken: str(f.refresh_token) != null,
   };
 }
 

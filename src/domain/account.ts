@@ -12,6 +12,11 @@ export interface Credentials {
   /** Access token expiry in ms since epoch (from JWT exp or the file's expiry field). */
   expiresAt: number | null;
   lastRefresh: string | null;
+  /**
+   * For tokens kept elsewhere (CPA keeps its own and `refreshToken` stays null here): whether that
+   * file has a refresh token; null or absent when unknown.
+   */
+  remoteRefreshToken?: boolean | null;
 }
 
 /** Claims decoded (never verified) from an id/access token. */

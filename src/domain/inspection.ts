@@ -40,6 +40,17 @@ export interface InspectionEvidence {
   source: SnapshotSource | null;
   probedAt: string | null;
   transient: boolean;
+  /**
+   * Issue 20: what requests through CPA said about the account beside the probe's answer (last hour,
+   * sanitized last failure, a disagreement with the probe). Evidence only: it decides no action.
+   */
+  requests?: InspectionRequestEvidence | null;
+}
+
+export interface InspectionRequestEvidence {
+  lastHour: { requests: number; failures: number; failuresByStatus: Record<string, number> };
+  lastFailure: { at: string; status: number; failureType: string | null; message: string | null } | null;
+  disagreement: { kind: string; summary: string; detectedAt: string; reprobeState: string | null } | null;
 }
 
 export interface InspectionResult {

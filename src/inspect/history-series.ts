@@ -191,12 +191,117 @@ export interface PoolSeries extends SeriesRange {
   forecast: PoolForecast | null;
 }
 
+/** What one account adds to the pool: whether it could serve, and its remaining % per window. */
+export interface PoolMember {
+  usable: boolean;
+  remaining: Record<ForecastWindowKind, number | null>;
+}
+
+/** The pool at one moment: accounts known and usable, and sum and count of remaining % per window. */
+export interface PoolTotals {
+  known: number;
+  usable: number;
+  sum: Record<ForecastWindowKind, number>;
+  count: Record<ForecastWindowKind, number>;
+}
+
+/** A stored pool summary row: the pool as it stood at the end of the grain-long bucket at bucketAt. */
+export interface PoolSummaryRow extends PoolTotals {
+  bucketAt: number;
+}
+
+/** The pool summary's grain: the smallest series step, so every step is a whole number of rows. */
+export const POOL_SUMMARY_GRAIN_MS = SERIES_STEPS_MS[0];
+
 /**
- * The pool over time: every account's latest sample is carried forward to each bucket end, then
- * usable accounts are counted and remaining % averaged. Buckets before the first sample are null.
+ * The pool rule for one conclusive sample: usable when the state is ok and no main window it reports
+ * is at 0% (only remaining % matters here, no reset times: this runs for every stored sample).
  */
-export function poolSeries(
-  samples: readonly HistorySample[],
+export function poolMember(s: Pick<HistorySample, 'state' | 'windows'>): PoolMember {
+  const remaining = Object.fromEntries(
+    FORECAST_WINDOWS.map((kind) => [
+      kind,
+      remainingOf(s.windows.find((x) => x.kind === kind && MAIN_SCOPES.has(x.scope)) ?? null),
+    ]),
+  ) as PoolMember['remaining'];
+  const usable = s.state === 'ok' && FORECAST_WINDOWS.every((k) => remaining[k] == null || remaining[k] > 0);
+  return { usable, remaining };
+}
+
+export function emptyPoolTotals(): PoolTotals {
+  const zero = () => Object.fromEntries(FORECAST_WINDOWS.map((k) => [k, 0])) as Record<ForecastWindowKind, number>;
+  return { known: 0, usable: 0, sum: zero(), count: zero() };
+}
+
+/** The pool after one account's part changed from `before` (null: not known yet) to `after`. */
+export function applyPoolMember(totals: PoolTotals, before: PoolMember | null, after: PoolMember): PoolTotals {
+  const out: PoolTotals = {
+    known: totals.known,
+    usable: totals.usable,
+    sum: { ...totals.sum },
+    count: { ...totals.count },
+  };
+  const add = (m: PoolMember, sign: 1 | -1) => {
+    out.known += sign;
+    if (m.usable) out.usable += sign;
+    for (const k of FORECAST_WINDOWS) {
+      const r = m.remaining[k];
+      if (r == null) continue;
+      out.sum[k] += sign * r;
+      out.count[k] += sign;
+    }
+  };
+  if (before) add(before, -1);
+  add(after, 1);
+  return out;
+}
+
+/**
+ * Folds conclusive samples, oldest first, into summary rows: one per grain bucket that holds a sample,
+ * each the pool at that bucket's end. Starts from the members (each account's latest part) before the
+ * first sample; `members` and `totals` then hold the state after the last one.
+ */
+export class PoolSummaryBuilder {
+  readonly members: Map<string, { fetchedAt: number; member: PoolMember }>;
+  totals: PoolTotals;
+  readonly #rows: PoolSummaryRow[] = [];
+
+  constructor(members: Iterable<[string, { fetchedAt: number; member: PoolMember }]> = []) {
+    this.members = new Map(members);
+    let totals = emptyPoolTotals();
+    for (const { member } of this.members.values()) totals = applyPoolMember(totals, null, member);
+    this.totals = totals;
+  }
+
+  add(s: Pick<HistorySample, 'accountId' | 'fetchedAt' | 'state' | 'windows'>): void {
+    const old = this.members.get(s.accountId);
+    if (old && old.fetchedAt > s.fetchedAt) return;
+    const member = poolMember(s);
+    this.totals = applyPoolMember(this.totals, old?.member ?? null, member);
+    this.members.set(s.accountId, { fetchedAt: s.fetchedAt, member });
+    const bucketAt = Math.floor(s.fetchedAt / POOL_SUMMARY_GRAIN_MS) * POOL_SUMMARY_GRAIN_MS;
+    const last = this.#rows.at(-1);
+    if (last && last.bucketAt === bucketAt) this.#rows[this.#rows.length - 1] = { bucketAt, ...this.totals };
+    else this.#rows.push({ bucketAt, ...this.totals });
+  }
+
+  /** The rows built since the last call. */
+  take(): PoolSummaryRow[] {
+    return this.#rows.splice(0, this.#rows.length);
+  }
+
+  /** Like take(), but keeps the newest row, whose bucket later samples may still change (batched writes). */
+  takeClosed(): PoolSummaryRow[] {
+    return this.#rows.splice(0, Math.max(0, this.#rows.length - 1));
+  }
+}
+
+/**
+ * The pool over time from summary rows (oldest first; a row before range.from carries the pool in):
+ * each bucket shows the pool at its end, i.e. the newest row before it ends. Null before the first row.
+ */
+export function poolSeriesFromSummary(
+  rows: readonly PoolSummaryRow[],
   range: SeriesRange,
   forecast: PoolForecast | null,
 ): PoolSeries {
@@ -204,46 +309,36 @@ export function poolSeries(
   const usable = new Array<number | null>(t.length).fill(null);
   const known = new Array<number | null>(t.length).fill(null);
   const meanRemaining = emptySeries(t.length);
-  const sorted = samples.filter((s) => !s.transient).sort((a, b) => a.fetchedAt - b.fetchedAt);
-  const current = new Map<string, { usable: boolean; rem: Array<number | null> }>();
-  let usableNow = 0;
-  const sum = FORECAST_WINDOWS.map(() => 0);
-  const cnt = FORECAST_WINDOWS.map(() => 0);
   let j = 0;
+  let current: PoolSummaryRow | null = null;
   for (let i = 0; i < t.length; i++) {
     const end = t[i] + range.stepMs;
-    for (; j < sorted.length && sorted[j].fetchedAt < end; j++) {
-      const s = sorted[j];
-      const old = current.get(s.accountId);
-      if (old) {
-        if (old.usable) usableNow--;
-        old.rem.forEach((r, k) => {
-          if (r == null) return;
-          sum[k] -= r;
-          cnt[k]--;
-        });
-      }
-      // Only remaining % matters here (no reset times): this loop runs for accounts × buckets samples.
-      const rem = FORECAST_WINDOWS.map((kind) =>
-        remainingOf(s.windows.find((x) => x.kind === kind && MAIN_SCOPES.has(x.scope)) ?? null),
-      );
-      const ok = s.state === 'ok' && rem.every((r) => r == null || r > 0);
-      current.set(s.accountId, { usable: ok, rem });
-      if (ok) usableNow++;
-      rem.forEach((r, k) => {
-        if (r == null) return;
-        sum[k] += r;
-        cnt[k]++;
-      });
+    for (; j < rows.length && rows[j].bucketAt < end; j++) current = rows[j];
+    if (!current || current.known === 0) continue;
+    usable[i] = current.usable;
+    known[i] = current.known;
+    for (const kind of FORECAST_WINDOWS) {
+      const n = current.count[kind];
+      meanRemaining[kind][i] = n === 0 ? null : round1(current.sum[kind] / n);
     }
-    if (current.size === 0) continue;
-    usable[i] = usableNow;
-    known[i] = current.size;
-    FORECAST_WINDOWS.forEach((kind, k) => {
-      meanRemaining[kind][i] = cnt[k] === 0 ? null : round1(sum[k] / cnt[k]);
-    });
   }
   return { ...range, t, usable, known, meanRemaining, forecast };
+}
+
+/**
+ * The pool over time from samples: every account's latest sample is carried forward to each bucket
+ * end, then usable accounts are counted and remaining % averaged. Buckets before the first sample are
+ * null. The same rule as the stored summary (PoolSummaryBuilder), for a handful of samples.
+ */
+export function poolSeries(
+  samples: readonly HistorySample[],
+  range: SeriesRange,
+  forecast: PoolForecast | null,
+): PoolSeries {
+  const sorted = samples.filter((s) => !s.transient).sort((a, b) => a.fetchedAt - b.fetchedAt);
+  const builder = new PoolSummaryBuilder();
+  for (const s of sorted) builder.add(s);
+  return poolSeriesFromSummary(builder.take(), range, forecast);
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -190,7 +190,7 @@ const rows: Row[] = [
     probe: PROBES.authInvalid(),
     state: 'auth_invalid',
     action: 'Reauth',
-    reason: /401 after token refresh/,
+    reason: /auth invalid \(401 token_invalidated\); sign in again/,
   },
   {
     name: 'refresh_token_reused: Reauth',

@@ -5,6 +5,7 @@
 import type { Account } from '../domain/account.ts';
 import {
   type InspectionEvidence,
+  type InspectionRequestEvidence,
   type InspectionResult,
   type InspectionThresholds,
   type SuggestedAction,
@@ -16,6 +17,7 @@ import { windowlessText } from '../domain/quota-reason.ts';
 import type { TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
 import { sanitizeMessage as sanitizeUpstreamMessage } from '../upstream/sanitize.ts';
+import { needsSignIn, tokenStateOf } from './status.ts';
 import { mainWindow, mainWindows, resetAtMs, usedOf } from './windows.ts';
 
 /** Default: disable at 100% used in the weekly or monthly window; the 5h window resets soon enough. */
@@ -29,6 +31,8 @@ export interface InspectionInput {
   /** The latest probe of this run; null when the account could not be probed at all. */
   probe: ProbeResult | null;
   token?: TokenState | null;
+  /** Issue 20: request outcomes through CPA, carried as evidence beside the probe (never decides). */
+  requests?: InspectionRequestEvidence | null;
 }
 
 const FIVE_HOURS_S = 5 * 3600;
@@ -74,19 +78,16 @@ export function inspectAccount(
             'Reauth',
             `refresh token is dead (${probe.errorCode ?? 'refresh failed'}); sign in again`,
           )
+        : result('auth_invalid', 'Reauth', `auth invalid (${probe.httpStatus ?? 'no status'}${code}); sign in again`);
+    case 'auth_expired':
+      // The same rule as the status (inspect/status.ts): no way to renew the token means a new sign-in.
+      return needsSignIn(probe, input.token ?? tokenStateOf(account))
+        ? result('auth_expired', 'Reauth', 'access token expired and there is no refresh token; sign in again')
         : result(
-            'auth_invalid',
-            'Reauth',
-            `auth invalid (${probe.httpStatus ?? 'no status'} after token refresh); sign in again`,
+            'auth_expired',
+            'Keep',
+            `access token expired${code ? ` (${probe.errorCode})` : ''}; it is refreshed before the next probe`,
           );
-    case 'auth_expired': {
-      // CPA refreshes its own tokens; a local account needs a refresh token to renew itself.
-      const canRefresh =
-        account.sourceKind === 'cpa' || (input.token?.hasRefreshToken ?? Boolean(account.credentials.refreshToken));
-      return canRefresh
-        ? result('auth_expired', 'Keep', 'access token expired; it is refreshed before the next probe')
-        : result('auth_expired', 'Reauth', 'access token expired and there is no refresh token');
-    }
     case 'workspace_deactivated':
       return result('workspace_deactivated', 'Delete', `workspace deactivated (${probe.httpStatus ?? '?'}${code})`);
     case 'blocked':
@@ -188,6 +189,7 @@ function evidenceOf(account: Account, input: InspectionInput): InspectionEvidenc
     source: p?.source ?? null,
     probedAt: p?.fetchedAt ?? null,
     transient: p?.transient ?? false,
+    ...(input.requests ? { requests: input.requests } : {}),
   };
 }
 

@@ -21,6 +21,14 @@ export interface MetricsInput {
   probeErrors?: Partial<Record<ProbeReason, number>>;
   collectors?: readonly CollectorHealth[];
   statusSettings?: StatusSettings;
+  /** Issue 20: requests through CPA per account id over the last hour (two series per account, no type label). */
+  requests?: ReadonlyMap<string, RequestCounts>;
+}
+
+/** An account's requests and failures through CPA over the last hour. */
+export interface RequestCounts {
+  requests: number;
+  failures: number;
 }
 
 export interface MetricsOptions {
@@ -107,6 +115,16 @@ export async function buildMetrics(input: MetricsInput, opts: MetricsOptions): P
     labelNames: ['collector'],
     registers: [reg],
   });
+  const requestsHour = g(
+    'codex_fleet_account_requests_last_hour',
+    'Requests through CPA on this account in the last hour (from request monitoring).',
+    accountLabels,
+  );
+  const failuresHour = g(
+    'codex_fleet_account_request_failures_last_hour',
+    'Failed requests through CPA on this account in the last hour.',
+    accountLabels,
+  );
   const generated = g('codex_fleet_metrics_generated_timestamp_seconds', 'When this exposition was built.');
 
   const settings = input.statusSettings ?? DEFAULT_STATUS_SETTINGS;
@@ -128,6 +146,11 @@ export async function buildMetrics(input: MetricsInput, opts: MetricsOptions): P
     if (st.basis) checked.set(labels, Date.parse(st.basis.fetchedAt) / 1000);
     if (ev.plan?.endsAt) planEnds.set(labels, Date.parse(ev.plan.endsAt) / 1000);
     if (ev.plan?.willRenew != null) planRenews.set(labels, ev.plan.willRenew ? 1 : 0);
+    const req = input.requests?.get(ev.account.id);
+    if (req) {
+      requestsHour.set(labels, req.requests);
+      failuresHour.set(labels, req.failures);
+    }
     byStatus[st.status]++;
     if (st.status === 'healthy' || st.status === 'warning') {
       usable++;

@@ -27,6 +27,8 @@ export interface HealthReportInput {
   /** The account the Codex CLI currently uses (its ChatGPT account id or codex-fleet id). */
   currentAccountId?: string | null;
   statusSettings?: StatusSettings;
+  /** Issue 20: what requests through CPA said per account id, shown as `extensions.requests`. */
+  requests?: ReadonlyMap<string, object>;
 }
 
 export interface HealthReportOptions {
@@ -79,6 +81,7 @@ export function buildHealthReport(input: HealthReportInput, opts: HealthReportOp
         ...((snap?.plan ?? account.plan) ? { plan: (snap?.plan ?? account.plan) as string } : {}),
         ...(ev.plan?.endsAt ? { planEndsAt: ev.plan.endsAt } : {}),
         ...(ev.plan?.willRenew != null ? { planWillRenew: ev.plan.willRenew } : {}),
+        ...(input.requests?.get(account.id) ? { requests: input.requests.get(account.id) } : {}),
       },
     };
     const tight = tightestWindow(snap);

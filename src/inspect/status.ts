@@ -8,6 +8,7 @@ import type { ProbeResult } from '../domain/quota.ts';
 import { bindingSpendWindow, exhaustedText, windowlessText } from '../domain/quota-reason.ts';
 import type { AccountStatus, FlagState, TokenState } from '../domain/report.ts';
 import { formatDuration } from '../domain/time.ts';
+import { NO_REFRESH_TOKEN } from '../upstream/classify.ts';
 import { mainWindows, remainingOf, resetAtMs } from './windows.ts';
 
 export interface StatusSettings {
@@ -67,6 +68,17 @@ export function isInformative(probe: ProbeResult | null | undefined): probe is P
   return probe != null && !probe.transient && probe.state !== 'unknown';
 }
 
+/**
+ * Whether the account's access token can be renewed without a person: a refresh token in the file,
+ * or in CPA's copy (CPA refreshes its own; when its file was not read, CPA is trusted to have one).
+ */
+export function canRenewToken(account: Account): boolean {
+  const c = account.credentials;
+  if (c.refreshToken) return true;
+  if (c.remoteRefreshToken != null) return c.remoteRefreshToken;
+  return account.sourceKind === 'cpa';
+}
+
 /** Token facts from an account's stored credentials. */
 export function tokenStateOf(account: Account, refreshFailures = 0): TokenState {
   const lr = account.credentials.lastRefresh ? Date.parse(account.credentials.lastRefresh) : Number.NaN;
@@ -74,8 +86,18 @@ export function tokenStateOf(account: Account, refreshFailures = 0): TokenState 
     expiresAt: account.credentials.expiresAt,
     lastRefreshAt: Number.isFinite(lr) ? lr : null,
     refreshFailures,
-    hasRefreshToken: Boolean(account.credentials.refreshToken),
+    hasRefreshToken: canRenewToken(account),
   };
+}
+
+/**
+ * The one rule for "only a new sign-in helps" (Reauth in inspection, error in the status): the auth
+ * is invalid, or the access token expired and nothing can renew it. status, inspection and every
+ * face read it from here.
+ */
+export function needsSignIn(probe: Pick<ProbeResult, 'state' | 'errorCode'> | null, token: TokenState): boolean {
+  if (probe?.state === 'auth_invalid') return true;
+  return probe?.state === 'auth_expired' && (!token.hasRefreshToken || probe.errorCode === NO_REFRESH_TOKEN);
 }
 
 /** Picks the probe to decide from: the latest if it is informative, else the last good one (stale). */
@@ -125,7 +147,9 @@ export function deriveStatus(
     case 'no_codex':
       return result('error', 0, [`plan does not include Codex${code}`]);
     case 'auth_expired':
-      if (!token.hasRefreshToken) return result('error', 0, ['access token expired and there is no refresh token']);
+      if (needsSignIn(basis, token)) {
+        return result('error', 0, ['access token expired and there is no refresh token; sign in again']);
+      }
       break;
   }
 

@@ -685,3 +685,85 @@ const EVENT_SELECT = `e.id, e.ts, e.status, e.failed, e.latency_ms, e.ttft_ms, e
   e.alias_id, e.endpoint_id, e.account_id, e.auth_type_id, e.api_key_id, e.project_id, e.failure_type_id, e.effort_id,
   e.tier_id, e.cache_state, e.input_tokens, e.output_tokens, e.reasoning_tokens, e.cached_tokens,
   e.cache_creation_tokens, e.total_tokens, e.request_id, f.error_type, f.error_code, f.message`;
+
+/** One account's failures of one status and type in the last 24 h (and how many in the last hour). */
+export interface AccountFailureRow {
+  account: string;
+  status: number;
+  failureType: string | null;
+  failures: number;
+  lastHour: number;
+}
+
+/** The newest failure of one account, sanitized (the stored summary, never the raw body). */
+export interface AccountLastFailure {
+  account: string;
+  at: number;
+  status: number;
+  failureType: string | null;
+  errorType: string | null;
+  errorCode: string | null;
+  message: string | null;
+}
+
+/**
+ * Failures per account × status × type since `from` (24 h), with the count after `hourFrom`, and each
+ * account's newest failure. Reads only the partial index over failed events; additive for issue 20.
+ */
+export async function accountFailures(
+  q: MonitorQueries,
+  from: number,
+  hourFrom: number,
+): Promise<{ rows: AccountFailureRow[]; last: AccountLastFailure[] }> {
+  const grouped = await q.db.query<{
+    account_id: number | null;
+    status: number;
+    failure_type_id: number | null;
+    n: number;
+    recent: number;
+    last_id: number;
+  }>(
+    `SELECT e.account_id, e.status, e.failure_type_id, COUNT(*) AS n,
+       SUM(CASE WHEN e.ts >= ? THEN 1 ELSE 0 END) AS recent, MAX(e.id) AS last_id
+     FROM mon_event e WHERE e.failed = 1 AND e.ts >= ? AND e.account_id IS NOT NULL
+     GROUP BY e.account_id, e.status, e.failure_type_id`,
+    [hourFrom, from],
+  );
+  if (grouped.some((g) => q.dict.nameSync(g.account_id) === null)) await q.dict.refresh();
+  const rows: AccountFailureRow[] = [];
+  const lastId = new Map<string, number>();
+  for (const g of grouped) {
+    const account = q.dict.nameSync(g.account_id);
+    if (account == null) continue;
+    rows.push({
+      account,
+      status: Number(g.status),
+      failureType: q.dict.nameSync(g.failure_type_id),
+      failures: Number(g.n),
+      lastHour: Number(g.recent ?? 0),
+    });
+    lastId.set(account, Math.max(lastId.get(account) ?? 0, Number(g.last_id)));
+  }
+  const ids = [...lastId.values()];
+  const last: AccountLastFailure[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const found = await q.db.query<EventRow>(
+      `SELECT ${EVENT_SELECT} FROM mon_event e LEFT JOIN mon_failure f ON f.event_id = e.id
+       WHERE e.id IN (${chunk.map(() => '?').join(',')})`,
+      chunk,
+    );
+    for (const r of found) {
+      last.push({
+        account: q.dict.nameSync(r.account_id) ?? '',
+        at: Number(r.ts),
+        status: Number(r.status),
+        failureType: q.dict.nameSync(r.failure_type_id),
+        errorType: r.error_type ?? null,
+        errorCode: r.error_code ?? null,
+        message: r.message ?? null,
+      });
+    }
+  }
+  return { rows, last };
+}

@@ -181,12 +181,12 @@ export async function readMonitorSeries(
     const lb = latencyBucketSql('e.latency_ms');
     const raw = await db.query<Raw>(
       `SELECT ${b} AS b, e.provider_id AS provider_id, e.model_id AS model_id, e.alias_id AS alias_id,
-         e.tier_id AS tier_id, ${lb} AS lb, COUNT(*) AS requests, SUM(e.failed) AS failures,
+         e.tier_id AS tier_id, e.status AS status, ${lb} AS lb, COUNT(*) AS requests, SUM(e.failed) AS failures,
          COUNT(e.latency_ms) AS lat_n, ${SUMS.slice(2)
            .map((s) => `SUM(e.${s}) AS ${s}`)
            .join(', ')}
        FROM mon_event e WHERE ${cond.sql}
-       GROUP BY ${b}, e.provider_id, e.model_id, e.alias_id, e.tier_id, ${lb}`,
+       GROUP BY ${b}, e.provider_id, e.model_id, e.alias_id, e.tier_id, e.status, ${lb}`,
       cond.params,
     );
     rows = raw.map((x) => {
@@ -194,7 +194,8 @@ export async function readMonitorSeries(
       if (x.lb != null) h[`h${Number(x.lb)}`] = Number(x.lat_n ?? 0);
       return h;
     });
-    failureRows = await rawFailures(db, r, w);
+    // Grouped by status too, so failures by status come from the same pass over the events.
+    failureRows = raw.filter((x) => Number(x.failures ?? 0) > 0);
     source = 'raw';
   }
   const ids = rows.flatMap((x) => [x.provider_id, x.model_id, x.tier_id, x.alias_id ?? null]);
@@ -223,6 +224,9 @@ export async function readMonitorSeries(
   return bucketSeries(w, seriesRows, fails, table, source);
 }
 
+/** Up to this many rollup buckets are listed (a 30-day range at hour grain is 720; a day at minute grain 1,440). */
+const MAX_LISTED_BUCKETS = 2000;
+
 function rollupWhere(
   w: SeriesWindow,
   dim: number,
@@ -230,8 +234,20 @@ function rollupWhere(
   provider: number | undefined,
   model: number | undefined,
 ): { sql: string; params: SqlValue[] } {
-  const c = ['grain = ?', 'dim = ?', 'bucket >= ?', 'bucket < ?'];
-  const p: SqlValue[] = [grainFor(w.stepMs), dim, w.from, w.to];
+  const grain = grainFor(w.stepMs);
+  const c = ['grain = ?', 'dim = ?'];
+  const p: SqlValue[] = [grain, dim];
+  // The key is (grain, bucket, dim, dim_value, …): a bucket range would read every dimension's rows of
+  // each bucket, listing the buckets lets each one be a seek to exactly this dimension (and value).
+  const first = Math.ceil(w.from / grain) * grain;
+  const count = Math.max(0, Math.ceil((w.to - first) / grain));
+  if (count <= MAX_LISTED_BUCKETS) {
+    c.push(`bucket IN (${count === 0 ? 'NULL' : new Array(count).fill('?').join(', ')})`);
+    for (let i = 0; i < count; i++) p.push(first + i * grain);
+  } else {
+    c.push('bucket >= ?', 'bucket < ?');
+    p.push(w.from, w.to);
+  }
   for (const [col, v] of [
     ['dim_value', value],
     ['provider_id', provider],

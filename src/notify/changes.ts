@@ -23,6 +23,16 @@ export type NotificationEvent =
       at: number;
     }
   | {
+      /** Issue 20: requests through CPA disagree with the account's last probe (a re-probe follows). */
+      kind: 'requests_disagree';
+      key: string;
+      accountId: string;
+      accountName: string;
+      disagreement: string;
+      summary: string;
+      at: number;
+    }
+  | {
       kind: 'pool_low' | 'pool_recovered';
       key: string;
       usable: number;
@@ -87,7 +97,27 @@ export function detectChanges(input: ChangeInput): ChangeOutput {
   return { events, next, poolIsLow };
 }
 
+/** One disagreement is one event: keyed by account, kind and when it was detected. */
+export function disagreementEvent(
+  account: { id: string; name: string },
+  d: { kind: string; summary: string; detectedAt: string },
+): NotificationEvent {
+  const at = Date.parse(d.detectedAt);
+  return {
+    kind: 'requests_disagree',
+    key: `disagree:${account.id}:${d.kind}:${at}`,
+    accountId: account.id,
+    accountName: account.name,
+    disagreement: d.kind,
+    summary: d.summary,
+    at,
+  };
+}
+
 export function describeEvent(event: NotificationEvent): string {
+  if (event.kind === 'requests_disagree') {
+    return `codex-fleet: account ${event.accountName}: requests disagree with its probe: ${event.summary} (re-probing)`;
+  }
   if (event.kind === 'account_state_changed') {
     const from = event.from ?? 'new';
     return `codex-fleet: account ${event.accountName} ${from} → ${event.to} (${event.reason})`;

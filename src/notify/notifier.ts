@@ -83,6 +83,17 @@ export class Notifier {
     return this.serialized(() => this.observeNow(current, now, pool.runsOutAt ?? null));
   }
 
+  /** Sends events found outside a sweep (issue 20: requests_disagree), through the same plan and channels. */
+  announce(events: readonly NotificationEvent[], now: number): Promise<DeliveryResult[]> {
+    return this.serialized(async () =>
+      this.send(
+        await this.loaded(),
+        events.map((e) => ({ key: e.key, text: describeEvent(e), at: now, event: e })),
+        now,
+      ),
+    );
+  }
+
   /** Sends what quiet hours or a digest window held back, once their time has come. */
   flush(now: number): Promise<{ events: FleetNotification[]; results: DeliveryResult[] }> {
     return this.serialized(async () => {

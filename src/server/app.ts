@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ZodError } from 'zod';
+import { ShutdownError } from '../core/shutdown.ts';
 import type { Clock } from '../domain/time.ts';
 import { EventHub } from './event-hub.ts';
 import { adminGuard } from './middleware/admin-key.ts';
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): FleetApp {
     if (error instanceof BadRequest) return c.json({ error: error.message }, 400);
     if (error instanceof ZodError) return c.json({ error: `invalid input: ${formatIssues(error)}` }, 400);
     if (error instanceof FleetError) return c.json({ error: error.message }, STATUS_BY_CODE[error.code]);
+    // A sweep cut short by SIGTERM: an answer, not a dropped connection.
+    if (error instanceof ShutdownError) return c.json({ error: error.message }, 503, { 'retry-after': '10' });
     // Only the error's name and first line: messages from deeper layers are already sanitized.
     log(`codex-fleet server: ${c.req.method} ${c.req.path} failed: ${error.name}: ${error.message.split('\n')[0]}`);
     return c.json({ error: 'internal error; see the server log' }, 500);

@@ -57,6 +57,8 @@ describe('startServer', () => {
       },
       { what: 'acct-01 to show as refreshing' },
     );
+    // In flight upstream, not just scheduled: shutdown starts no new probe but lets a started one finish.
+    await release.arrived;
     const closing = s.server.close();
     await sseText; // the stream ended instead of holding the server open
     assert.equal(s.closed, false, 'the service stays open while a request is in flight');

@@ -1,6 +1,7 @@
-// Starts the HTTP server and stops it gracefully: stop accepting, end SSE streams, let in-flight
-// requests and refreshes finish, then close the service (and with it the store), so nothing is left
-// half-written.
+// Starts the HTTP server and stops it gracefully: stop accepting, end SSE streams, tell the core to
+// start nothing new (in-flight probes end at once, a token request already sent is read and saved),
+// let in-flight requests get their answer (a sweep cut short answers 503), then close the service (and
+// with it the store), all within the grace period, so nothing is left half-written.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -111,6 +112,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const grace = opts.shutdownGraceMs ?? 8_000;
   const onSignal = (signal: string) => {
+    if (closing) return log(`codex-fleet: ${signal} received, already shutting down`);
     log(`codex-fleet: ${signal} received, shutting down`);
     void close().then(() => {
       process.exitCode = 0;
@@ -121,9 +123,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   function close(): Promise<void> {
     closing ??= (async () => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      // The handlers stay until the end: with none of ours left, a library's exit hook (signal-exit,
+      // loaded by the file lock) re-raises the signal and the process dies mid-shutdown.
       if (interval) clearInterval(interval);
+      // The core cuts what still runs at 3/4 of the grace, leaving the rest to answer and close.
+      opts.service.beginShutdown(Math.floor(grace * 0.75));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       fleetApp.close(); // ends SSE streams, which would otherwise hold server.close open
       server.closeIdleConnections();
@@ -138,6 +142,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       try {
         await opts.service.close();
       } finally {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
         markClosed();
       }
     })();

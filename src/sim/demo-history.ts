@@ -3,6 +3,7 @@
 // burn rate and resetting on schedule, auth failures for the broken scenarios) and a week of proxy
 // traffic (src/sim/traffic.ts) through the monitoring ingest. Deterministic for a seed.
 import type { AccountState, ProbeReason, QuotaWindow, WindowKind } from '../domain/quota.ts';
+import type { SnapshotInput } from '../store/snapshots-repo.ts';
 import { createRng } from './rng.ts';
 import { SCENARIOS, type ScenarioName } from './scenarios.ts';
 import { createTraffic, type TrafficAccount } from './traffic.ts';
@@ -141,27 +142,7 @@ export function demoSnapshots(
 
 export interface DemoHistoryTargets {
   /** SnapshotsRepo.insert */
-  insertSnapshot(s: {
-    accountId: string;
-    fetchedAt: number;
-    state: AccountState;
-    reason: ProbeReason | null;
-    httpStatus: number | null;
-    errorCode: string | null;
-    message: string | null;
-    plan: string | null;
-    allowed: boolean | null;
-    limitReached: boolean | null;
-    rateLimitReachedType: string | null;
-    windows: QuotaWindow[];
-    credits: null;
-    resetAfterSeconds: number | null;
-    retryAfterSeconds: number | null;
-    source: 'network';
-    transient: boolean;
-    attempts: number | null;
-    usagePath: string | null;
-  }): Promise<unknown>;
+  insertSnapshot(s: SnapshotInput): Promise<unknown>;
   /** MonitorIngest.ingestRaw (JSON lines) */
   ingestRaw(lines: readonly string[]): Promise<unknown>;
 }

@@ -10,17 +10,23 @@ const tmp = mkdtempSync(join(tmpdir(), 'codex-fleet-open-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('resolveTarget', () => {
-  it('defaults to ./data/codex-fleet.db, then env, then flags win', () => {
-    assert.deepEqual(resolveTarget({ env: {} }), { kind: 'sqlite', path: resolve('data', 'codex-fleet.db') });
-    assert.deepEqual(resolveTarget({ env: { CODEX_FLEET_DATA_DIR: '/srv/fleet' } }), {
-      kind: 'sqlite',
-      path: '/srv/fleet/codex-fleet.db',
+  // Flags over environment is resolved in core/config.ts (resolveStoreLocation, tested there).
+  it('defaults to ./data/codex-fleet.db; a URL picks its database; the environment is not read', () => {
+    const saved = process.env.CODEX_FLEET_DATABASE_URL;
+    process.env.CODEX_FLEET_DATABASE_URL = 'postgres://u:p@h/db';
+    try {
+      assert.deepEqual(resolveTarget(), { kind: 'sqlite', path: resolve('data', 'codex-fleet.db') });
+    } finally {
+      if (saved === undefined) delete process.env.CODEX_FLEET_DATABASE_URL;
+      else process.env.CODEX_FLEET_DATABASE_URL = saved;
+    }
+    assert.deepEqual(resolveTarget({ dataDir: '/srv/fleet' }), { kind: 'sqlite', path: '/srv/fleet/codex-fleet.db' });
+    assert.deepEqual(resolveTarget({ databaseUrl: 'postgres://u:p@h/db' }), {
+      kind: 'postgres',
+      url: 'postgres://u:p@h/db',
     });
-    assert.deepEqual(resolveTarget({ dataDir: '/flag', env: { CODEX_FLEET_DATA_DIR: '/srv/fleet' } }).kind, 'sqlite');
-    const env = { CODEX_FLEET_DATABASE_URL: 'postgres://u:p@h/db' };
-    assert.deepEqual(resolveTarget({ env }), { kind: 'postgres', url: 'postgres://u:p@h/db' });
-    assert.deepEqual(resolveTarget({ env, databaseUrl: 'sqlite:/x/y.db' }), { kind: 'sqlite', path: '/x/y.db' });
-    assert.equal(resolveTarget({ env: { CODEX_FLEET_DATABASE_URL: '' } }).kind, 'sqlite', 'empty env means unset');
+    assert.deepEqual(resolveTarget({ databaseUrl: 'sqlite:/x/y.db' }), { kind: 'sqlite', path: '/x/y.db' });
+    assert.equal(resolveTarget({ databaseUrl: '' }).kind, 'sqlite', 'empty means unset');
   });
 
   it('rejects unknown schemes without echoing a password', () => {

@@ -1,5 +1,6 @@
-// Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given
-// (flag or CODEX_FLEET_DATABASE_URL). Creates the directory (0700) and brings the schema up to date.
+// Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given.
+// Where it lives is resolved from flags and environment once, in core/config.ts (resolveStoreLocation);
+// this module takes the values. Creates the directory (0700) and brings the schema up to date.
 import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Db, Migration } from './db.ts';
@@ -13,13 +14,14 @@ import { openSqlite } from './sqlite.ts';
 export const DB_FILE_NAME = 'codex-fleet.db';
 
 export interface StoreOptions {
-  /** Directory for the SQLite file; default CODEX_FLEET_DATA_DIR or ./data. */
+  /** Directory for the SQLite file (and the secret key file); default ./data. */
   dataDir?: string;
-  /** postgres://… (or sqlite:<path>); default CODEX_FLEET_DATABASE_URL, else SQLite in dataDir. */
-  databaseUrl?: string;
+  /** postgres://… (or sqlite:<path>); else SQLite in dataDir. An empty string means unset. */
+  databaseUrl?: string | null;
   /** Run pending migrations (default true). */
   migrate?: boolean;
   migrations?: readonly Migration[];
+  /** Where the secret key may come from (CODEX_FLEET_SECRET_KEY); default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -39,8 +41,8 @@ export function parseDatabaseSpec(spec: string): DatabaseTarget {
   throw new Error(`unsupported database "${shown}": use postgres://user:pass@host:5432/db or sqlite:<path>`);
 }
 
-export function resolveDataDir(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = dataDir ?? env.CODEX_FLEET_DATA_DIR ?? './data';
+export function resolveDataDir(dataDir: string | undefined): string {
+  const dir = dataDir ?? './data';
   return isAbsolute(dir) ? dir : resolve(dir);
 }
 
@@ -90,11 +92,9 @@ export async function openDatabase(target: DatabaseTarget, options: { mustExist?
   }
 }
 
-export function resolveTarget(options: StoreOptions = {}): DatabaseTarget {
-  const env = options.env ?? process.env;
-  const url = options.databaseUrl ?? (env.CODEX_FLEET_DATABASE_URL || undefined);
-  if (url !== undefined) return parseDatabaseSpec(url);
-  return { kind: 'sqlite', path: join(resolveDataDir(options.dataDir, env), DB_FILE_NAME) };
+export function resolveTarget(options: Pick<StoreOptions, 'dataDir' | 'databaseUrl'> = {}): DatabaseTarget {
+  if (options.databaseUrl) return parseDatabaseSpec(options.databaseUrl);
+  return { kind: 'sqlite', path: join(resolveDataDir(options.dataDir), DB_FILE_NAME) };
 }
 
 /** The store every command and the server use: opened, migrated, ready. */
@@ -102,7 +102,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Db> {
   const db = await openDatabase(resolveTarget(options));
   const env = options.env ?? process.env;
   // Stored credentials are sealed with a key kept outside the database (env or the data dir).
-  attachSecretKeys(db, secretKeys({ dataDir: resolveDataDir(options.dataDir, env), env }));
+  attachSecretKeys(db, secretKeys({ dataDir: resolveDataDir(options.dataDir), env }));
   if (options.migrate !== false) {
     try {
       await migrate(db, options.migrations ?? MIGRATIONS);

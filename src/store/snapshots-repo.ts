@@ -4,6 +4,7 @@
 import type { AccountState, Credits, ProbeReason, ProbeResult, QuotaWindow, SnapshotSource } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
 import type { Db } from './db.ts';
+import { PoolSummaryRepo } from './pool-summary-repo.ts';
 
 export interface StoredSnapshot {
   id: number;
@@ -172,10 +173,13 @@ export interface LatestOptions {
 export class SnapshotsRepo {
   readonly db: Db;
   readonly clock: Clock;
+  /** The pool over time, kept up to date as conclusive snapshots are stored (the pool series reads it). */
+  readonly pool: PoolSummaryRepo;
 
   constructor(db: Db, clock: Clock = Date.now) {
     this.db = db;
     this.clock = clock;
+    this.pool = new PoolSummaryRepo(db, clock);
   }
 
   /** Stores one snapshot and moves the latest pointers; returns its id. */
@@ -210,6 +214,7 @@ export class SnapshotsRepo {
         s.transient ? null : id,
         s.transient ? null : s.fetchedAt,
       ]);
+      if (!s.transient) await this.pool.record(tx, s);
       return id;
     });
   }
@@ -234,6 +239,12 @@ export class SnapshotsRepo {
       [accountId],
     );
     return row ? toSnapshot(row) : undefined;
+  }
+
+  /** The newest snapshot's id (0 when none): a cheap "has anything been stored since" marker. */
+  async lastId(): Promise<number> {
+    const row = await this.db.get<{ id: number | string | null }>('SELECT MAX(id) AS id FROM quota_snapshots');
+    return Number(row?.id ?? 0);
   }
 
   /** Snapshots of one account fetched at or after sinceMs, oldest first (for forecasts). */
@@ -261,29 +272,6 @@ export class SnapshotsRepo {
       params,
     );
     return rows.map(toSnapshot);
-  }
-
-  /** Like sampled(), every account, only what the pool series needs (a lighter read of many rows). */
-  async sampledStates(
-    fromMs: number,
-    toMs: number,
-    stepMs: number,
-  ): Promise<Array<Pick<StoredSnapshot, 'accountId' | 'fetchedAt' | 'state' | 'transient' | 'windows'>>> {
-    if (!(Number.isSafeInteger(stepMs) && stepMs > 0))
-      throw new Error(`sampledStates: stepMs must be a positive integer`);
-    const rows = await this.db.query<Pick<SnapshotRow, 'account_id' | 'fetched_at' | 'state' | 'windows'>>(
-      `SELECT s.account_id, s.fetched_at, s.state, s.windows FROM quota_snapshots s WHERE s.id IN (
-         SELECT MAX(id) FROM quota_snapshots WHERE fetched_at >= ? AND fetched_at < ? AND transient = 0
-         GROUP BY account_id, fetched_at / ${stepMs})`,
-      [fromMs, toMs],
-    );
-    return rows.map((r) => ({
-      accountId: r.account_id,
-      fetchedAt: Number(r.fetched_at),
-      state: r.state as AccountState,
-      transient: false,
-      windows: JSON.parse(r.windows) as QuotaWindow[],
-    }));
   }
 
   /** Deletes snapshots older than maxAgeMs, always keeping each account's latest ones. Returns rows deleted. */

@@ -16,10 +16,15 @@ export const DEAD_REFRESH_CODES = [
   'invalid_grant',
 ] as const;
 
+/** The token layer's code for an account that has no refresh token: only a new sign-in renews it. */
+export const NO_REFRESH_TOKEN = 'no_refresh_token';
+
 export interface RefreshFailure {
   errorCode: string | null;
   httpStatus: number | null;
   message?: string | null;
+  /** True when the token layer found the refresh can never work (dead or missing token, pair lost). */
+  final?: boolean;
 }
 
 export interface UpstreamAnswer {
@@ -195,7 +200,14 @@ function classifySnapshot(snapshot: QuotaSnapshot): Classification {
 function classifyRefreshFailure(failure: RefreshFailure): Classification {
   const code = failure.errorCode;
   const message = sanitizeMessage(failure.message ?? null);
-  if (code && (DEAD_REFRESH_CODES as readonly string[]).includes(code)) {
+  // Nothing to refresh with: the access token is expired for good, and only a new sign-in helps.
+  if (code === NO_REFRESH_TOKEN) {
+    return result('auth_expired', 'access_token_expired', {
+      errorCode: code,
+      message: 'access token expired and there is no refresh token',
+    });
+  }
+  if (failure.final || (code && (DEAD_REFRESH_CODES as readonly string[]).includes(code))) {
     return result('auth_invalid', 'refresh_token_dead', {
       errorCode: code,
       message: message ?? 'refresh token is dead',

@@ -15,13 +15,8 @@ export interface HttpAnswer {
   failureMessage: string | null;
 }
 
+/** The per-request deadline when the caller passes none (CODEX_AUTH_FETCH_TIMEOUT_MS is read in core/config.ts). */
 export const DEFAULT_TIMEOUT_MS = 15_000;
-
-/** CODEX_AUTH_FETCH_TIMEOUT_MS when it is a positive number, else 15 s. */
-export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = Number(env.CODEX_AUTH_FETCH_TIMEOUT_MS);
-  return Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TIMEOUT_MS;
-}
 
 function describeError(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;

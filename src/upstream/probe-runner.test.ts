@@ -5,21 +5,17 @@ import type { ProbeOutcome } from './probe.ts';
 import { createStartGate, probeAll, resolveConcurrency, type SweepProgress, type SweepTarget } from './probe-runner.ts';
 
 describe('resolveConcurrency', () => {
-  const rows: [number | undefined, Record<string, string>, number][] = [
-    [undefined, {}, 5],
-    [undefined, { CODEX_FLEET_CONCURRENCY: '8' }, 8],
-    [undefined, { CODEX_FLEET_CONCURRENCY: '99' }, 20],
-    [undefined, { CODEX_FLEET_CONCURRENCY: 'lots' }, 5],
-    [undefined, { CODEX_FLEET_CONCURRENCY: '' }, 5],
-    [3, { CODEX_FLEET_CONCURRENCY: '8' }, 3],
-    [0, {}, 1],
-    [-4, {}, 1],
-    [50, {}, 20],
-    [2.7, {}, 2],
+  // The environment is read once in core/config.ts; here only the passed value and the clamp count.
+  const rows: [number | undefined, number][] = [
+    [undefined, 5],
+    [3, 3],
+    [0, 1],
+    [-4, 1],
+    [50, 20],
+    [2.7, 2],
   ];
-  for (const [requested, env, expected] of rows) {
-    test(`${requested} ${JSON.stringify(env)} → ${expected}`, () =>
-      assert.equal(resolveConcurrency(requested, env), expected));
+  for (const [requested, expected] of rows) {
+    test(`${requested} → ${expected}`, () => assert.equal(resolveConcurrency(requested), expected));
   }
 });
 

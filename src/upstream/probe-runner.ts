@@ -23,24 +23,23 @@ export interface SweepProgress {
 }
 
 export interface ProbeAllOptions extends ProbeOptions {
-  /** Requested concurrency; env CODEX_FLEET_CONCURRENCY, else 5; clamped to 1..20. */
+  /** Requested concurrency (the resolved config's, or the dashboard setting); else 5; clamped to 1..20. */
   concurrency?: number;
   startJitterMs?: number;
   /** The probe to run per target (default probeAccount; the live report passes probeViaResponses). */
   probe?: (target: SweepTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
   /** Per-target options (e.g. each account's own refresh hook). */
   optionsFor?: (target: SweepTarget, index: number) => Partial<ProbeOptions>;
+  /**
+   * Once aborted, no further probe starts; the sweep still waits for the ones in flight (so nothing
+   * runs on after it returns), then rejects with the signal's reason if any target was skipped.
+   */
+  signal?: AbortSignal;
 }
 
-/** Requested value, else CODEX_FLEET_CONCURRENCY, else 5; clamped to 1..20. */
-export function resolveConcurrency(requested?: number | null, env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number(env.CODEX_FLEET_CONCURRENCY);
-  const raw =
-    requested != null && Number.isFinite(requested)
-      ? requested
-      : Number.isFinite(fromEnv) && env.CODEX_FLEET_CONCURRENCY?.trim()
-        ? fromEnv
-        : DEFAULT_CONCURRENCY;
+/** Requested value, else 5; clamped to 1..20. (CODEX_FLEET_CONCURRENCY is read once, in core/config.ts.) */
+export function resolveConcurrency(requested?: number | null): number {
+  const raw = requested != null && Number.isFinite(requested) ? requested : DEFAULT_CONCURRENCY;
   return Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(raw)));
 }
 
@@ -75,10 +74,13 @@ export async function probeAll(
   const probe = options.probe ?? probeAccount;
   const total = targets.length;
   let done = 0;
-  return Promise.all(
+  const signal = options.signal;
+  const settled = await Promise.allSettled(
     targets.map((target, index) =>
       limit(async () => {
+        signal?.throwIfAborted();
         await gate();
+        signal?.throwIfAborted();
         const outcome = await probe(target, { ...options, ...options.optionsFor?.(target, index) });
         done++;
         try {
@@ -90,4 +92,8 @@ export async function probeAll(
       }),
     ),
   );
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
 }

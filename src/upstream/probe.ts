@@ -4,7 +4,7 @@ import type { ProbeResult, QuotaSnapshot } from '../domain/quota.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { type Classification, classifyUpstreamAnswer, planFromErrorBody, type RefreshFailure } from './classify.ts';
 import { usageRequestHeaders, userAgent } from './headers.ts';
-import { defaultTimeoutMs, type FetchLike, fetchAnswer, type HttpAnswer } from './http.ts';
+import { DEFAULT_TIMEOUT_MS, type FetchLike, fetchAnswer, type HttpAnswer } from './http.ts';
 import { isJwtExpired } from './jwt.ts';
 import { headersToRecord } from './response-headers.ts';
 import { DEFAULT_BACKOFF, isRetryableReason, nextRetryDelayMs, realSleep, type Sleep } from './retry.ts';
@@ -20,6 +20,19 @@ import {
 export interface ProbeTarget {
   accessToken: string | null;
   accountId: string | null;
+  /**
+   * The token's expiry (ms) when the token itself cannot tell (CPA's `$TOKEN$` placeholder: the expiry
+   * comes from CPA's auth file); null when unknown. Left out, a JWT's own exp decides.
+   */
+  expiresAt?: number | null;
+}
+
+/** Whether the token in use had expired: the target's known expiry for its own token, else the JWT's exp. */
+function tokenExpired(target: ProbeTarget, token: string, now: number): boolean | null {
+  if (target.expiresAt !== undefined && token === target.accessToken) {
+    return target.expiresAt == null ? null : target.expiresAt <= now;
+  }
+  return isJwtExpired(token, now);
 }
 
 /** The token layer's refresh hook: a new access token, null when no refresh is possible, or why it failed. */
@@ -33,7 +46,7 @@ export interface ProbeOptions {
   /** First backoff delay (doubles per retry, full jitter). Default 2000. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
-  /** Per request deadline. Default CODEX_AUTH_FETCH_TIMEOUT_MS, else 15000. */
+  /** Per request deadline (the resolved config's timeoutMs). Default 15000. */
   timeoutMs?: number;
   /** Shared across probes so one discovery of a retired path serves every account. */
   pathMemory?: UsagePathMemory;
@@ -82,7 +95,7 @@ export function resolveProbeOptions(options: ProbeOptions): Resolved {
   const retries = Number.isInteger(options.retries) && options.retries! >= 0 ? options.retries! : 3;
   const delay = Number.isFinite(options.retryDelayMs) && options.retryDelayMs! >= 0 ? options.retryDelayMs! : 2000;
   const timeout =
-    Number.isFinite(options.timeoutMs) && options.timeoutMs! > 0 ? options.timeoutMs! : defaultTimeoutMs();
+    Number.isFinite(options.timeoutMs) && options.timeoutMs! > 0 ? options.timeoutMs! : DEFAULT_TIMEOUT_MS;
   return {
     retries,
     retryDelayMs: delay,
@@ -225,7 +238,7 @@ export async function runProbe(target: ProbeTarget, options: ProbeOptions, attem
       const cls = classifyUpstreamAnswer({
         ...answer.http,
         snapshot: answer.snapshot ?? null,
-        tokenExpired: isJwtExpired(token, now),
+        tokenExpired: tokenExpired(target, token, now),
         afterRefresh: refreshed,
         now,
       });

@@ -272,7 +272,28 @@ const EVIDENCE_KNOWN = new Set([
   'source',
   'transient',
   'message',
+  'requests',
 ]);
+
+/** Issue 20: the request outcomes an inspection result carries, as two readable chips. */
+function requestChips(r) {
+  if (!r) return [];
+  const byStatus = Object.entries(r.lastHour?.failuresByStatus ?? {})
+    .map(([s, n]) => `${s} ×${n}`)
+    .join(', ');
+  return [
+    [
+      'requests 1 h',
+      `${r.lastHour?.requests ?? 0} req · ${r.lastHour?.failures ?? 0} failed${byStatus ? ` (${byStatus})` : ''}`,
+    ],
+    [
+      'requests disagree',
+      r.disagreement
+        ? `${r.disagreement.summary}${r.disagreement.reprobeState ? ` · re-probe: ${r.disagreement.reprobeState}` : ''}`
+        : null,
+    ],
+  ];
+}
 
 /**
  * Evidence as chips (Inspection and Actions): the inspection fields in a fixed order, any other field
@@ -292,6 +313,7 @@ export function EvidenceChips({ evidence, missing }) {
     ['resets', e.resetsAt ? formatTime(e.resetsAt) : null],
     ['token expires', e.tokenExpiresAt ? formatTime(e.tokenExpiresAt) : null],
     ['source', e.source],
+    ...requestChips(e.requests),
     ...Object.entries(e)
       .filter(([k]) => !EVIDENCE_KNOWN.has(k))
       .map(([k, v]) => [

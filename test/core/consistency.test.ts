@@ -21,6 +21,10 @@ type J = Record<string, any>;
 /** States that mean "a person must sign in again": the action is Reauth, never Keep. */
 const NEEDS_SIGN_IN = new Set(['auth_invalid']);
 
+/** An account whose access token has expired and whose file holds no refresh token: only a sign-in helps. */
+const NO_REFRESH = 's-no-refresh-token';
+const ACCOUNT_COUNT = SCENARIO_NAMES.length + 1;
+
 const MODES: Array<{ label: string; retired: RetiredPath }> = [
   { label: '/wham retired', retired: { path: '/wham', status: 404 } },
   { label: '/codex retired', retired: { path: '/codex', status: 404 } },
@@ -39,11 +43,14 @@ for (const home of ['local', 'cpa'] as const) {
       before(async () => {
         dir = await mkdtemp(join(tmpdir(), `cf-consistency-${home}-`));
         sim = await startSimulator({
-          accounts: SCENARIO_NAMES.map((scenario) => ({
-            scenario,
-            name: `s-${scenario}`,
-            email: `s-${scenario}@example.test`,
-          })),
+          accounts: [
+            ...SCENARIO_NAMES.map((scenario) => ({
+              scenario,
+              name: `s-${scenario}`,
+              email: `s-${scenario}@example.test`,
+            })),
+            { scenario: 'expired-token' as const, name: NO_REFRESH, email: `${NO_REFRESH}@example.test` },
+          ],
           retiredPaths: [mode.retired],
         });
         const accountDir = join(dir, 'account');
@@ -62,7 +69,8 @@ for (const home of ['local', 'cpa'] as const) {
         const probeFlags = ['--retries', '0', '--timeout-ms', '3000'];
         if (home === 'local') {
           for (const a of sim.accounts) {
-            await writeFile(join(accountDir, `${a.name}.json`), JSON.stringify(cpaFile(a)), { mode: 0o600 });
+            const file = a.name === NO_REFRESH ? { ...cpaFile(a), refresh_token: '' } : cpaFile(a);
+            await writeFile(join(accountDir, `${a.name}.json`), JSON.stringify(file), { mode: 0o600 });
           }
         } else {
           const started = await tryStartCpa();
@@ -74,7 +82,8 @@ for (const home of ['local', 'cpa'] as const) {
           const names: string[] = [];
           for (const a of sim.accounts) {
             // Far expiry: CPA must never try to refresh against a real (non-loopback) token endpoint.
-            const file = cpaFile(a, { farExpiry: true });
+            // The no-refresh account keeps its past expiry: without a refresh token CPA cannot refresh it.
+            const file = a.name === NO_REFRESH ? { ...cpaFile(a), refresh_token: '' } : cpaFile(a, { farExpiry: true });
             await writeFile(join(cpa.authDir, `${a.name}.json`), JSON.stringify(file), { mode: 0o600 });
             names.push(`${a.name}.json`);
           }
@@ -108,7 +117,7 @@ for (const home of ['local', 'cpa'] as const) {
           return JSON.parse(run.stdout);
         };
         const quota: J[] = await json(['quota', ...flags]);
-        assert.equal(quota.length, SCENARIO_NAMES.length, 'quota lists every account');
+        assert.equal(quota.length, ACCOUNT_COUNT, 'quota lists every account');
         // A row answered from the cache says source "cache"; where the account lives is the API's sourceKind.
         const report: HealthReport = await json(['report', ...flags.filter((f, i) => !isProbeFlag(flags, i, f))]);
 
@@ -116,7 +125,7 @@ for (const home of ['local', 'cpa'] as const) {
         try {
           const api = (await (await fetch(`${server.url}/api/accounts`)).json()) as { accounts: J[] };
           const metrics = await (await fetch(`${server.url}/metrics`)).text();
-          assert.equal(api.accounts.length, SCENARIO_NAMES.length);
+          assert.equal(api.accounts.length, ACCOUNT_COUNT);
           const byName = new Map(api.accounts.map((a) => [a.name, a]));
           for (const row of quota) {
             const view = byName.get(row.name);
@@ -142,14 +151,44 @@ for (const home of ['local', 'cpa'] as const) {
               a,
             ]),
           );
-          assert.equal(inspected.results.length, SCENARIO_NAMES.length, 'inspect covers every account');
+          assert.equal(inspected.results.length, ACCOUNT_COUNT, 'inspect covers every account');
           for (const r of inspected.results as J[]) {
             const view = after.get(r.accountName);
             assert.ok(view, `the API lists ${r.accountName} after inspect`);
             assert.equal(view.state, r.state, `${r.accountName}: inspect ${r.state}, API ${view.state}`);
             if (NEEDS_SIGN_IN.has(r.state))
               assert.equal(r.action, 'Reauth', `${r.accountName}: ${r.state} → ${r.action}`);
+            // An expired token is Reauth exactly when the pages call the account an error (nothing renews it).
+            if (r.state === 'auth_expired') {
+              assert.equal(
+                r.action === 'Reauth',
+                view.status === 'error',
+                `${r.accountName}: inspect ${r.action} (${r.reason}), API ${view.status}`,
+              );
+            }
           }
+          const stuck = (inspected.results as J[]).find((r) => r.accountName === NO_REFRESH);
+          assert.ok(stuck, 'inspect lists the account without a refresh token');
+          assert.equal(stuck.action, 'Reauth', `${NO_REFRESH}: ${stuck.state} → ${stuck.action} (${stuck.reason})`);
+          // The evidence keeps what actually happened: locally the token layer had no refresh token; through
+          // CPA no refresh was tried, and upstream's own code stays.
+          const expected = home === 'cpa' ? 'token_expired' : 'no_refresh_token';
+          assert.equal(stuck.evidence.errorCode, expected, `${NO_REFRESH}: evidence ${stuck.evidence.errorCode}`);
+          if (home === 'cpa') {
+            const expired = (inspected.results as J[]).find((r) => r.accountName === 's-expired-token');
+            assert.equal(expired?.evidence.errorCode, 'token_expired', 'a 401 through CPA keeps token_expired');
+            assert.equal(expired?.evidence.httpStatus, 401);
+          }
+          for (const r of inspected.results as J[]) {
+            assert.doesNotMatch(
+              r.reason,
+              /after token refresh/,
+              `${r.accountName}: no refresh is claimed (${r.reason})`,
+            );
+          }
+          assert.equal(after.get(NO_REFRESH)?.status, 'error', `${NO_REFRESH}: the API calls it an error`);
+          const reported = report.accounts.find((a) => a.email === `${NO_REFRESH}@example.test`);
+          assert.equal(reported?.status, 'error', `${NO_REFRESH}: the report calls it an error`);
         } finally {
           await server.close();
           await core.close().catch(() => {});

@@ -12,7 +12,7 @@ import { ApiClient } from '../support/fleet-server.ts';
 import { hostileString, SEED } from './generators.ts';
 import { type RealApp, startRealApp } from './real-app.ts';
 
-export const HTTP_RUNS = { forms: 100, logins: 40, queries: 100, headers: 60, rawHeaders: 40 };
+export const HTTP_RUNS = { forms: 100, logins: 40, queries: 100, unknownFields: 60, headers: 60, rawHeaders: 40 };
 const KEY = 'hostile-suite-admin-key-0123456789';
 
 let app: RealApp;
@@ -130,6 +130,9 @@ describe('hostile query strings and path parameters', () => {
   );
   const target = fc.constantFrom(
     (v: string) => `/api/audit?limit=${v}`,
+    (v: string) => `/api/audit?offset=${v}`,
+    (v: string) => `/api/actions?limit=${v}`,
+    (v: string) => `/api/inspections?limit=${v}&offset=${v}`,
     (v: string) => `/api/actions?status=${v}`,
     (v: string) => `/api/accounts/${v}`,
     (v: string) => `/api/inspections/${v}`,
@@ -155,6 +158,43 @@ describe('hostile query strings and path parameters', () => {
       opts(HTTP_RUNS.queries),
     );
     await assertIntact('after the queries');
+  });
+});
+
+describe('unknown fields', () => {
+  // Every route that takes a query string or a JSON body, with what it accepts; one unknown field more.
+  const KNOWN = new Set(
+    'limit offset status wait name format email mode disabled accountId account_id accessToken refreshToken idToken intervalMinutes dailyTimes timeZone retentionDays spreadSeconds'.split(
+      ' ',
+    ),
+  );
+  const field = fc.stringMatching(/^[a-z][A-Za-z0-9_]{0,15}$/).filter((k) => !KNOWN.has(k) && !k.includes('_token'));
+  const route = fc.constantFrom(
+    { method: 'GET', path: (k: string) => `/api/audit?limit=5&${k}=1` },
+    { method: 'GET', path: (k: string) => `/api/actions?status=pending&${k}=1` },
+    { method: 'GET', path: (k: string) => `/api/inspections?offset=0&${k}=1` },
+    { method: 'POST', path: (k: string) => `/api/refresh?${k}=1` },
+    { method: 'PUT', path: () => '/api/schedule', body: { mode: 'off', retentionDays: 30 } },
+    {
+      method: 'POST',
+      path: () => '/api/auth-files',
+      body: { name: 'hostile-unknown', accessToken: 'at_hostile_0123' },
+    },
+    { method: 'POST', path: () => '/auth/save', body: { name: 'hostile-unknown', access_token: 'at_hostile_0123' } },
+  );
+  it(`${HTTP_RUNS.unknownFields} requests with one unknown field: 400 naming it, nothing changed`, async () => {
+    await fc.assert(
+      fc.asyncProperty(route, field, async (r, key) => {
+        const body = 'body' in r ? { ...r.body, [key]: 1 } : undefined;
+        const res = await api.request(r.method, r.path(key), body);
+        assert.equal(res.status, 400, `${r.method} ${r.path(key)} with ${key} → ${res.status}`);
+        const { error } = (await res.clone().json()) as { error: string };
+        assert.ok(error.includes(key), `${r.method} ${r.path(key)}: the error names ${key}: ${error}`);
+        await assertClear(res, `${r.method} ${r.path(key)}`);
+      }),
+      opts(HTTP_RUNS.unknownFields),
+    );
+    await assertIntact('after the unknown fields');
   });
 });
 

@@ -41,8 +41,11 @@ export interface TestServer {
   idOf(name: string): Promise<string>;
   /** A token as stored in the auth file now (tests check writes without reading an API answer). */
   storedToken(name: string, field: 'accessToken' | 'refreshToken' | 'idToken'): string | null;
-  /** Holds every upstream call of this account until the returned function is called. */
-  holdProbe(name: string): () => void;
+  /**
+   * Holds every upstream call of this account until the returned function is called; its `arrived`
+   * settles once a call is being held (the probe is then in flight upstream, not just scheduled).
+   */
+  holdProbe(name: string): (() => void) & { arrived: Promise<void> };
   /** Every token the simulator issued and the CPA management key: none may ever leave through a route. */
   secrets(): string[];
   /** How many times the server asked the core for a full refresh. */
@@ -165,10 +168,11 @@ export async function startTestServer(
 
 /** A loopback pass-through to the simulator that can hold one account's calls (by ChatGPT-Account-Id). */
 async function startGate(target: string) {
-  const held = new Map<string, { promise: Promise<void>; release: () => void }>();
+  const held = new Map<string, { promise: Promise<void>; release: () => void; arrive: () => void }>();
   const upstream = new URL(target);
   const server: Server = createServer((req, res) => {
     const account = String(req.headers['chatgpt-account-id'] ?? '');
+    held.get(account)?.arrive();
     const wait = held.get(account)?.promise ?? Promise.resolve();
     void wait.then(() => {
       const out = httpRequest(
@@ -186,16 +190,23 @@ async function startGate(target: string) {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    hold(accountId: string): () => void {
+    hold(accountId: string): (() => void) & { arrived: Promise<void> } {
       let release!: () => void;
+      let arrive!: () => void;
       const promise = new Promise<void>((r) => {
         release = r;
       });
-      held.set(accountId, { promise, release });
-      return () => {
-        held.delete(accountId);
-        release();
-      };
+      const arrived = new Promise<void>((r) => {
+        arrive = r;
+      });
+      held.set(accountId, { promise, release, arrive });
+      return Object.assign(
+        () => {
+          held.delete(accountId);
+          release();
+        },
+        { arrived },
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@
 // src/cpa (servers.ts, source.ts, doctor.ts). A management key is never taken from argv (other users
 // can read it in `ps`): it comes from an environment variable or stdin, and output masks it.
 import type { Command } from 'commander';
+import { resolveStoreLocation } from '../../core/config.ts';
 import { readAuthIndexBaseline, saveAuthIndexBaseline } from '../../core/doctor-run.ts';
 import { checkCpaServer } from '../../cpa/doctor.ts';
 import { CpaServers } from '../../cpa/servers.ts';
@@ -9,7 +10,7 @@ import { loadCpaAccounts } from '../../cpa/source.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
-import { withCore } from '../shared-args.ts';
+import { addStoreOptions, withCore } from '../shared-args.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -27,7 +28,7 @@ interface CheckFlags extends StoreFlags {
 }
 
 async function withServers<T>(flags: StoreFlags, fn: (servers: CpaServers, settings: SettingsRepo) => Promise<T>) {
-  const db: Db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
+  const db: Db = await openStore(resolveStoreLocation(flags));
   try {
     const settings = new SettingsRepo(db);
     const servers = new CpaServers(settings);
@@ -55,11 +56,7 @@ function fail(message: string): void {
 
 export function register(program: Command): void {
   const cpa = program.command('cpa').description('CLIProxyAPI (CPA) servers: configure, list accounts, check');
-  const store = (cmd: Command) =>
-    cmd
-      .option('--data-dir <dir>', 'directory of the SQLite database (default ./data, env CODEX_FLEET_DATA_DIR)')
-      .option('--database-url <url>', 'postgres://… instead of SQLite (env CODEX_FLEET_DATABASE_URL)')
-      .option('--json', 'machine-readable output');
+  const store = (cmd: Command) => addStoreOptions(cmd).option('--json', 'machine-readable output');
 
   store(cpa.command('list').description('configured CPA servers (keys masked)')).action(async (flags: StoreFlags) => {
     const list = await withServers(flags, (s) => s.list());

@@ -1,11 +1,13 @@
 // `codex-fleet db migrate|status|copy`: schema upgrades and moving an installation between SQLite and
 // PostgreSQL. Thin: the work is in src/store (migrate.ts, copy.ts).
 import type { Command } from 'commander';
+import { resolveStoreLocation } from '../../core/config.ts';
 import { type CopyProgress, copyDatabase, countRows, listTables } from '../../store/copy.ts';
 import type { Db } from '../../store/db.ts';
 import { appliedVersions, migrate } from '../../store/migrate.ts';
 import { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from '../../store/open.ts';
 import { redactUrl } from '../../store/postgres.ts';
+import { addStoreOptions } from '../shared-args.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -22,7 +24,7 @@ interface CopyFlags {
 }
 
 const describeTarget = (flags: StoreFlags): string => {
-  const t = resolveTarget(flags);
+  const t = resolveTarget(resolveStoreLocation(flags));
   return t.kind === 'sqlite' ? `sqlite:${t.path}` : redactUrl(t.url);
 };
 
@@ -48,15 +50,11 @@ function progressPrinter(json: boolean | undefined): (p: CopyProgress) => void {
 export function register(program: Command): void {
   const db = program.command('db').description('database schema and migration between SQLite and PostgreSQL');
 
-  const storeOptions = (cmd: Command) =>
-    cmd
-      .option('--data-dir <dir>', 'directory of the SQLite database (default ./data, env CODEX_FLEET_DATA_DIR)')
-      .option('--database-url <url>', 'postgres://… instead of SQLite (env CODEX_FLEET_DATABASE_URL)')
-      .option('--json', 'machine-readable output');
+  const storeOptions = (cmd: Command) => addStoreOptions(cmd).option('--json', 'machine-readable output');
 
   storeOptions(db.command('migrate').description('create or upgrade the database schema')).action(
     async (flags: StoreFlags) => {
-      const store = await openStore({ ...flags, migrate: false });
+      const store = await openStore({ ...resolveStoreLocation(flags), migrate: false });
       const result = await withDb(store, (d) => migrate(d));
       if (flags.json) console.log(JSON.stringify({ database: describeTarget(flags), ...result }));
       else if (result.applied.length === 0)
@@ -68,7 +66,7 @@ export function register(program: Command): void {
 
   storeOptions(db.command('status').description('schema version and rows per table')).action(
     async (flags: StoreFlags) => {
-      const store = await openStore({ ...flags, migrate: false });
+      const store = await openStore({ ...resolveStoreLocation(flags), migrate: false });
       const status = await withDb(store, async (d) => {
         const versions = await appliedVersions(d).catch(() => [] as number[]);
         const tables: Record<string, number> = {};

@@ -2,9 +2,8 @@
 // Thin: runDoctor gathers and judges; this prints. Exit 0 only when no check failed.
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { FleetService } from '../../core/fleet-service.ts';
 import type { DoctorReport, DoctorStatus } from '../../doctor/checks.ts';
-import { addFleetOptions, type CommonOptions, openCore } from '../shared-args.ts';
+import { addFleetOptions, type CommonOptions, runCommand } from '../shared-args.ts';
 
 interface DoctorOptions extends CommonOptions {
   pollInterval?: string;
@@ -28,23 +27,11 @@ export async function runDoctorCommand(options: DoctorOptions): Promise<number> 
     console.error('codex-fleet doctor: --poll-interval must be a number of seconds between 0 and 3600');
     return 1;
   }
-  let fleet: FleetService;
-  try {
-    fleet = await openCore(options);
-  } catch (error) {
-    console.error(`codex-fleet doctor: ${(error as Error).message}`);
-    return 1;
-  }
-  try {
+  return runCommand('doctor', options, async (fleet) => {
     const report = await fleet.doctor({ pollIntervalSeconds: poll });
     console.log(options.json ? JSON.stringify(report, null, 2) : renderDoctor(report));
     return report.ok ? 0 : 1;
-  } catch (error) {
-    console.error(`codex-fleet doctor: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await fleet.close();
-  }
+  });
 }
 
 const MARK: Record<DoctorStatus | 'unknown', string> = {

@@ -1,9 +1,8 @@
 // `codex-fleet forecast [--live] [--json]`: burn rate per account and window from the stored
 // snapshot history, when each runs out vs when it resets, and when pool capacity returns.
 import type { Command } from 'commander';
-import type { FleetService } from '../../core/fleet-service.ts';
 import { renderForecastText } from '../../inspect/forecast.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 interface ForecastOptions extends CommonOptions {
@@ -26,14 +25,7 @@ export function register(program: Command): void {
 }
 
 export async function runForecast(options: ForecastOptions): Promise<number> {
-  let fleet: FleetService;
-  try {
-    fleet = await openCore(options);
-  } catch (error) {
-    console.error(`codex-fleet forecast: ${(error as Error).message}`);
-    return 1;
-  }
-  try {
+  return runCommand('forecast', options, async (fleet) => {
     // --live: one more sample per account before forecasting.
     const forecast = await fleet.forecast({
       live: options.live === true,
@@ -47,10 +39,5 @@ export async function runForecast(options: ForecastOptions): Promise<number> {
     }
     process.stdout.write(options.json ? `${JSON.stringify(forecast, null, 2)}\n` : renderForecastText(forecast));
     return 0;
-  } catch (error) {
-    console.error(`codex-fleet forecast: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await fleet.close();
-  }
+  });
 }

@@ -15,6 +15,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<CommandModule>> = {
   actions: () => import('./inspect.ts'),
   runs: () => import('./inspect.ts'),
   schedule: () => import('./inspect.ts'),
+  settings: () => import('./settings.ts'),
   accounts: () => import('./accounts.ts'),
   cpa: () => import('./cpa.ts'),
   serve: () => import('./serve.ts'),

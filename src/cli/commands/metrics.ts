@@ -1,7 +1,6 @@
 // `codex-fleet metrics`: the Prometheus exposition the server serves at /metrics, from the store.
 import type { Command } from 'commander';
-import type { FleetService } from '../../core/fleet-service.ts';
-import { addFleetOptions, type CommonOptions, openCore } from '../shared-args.ts';
+import { addFleetOptions, type CommonOptions, runCommand } from '../shared-args.ts';
 
 interface MetricsOptions extends CommonOptions {
   includeEmails?: boolean;
@@ -19,21 +18,9 @@ export function register(program: Command): void {
 }
 
 export async function runMetrics(options: MetricsOptions): Promise<number> {
-  let fleet: FleetService;
-  try {
-    fleet = await openCore(options);
-  } catch (error) {
-    console.error(`codex-fleet metrics: ${(error as Error).message}`);
-    return 1;
-  }
-  try {
+  return runCommand('metrics', options, async (fleet) => {
     const out = await fleet.metrics({ includeEmails: options.includeEmails === true });
     process.stdout.write(out.body);
     return 0;
-  } catch (error) {
-    console.error(`codex-fleet metrics: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await fleet.close();
-  }
+  });
 }

@@ -1,6 +1,7 @@
 // `codex-fleet monitor run|status|import`: request monitoring. Thin: the work is in src/monitor.
 // The CPA management key comes from the configured server (`codex-fleet cpa add`), never from argv.
 import type { Command } from 'commander';
+import { resolveStoreLocation } from '../../core/config.ts';
 import { CpaServers } from '../../cpa/servers.ts';
 import { leaseNameFor } from '../../monitor/collector.ts';
 import { importJsonl } from '../../monitor/collectors/jsonl.ts';
@@ -14,7 +15,7 @@ import {
 import { createMonitorService } from '../../monitor/service.ts';
 import type { Db } from '../../store/db.ts';
 import { LeaseStore } from '../../store/lease.ts';
-import { openStore, resolveDataDir } from '../../store/open.ts';
+import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
 
 interface StoreFlags {
@@ -39,7 +40,7 @@ const store = (cmd: Command) =>
     .option('--json', 'machine-readable output');
 
 async function withDb<T>(flags: StoreFlags, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
+  const db = await openStore(resolveStoreLocation(flags));
   try {
     return await fn(db);
   } finally {
@@ -98,7 +99,7 @@ export function register(program: Command): void {
   ).action(async (flags: RunFlags) => {
     await withDb(flags, async (db) => {
       const mon = await createMonitorService({ db });
-      const dataDir = resolveDataDir(flags.dataDir);
+      const { dataDir } = resolveStoreLocation(flags);
       const target = await targetFrom(flags, db);
       const running = await startCollector({ db, monitor: mon, dataDir, target, loop: !flags.once });
       if (!running.started.ok) {

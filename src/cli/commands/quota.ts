@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { QuotaCheckResult } from '../../core/fleet.ts';
 import { type QuotaRow, rowKeepingLastGood } from '../../core/quota-rows.ts';
 import { renderQuotaTable } from '../render/quota-table.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 interface QuotaOptions extends CommonOptions {
@@ -31,15 +31,8 @@ export function register(program: Command): void {
 }
 
 export async function runQuota(name: string | undefined, options: QuotaOptions): Promise<number> {
-  let fleet: Awaited<ReturnType<typeof openCore>>;
-  try {
-    fleet = await openCore(options);
-  } catch (error) {
-    console.error(`codex-fleet quota: ${(error as Error).message}`);
-    return 1;
-  }
-  const config = fleet.config;
-  try {
+  return runCommand('quota', options, async (fleet) => {
+    const config = fleet.config;
     const loaded = await fleet.loadAccounts();
     for (const e of loaded.errors) console.error(`codex-fleet: skipped ${e.message}`);
     if (loaded.accounts.length === 0) {
@@ -76,9 +69,7 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
       );
     }
     return unread.length > 0 || result.errors.length > 0 ? 1 : 0;
-  } finally {
-    await fleet.close();
-  }
+  });
 }
 
 function printRaw(result: QuotaCheckResult, options: QuotaOptions): void {

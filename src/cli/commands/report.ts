@@ -3,9 +3,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../accounts/atomic-write.ts';
-import type { FleetService } from '../../core/fleet-service.ts';
 import { renderHealthReportText } from '../../inspect/report.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, openCore, progressReporter } from '../shared-args.ts';
+import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
 export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
@@ -41,14 +40,7 @@ export function register(program: Command): void {
 
 export async function runReport(options: ReportOptions): Promise<number> {
   const model = options.model === true ? DEFAULT_REPORT_MODEL : options.model || undefined;
-  let fleet: FleetService;
-  try {
-    fleet = await openCore(options);
-  } catch (error) {
-    console.error(`codex-fleet report: ${(error as Error).message}`);
-    return 1;
-  }
-  try {
+  return runCommand('report', options, async (fleet) => {
     const report = await fleet.healthReport({
       live: options.live === true,
       model,
@@ -74,10 +66,5 @@ export async function runReport(options: ReportOptions): Promise<number> {
     }
     process.stdout.write(body);
     return 0;
-  } catch (error) {
-    console.error(`codex-fleet report: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await fleet.close();
-  }
+  });
 }

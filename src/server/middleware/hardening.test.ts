@@ -2,7 +2,7 @@
 // evict) sessions, the login lockout is per client address with backoff, `next` never leaves the
 // site, state-changing GETs refuse cross-site requests, and the doctor is a POST.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ const FORM = 'application/x-www-form-urlencoded';
 /** The app in-process with a frozen clock: lockouts never expire by themselves, so nothing depends on speed. */
 // The real core (an empty temp store): these tests are about the HTTP layer in front of it.
 const coreDir = mkdtempSync(join(tmpdir(), 'codex-fleet-hardening-'));
+// An account directory given explicitly must exist (a missing one is an error that names it).
+mkdirSync(join(coreDir, 'account'));
 const core = await createFleetService({
   config: resolveConfig({ dataDir: join(coreDir, 'data'), accountDir: join(coreDir, 'account') }, {}),
   background: false,

@@ -29,6 +29,31 @@ export const authFileSchema = z
 
 const nameParam = z.object({ name: safeName });
 
+/** The names codex-quota's forms and files use for each field (snake_case), beside ours (camelCase). */
+const FIELD_ALIASES: Array<[keyof AuthFileInput, string]> = [
+  ['accountId', 'account_id'],
+  ['accessToken', 'access_token'],
+  ['refreshToken', 'refresh_token'],
+  ['idToken', 'id_token'],
+];
+
+/**
+ * A JSON body with the form's and codex-quota's names (`access_token`, `account_id`, …) or ours
+ * (`accessToken`, …): the same fields, renamed; both spellings with different values is refused.
+ */
+function fromJson(body: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...body };
+  for (const [key, alias] of FIELD_ALIASES) {
+    if (!(alias in out)) continue;
+    if (key in out && out[key] !== out[alias]) {
+      throw new BadRequest(`invalid auth file: ${key} and ${alias} name the same field with different values`);
+    }
+    out[key] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}
+
 /** Maps codex-quota style form fields (snake_case, strings) to an AuthFileInput; blanks mean "keep". */
 function fromForm(body: Record<string, unknown>): unknown {
   const str = (k: string) => {
@@ -56,9 +81,12 @@ function fromForm(body: Record<string, unknown>): unknown {
 async function aliasInput(c: Context): Promise<{ input: unknown; form: boolean; mode: string | undefined }> {
   const type = c.req.header('content-type') ?? '';
   if (type.startsWith('application/json')) {
-    const body = (await jsonBody(c)) as Record<string, unknown>;
-    const { mode, _csrf: _ignored, ...rest } = body ?? {};
-    return { input: rest, form: false, mode: typeof mode === 'string' ? mode : undefined };
+    const body = await jsonBody(c);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new BadRequest('invalid auth file: the JSON body must be an object');
+    }
+    const { mode, _csrf: _ignored, ...rest } = body as Record<string, unknown>;
+    return { input: fromJson(rest), form: false, mode: typeof mode === 'string' ? mode : undefined };
   }
   if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
     const body = await c.req.parseBody();

@@ -29,8 +29,13 @@ export function formatIssues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+/**
+ * The one input rule of the API: an object (a JSON body, a query string, path parameters) may hold only
+ * the fields its schema names; any other field is refused by name (`Unrecognized key: "colour"`).
+ */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(value);
+  const strict = schema instanceof z.ZodObject ? (schema.strict() as unknown as T) : schema;
+  const r = strict.safeParse(value);
   if (!r.success) throw new BadRequest(`invalid ${what}: ${formatIssues(r.error)}`);
   return r.data;
 }
@@ -46,9 +51,24 @@ export async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-export const limitQuery = z.object({
-  limit: z.coerce.number().int().min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50),
-});
+/** A whole number in a query string, with one message for every route: `limit must be a whole number from 1 to 500`. */
+function wholeNumber(name: string, min: number, max: number) {
+  const message = `${name} must be a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, message)
+    .transform(Number)
+    .pipe(z.number().min(min, message).max(max, message));
+}
+
+/** The one schema of list parameters (every list route extends it): limit (default 50) and offset. */
+export const listParams = {
+  limit: wholeNumber('limit', 1, 500).default(50),
+  offset: wholeNumber('offset', 0, 1_000_000).default(0),
+};
+/** The same parameters where a page shows the whole list by default (the action queue). */
+export const wholeListParams = { ...listParams, limit: wholeNumber('limit', 1, 500).default(500) };
+export const limitQuery = z.object(listParams);
 
 /** Auth file and account names: no path separators, no leading dot, so they can never escape a directory. */
 export const safeName = z

@@ -7,8 +7,9 @@ import { type AppEnv, limitQuery, parseWith, type RouteDeps } from './context.ts
 export function inspectionRoutes({ service }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/api/inspections', async (c) => {
-    const { limit } = parseWith(limitQuery, c.req.query(), 'query');
-    return c.json({ runs: await service.listInspections(limit) });
+    const { limit, offset } = parseWith(limitQuery, c.req.query(), 'query');
+    const runs = await service.listInspections(limit + offset);
+    return c.json({ runs: runs.slice(offset) });
   });
   app.post('/api/inspections', async (c) => c.json({ run: await service.runInspection(c.get('actor')) }, 201));
   app.get('/api/inspections/:id', async (c) => {

@@ -1,47 +1,11 @@
 // Inspection schedule, settings (thresholds, policy, notifications, probe concurrency) and CPA servers.
-// Schedules and CPA servers are validated by their own rooms' schemas: one definition of what is valid.
+// Each is validated by its one definition: settings by core/settings.ts (inside setSettings, so the CLI
+// gets the same answer), schedules and CPA servers by their own rooms' schemas.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notificationSettingsInput } from '../../core/alert-settings-schema.ts';
 import { cpaServerInputSchema } from '../../cpa/servers.ts';
-import { THRESHOLD_WINDOWS } from '../../domain/inspection.ts';
 import { scheduleSchema } from '../../inspect/schedule.ts';
-import type { SettingsInput } from '../service.ts';
 import { type AppEnv, jsonBody, parseWith, type RouteDeps } from './context.ts';
-
-const windowThreshold = z
-  .object({
-    enabled: z.boolean(),
-    disableAtUsedPercent: z.number().min(1, 'disableAtUsedPercent is 1-100').max(100, 'disableAtUsedPercent is 1-100'),
-  })
-  .partial()
-  .strict();
-
-export const settingsSchema = z
-  .object({
-    thresholds: z
-      .object(Object.fromEntries(THRESHOLD_WINDOWS.map((w) => [w, windowThreshold.optional()])))
-      .strict()
-      .optional(),
-    policy: z
-      .object({
-        autoDisable: z.boolean(),
-        autoEnable: z.boolean(),
-        autoDelete: z.boolean(),
-        deleteConfirmMinutes: z.number().int().min(0).max(43_200, 'deleteConfirmMinutes is at most 30 days'),
-      })
-      .partial()
-      .strict()
-      .optional(),
-    notifications: notificationSettingsInput.optional(),
-    probeConcurrency: z
-      .number()
-      .int()
-      .min(1, 'probeConcurrency is 1-20')
-      .max(20, 'probeConcurrency is 1-20')
-      .optional(),
-  })
-  .strict();
 
 const cpaName = z.object({ name: z.string().min(1).max(64) });
 
@@ -55,8 +19,7 @@ export function settingsRoutes({ service }: RouteDeps): Hono<AppEnv> {
 
   app.get('/api/settings', async (c) => c.json({ settings: await service.getSettings() }));
   app.put('/api/settings', async (c) => {
-    const input = parseWith(settingsSchema, await jsonBody(c), 'settings') as SettingsInput;
-    return c.json({ settings: await service.setSettings(input) });
+    return c.json({ settings: await service.setSettings(await jsonBody(c)) });
   });
 
   app.get('/api/cpa-servers', async (c) => c.json({ servers: await service.listCpaServers() }));

@@ -74,6 +74,38 @@ export function AccountHistory({ account }) {
   </div>`;
 }
 
+/** "12 req · 3 failed (429 ×3)": an hour's requests through CPA, the failures by status. */
+export function requestLine(span) {
+  if (!span || span.requests === 0) return 'no requests';
+  const statuses = Object.entries(span.failuresByStatus ?? {})
+    .sort((x, y) => y[1] - x[1])
+    .map(([s, n]) => `${s} ×${n}`)
+    .join(', ');
+  return `${span.requests} req · ${span.failures} failed${statuses ? ` (${statuses})` : ''}`;
+}
+
+/** What requests through CPA said about the account (last hour, 24 h), beside the probe's answer. */
+function RequestOutcomes({ account: a }) {
+  const r = a.requests;
+  if (!r) return null;
+  const cost = r.last24h.costUsd == null ? '' : ` · $${r.last24h.costUsd.toFixed(2)}`;
+  return html`<div class="requests small" data-testid="account-requests">
+    <p><strong>Requests</strong> last hour: <span data-testid="requests-hour">${requestLine(r.lastHour)}</span></p>
+    <p class="muted">24 h: ${requestLine(r.last24h)} · ${r.last24h.tokens.toLocaleString()} tokens${cost}</p>
+    ${r.lastFailure ? html`<p class="muted" data-testid="last-failure">last failure ${r.lastFailure.status} ${r.lastFailure.failureType ?? ''}${r.lastFailure.message ? `: ${r.lastFailure.message}` : ''}</p>` : null}
+    ${
+      r.disagreement
+        ? html`<p class="bad" data-testid="disagreement">Requests disagree with the probe: ${r.disagreement.summary}${
+            r.disagreement.reprobedAt
+              ? ` · re-probed: ${r.disagreement.reprobeState ?? 'unknown'}`
+              : ' · re-probe pending'
+          }</p>`
+        : null
+    }
+    <p><a href=${`/monitoring?account=${encodeURIComponent(r.authIndex)}`}>Requests in Monitoring</a></p>
+  </div>`;
+}
+
 /** The paid plan's end: a lapsing term is worth attention, a renewing one is just a date. */
 function PlanEnd({ account: a }) {
   if (!a.planEndsAt) return html`<span class="muted">—</span>`;
@@ -83,8 +115,8 @@ function PlanEnd({ account: a }) {
     : html`<span class="bad" data-testid="plan-end">ends ${day}, does not renew</span>`;
 }
 
-function AccountCard({ account: a, now, onChanged }) {
-  const [history, setHistory] = useState(false);
+function AccountCard({ account: a, now, onChanged, showHistory = false }) {
+  const [history, setHistory] = useState(showHistory);
   const hint = signInHint(a);
   const act = (verb) => async () => {
     await api(`/api/accounts/${encodeURIComponent(a.id)}/${verb}`, { method: 'POST' });
@@ -121,6 +153,7 @@ function AccountCard({ account: a, now, onChanged }) {
           : a.windows.map((w) => html`<${QuotaBar} window=${w} />`)
       }
     </div>
+    <${RequestOutcomes} account=${a} />
     ${history ? html`<${AccountHistory} account=${a} />` : null}
     <footer class="account-actions">
       <button type="button" class="btn ghost" aria-expanded=${history} onClick=${() => setHistory(!history)}
@@ -156,6 +189,7 @@ const COLUMNS = [
   ['tightest', 'Tightest window', (a) => tightest(a)?.remainingPercent ?? 1000],
   ['reset', 'Reset / return', (a) => a.capacityReturnsAt ?? tightest(a)?.resetsAt ?? '~'],
   ['checked', 'Last check', (a) => a.lastCheckedAt ?? ''],
+  ['requests', 'Requests (1 h)', (a) => -(a.requests?.lastHour.failures ?? -1)],
 ];
 
 function AccountsTable({ accounts, now, onChanged, sort, setSort }) {
@@ -192,6 +226,11 @@ function AccountsTable({ accounts, now, onChanged, sort, setSort }) {
         <td data-label="Tightest window">${w ? `${Math.round(w.remainingPercent)}% ${w.kind}` : '—'}</td>
         <td data-label="Reset / return">${a.status === 'rate-limited' ? html`<${ReturnTime} account=${a} />` : w?.resetsAt ? html`<${Countdown} to=${w.resetsAt} />` : '—'}</td>
         <td data-label="Last check">${a.refreshing ? html`<span class="pulse">checking…</span>` : timeAgo(a.lastCheckedAt, now)}</td>
+        <td data-label="Requests (1 h)" data-testid="requests-cell">${a.requests ? requestLine(a.requests.lastHour) : '—'}${
+          a.requests?.disagreement
+            ? html`<br /><span class="bad small" title=${a.requests.disagreement.summary}>disagrees with probe</span>`
+            : null
+        }</td>
         <td class="row-actions">
           <button type="button" class="btn small ghost" aria-expanded=${open === a.id} onClick=${() => setOpen(open === a.id ? null : a.id)}
             aria-label=${`History of ${a.name}`}>History</button>
@@ -242,6 +281,8 @@ export function AccountsPage({ search }) {
   const [sort, setSort] = useState({ key: 'tightest', dir: 1 });
   const params = new URLSearchParams(search);
   const status = params.get('status') ?? '';
+  // `?account=<id>` (from Monitoring's Account Overview): that account alone, its history open.
+  const only = params.get('account') ?? '';
   const [query, setQuery] = useState('');
   const res = useResource('/api/accounts', ['accounts', 'refresh', 'actions']);
   const now = useNow();
@@ -249,6 +290,7 @@ export function AccountsPage({ search }) {
   const q = query.trim().toLowerCase();
   const shown = all.filter(
     (a) =>
+      (!only || a.id === only) &&
       (!status || a.status === status) &&
       (!q ||
         a.name.toLowerCase().includes(q) ||
@@ -291,7 +333,7 @@ export function AccountsPage({ search }) {
           : view === 'table'
             ? html`<${SortSelect} sort=${sort} setSort=${setSort} />
               <${AccountsTable} accounts=${shown} now=${now} onChanged=${res.reload} sort=${sort} setSort=${setSort} />`
-            : html`<div class="accounts-grid">${shown.map((a) => html`<${AccountCard} key=${a.id} account=${a} now=${now} onChanged=${res.reload} />`)}</div>`
+            : html`<div class="accounts-grid">${shown.map((a) => html`<${AccountCard} key=${a.id} account=${a} now=${now} onChanged=${res.reload} showHistory=${only === a.id} />`)}</div>`
     }
   `;
 }

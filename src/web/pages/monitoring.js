@@ -2,7 +2,7 @@
 // summary, realtime requests, filters and export. Served by the monitor room under /api/monitor.
 import { useEffect, useState } from 'preact/hooks';
 import { RangePicker, TimeChart } from '../chart.js';
-import { api, Empty, ErrorNote, formatTime, html, useLive } from '../lib.js';
+import { api, Empty, ErrorNote, formatTime, html, useLive, useResource } from '../lib.js';
 
 const FILTERS = [
   ['from', 'From', 'datetime-local'],
@@ -81,10 +81,35 @@ const REQUEST_COLUMNS = [
   ['Failure', (r) => (r.failure ? [r.failureType, r.failure.message].filter(Boolean).join(': ') : '—')],
 ];
 
+/**
+ * Account Overview rows lead with the auth_index; when the core maps it to an account (its request
+ * outcomes carry the same auth_index), link to that account's card with its quota history, and to
+ * the Inspection results.
+ */
+function accountKeyColumn(byIndex) {
+  return [
+    'Account (auth_index)',
+    (r) => {
+      const a = r.key ? byIndex.get(r.key) : null;
+      if (!a) return r.key ?? '(none)';
+      return html`<span class="mono">${r.key}</span><br /><a href=${`/accounts?account=${encodeURIComponent(a.id)}`}
+        data-testid="overview-account-link">${a.name}</a> · <a href="/inspection" class="small">inspection</a>${
+          a.requests?.disagreement
+            ? html` <span class="bad small" title=${a.requests.disagreement.summary}>disagrees with probe</span>`
+            : null
+        }`;
+    },
+  ];
+}
+
 /** Rows of the monitor's views; group rows lead with their key (account, API key). */
-function RowsTable({ rows, label, keyLabel, columns }) {
+function RowsTable({ rows, label, keyLabel, keyColumn, columns }) {
   if (!rows || rows.length === 0) return html`<${Empty}>No ${label.toLowerCase()} for this filter.<//>`;
-  const cols = keyLabel ? [[keyLabel, (r) => r.key ?? '(none)'], ...columns] : columns;
+  const cols = keyColumn
+    ? [keyColumn, ...columns]
+    : keyLabel
+      ? [[keyLabel, (r) => r.key ?? '(none)'], ...columns]
+      : columns;
   return html`<div class="table-wrap"><table aria-label=${label} data-testid=${`monitor-${label.toLowerCase().replace(/\W+/g, '-')}`}>
     <thead><tr>${cols.map(([c]) => html`<th scope="col">${c}</th>`)}</tr></thead>
     <tbody>${rows.map((r) => html`<tr>${cols.map(([c, get]) => html`<td data-label=${c}>${get(r)}</td>`)}</tr>`)}</tbody>
@@ -152,10 +177,19 @@ function MonitorCharts({ data, error, range, setRange, hasTime }) {
   </section>`;
 }
 
-export function MonitoringPage() {
+export function MonitoringPage({ search } = {}) {
   const [range, setRange] = useState('24h');
-  const [draft, setDraft] = useState({});
-  const [filter, setFilter] = useState({});
+  // `?account=<auth_index>` (the Accounts page's link) starts filtered to that account.
+  const initial = (() => {
+    const account = new URLSearchParams(search ?? '').get('account');
+    return account ? { account } : {};
+  })();
+  const [draft, setDraft] = useState(initial);
+  const [filter, setFilter] = useState(initial);
+  const fleetAccounts = useResource('/api/accounts', ['accounts']);
+  const byIndex = new Map(
+    (fleetAccounts.data?.accounts ?? []).filter((a) => a.requests?.authIndex).map((a) => [a.requests.authIndex, a]),
+  );
   const [live, setLive] = useState(true);
   const [tick, setTick] = useState(0);
   const query = queryOf(filter);
@@ -215,7 +249,7 @@ export function MonitoringPage() {
       </span>
     </section>
     <${MonitorCharts} data=${series.data} error=${series.error} range=${range} setRange=${setRange} hasTime=${hasTime} />
-    <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" keyLabel="Account (auth_index)" columns=${GROUP_COLUMNS} /></section>
+    <section class="panel"><h2>Account overview</h2><${RowsTable} rows=${firstArray(accounts.data)} label="Accounts" keyColumn=${accountKeyColumn(byIndex)} columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>API key summary</h2><${RowsTable} rows=${firstArray(keys.data)} label="API keys" keyLabel="API key" columns=${GROUP_COLUMNS} /></section>
     <section class="panel"><h2>Realtime requests</h2><${RowsTable} rows=${firstArray(requests.data)} label="Requests" columns=${REQUEST_COLUMNS} /></section>
   `;

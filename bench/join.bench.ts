@@ -1,0 +1,163 @@
+// Issue 20: what joining request outcomes to the account views costs. 1,000 accounts (the simulator
+// behind the real server and core), monitoring filled to 1M events (JOIN_BENCH_EVENTS=10000000 for
+// 10M) at the monitor bench's density (10M per 30 days) ending now, every account's auth_index in the
+// data. Rows: GET /api/accounts p50/p95 with the join (the outcomes are read once per refresh and
+// cached until the next collector batch), the same with a batch landing before every request (cold
+// read each time), and the one read itself. Floor in the same run: GET /api/accounts with the join off.
+import { authIndexFor } from '../src/cpa/auth-index.ts';
+import { startDemoServer } from '../test/support/demo-server.ts';
+import { ApiClient } from '../test/support/fleet-server.ts';
+import { fillEvents, prepareFill } from './monitor-fill.ts';
+import type { BenchRow } from './types.ts';
+
+const ACCOUNTS = Number(process.env.JOIN_BENCH_ACCOUNTS) || 1000;
+const EVENTS = Number(process.env.JOIN_BENCH_EVENTS) || 1_000_000;
+const REQUESTS = 40;
+const DAY = 86_400_000;
+const STEP = (30 * DAY) / 10_000_000;
+
+function p(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function timeGets(api: ApiClient, before?: () => void): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    before?.();
+    const t = performance.now();
+    const res = await api.request('GET', '/api/accounts');
+    await res.arrayBuffer();
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+export default async function (): Promise<BenchRow[]> {
+  const log = (m: string) => process.stderr.write(`join bench: ${m}\n`);
+  const s = await startDemoServer(ACCOUNTS);
+  try {
+    const api = await new ApiClient(s.url).start();
+    await api.json('POST', '/api/refresh?wait=true');
+    const core = s.service as unknown as import('../src/core/fleet-service.ts').FleetService;
+    const mon = core.monitor!.service;
+    const join = core.requestOutcomes!;
+    const { accounts } = await core.fleet.accounts();
+    const indexes = accounts
+      .filter((a) => a.sourcePath && a.sourceIndex == null)
+      .map((a) => authIndexFor('codex', a.sourcePath!));
+    log(`${accounts.length} accounts, ${indexes.length} single files with an auth_index`);
+    // One real record per account seeds the dictionary (accounts, models, failure types) the fill picks from.
+    const now = Date.now();
+    await mon.ingest.ingestRaw(
+      indexes.map((authIndex, i) => ({
+        timestamp: new Date(now - 10 * DAY + i).toISOString(),
+        latency_ms: 300,
+        auth_index: authIndex,
+        tokens: { input_tokens: 100, output_tokens: 10, total_tokens: 110 },
+        failed: i % 3 === 0,
+        fail:
+          i % 3 === 0
+            ? { status_code: 429, body: '{"error":{"type":"usage_limit_reached"}}' }
+            : { status_code: 0, body: '' },
+        provider: 'codex',
+        model: ['gpt-5-codex', 'gpt-5', 'gpt-5-mini'][i % 3],
+        api_key: `sk-client-${i % 20}-abcdefghijkl`,
+        request_id: `join-seed-${i}`,
+      })),
+    );
+    await join.settled();
+    const db = core.fleet.repos.db;
+    const ids = await prepareFill(db);
+    const start = Date.now() - Math.floor(EVENTS * STEP);
+    for (let filled = 0; filled < EVENTS; ) {
+      const n = Math.min(100_000, EVENTS - filled);
+      await fillEvents(db, ids, filled, n, start, STEP);
+      filled += n;
+      if (filled % 1_000_000 === 0) log(`${filled} events`);
+    }
+    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const label = `${ACCOUNTS} accounts, ${EVENTS / 1_000_000}M events`;
+
+    // The one read per refresh, cold.
+    const reads: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await join.refresh();
+      reads.push(performance.now() - t);
+    }
+    reads.sort((a, b) => a - b);
+    // Where the read's time goes (one sample each, logged only).
+    {
+      const { accountFailures } = await import('../src/monitor/queries.ts');
+      const q = mon.queries;
+      const t0 = performance.now();
+      await q.accounts({ from: Date.now() - DAY, to: Date.now() + 1 });
+      const t1 = performance.now();
+      await q.accounts({ from: Date.now() - DAY / 24, to: Date.now() + 1 });
+      const t2 = performance.now();
+      await accountFailures(q, Date.now() - DAY, Date.now() - DAY / 24);
+      const t3 = performance.now();
+      log(
+        `24 h totals ${(t1 - t0).toFixed(0)} ms, 1 h totals ${(t2 - t1).toFixed(0)} ms, failures ${(t3 - t2).toFixed(0)} ms`,
+      );
+    }
+    // The three modes interleaved in rounds, so a load change on the shared machine hits all alike.
+    const holder = core as unknown as { requestOutcomes: typeof join | null };
+    const warm: number[] = [];
+    const cold: number[] = [];
+    const floor: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      warm.push(...(await timeGets(api)));
+      // A collector batch before every request: the outcomes are re-read off the request path (at most
+      // every 5 s), but node:sqlite is synchronous, so a read in progress still holds the event loop.
+      cold.push(...(await timeGets(api, () => mon.emitter.emit('events', []))));
+      // Floor: the same route with the join off (what the views cost before issue 20).
+      holder.requestOutcomes = null;
+      floor.push(...(await timeGets(api)));
+      holder.requestOutcomes = join;
+    }
+    for (const list of [warm, cold, floor]) list.sort((a, b) => a - b);
+    const listed = (await api.json('GET', '/api/accounts')).body as { accounts: Array<{ requests?: unknown }> };
+    const withRequests = listed.accounts.filter((a) => a.requests).length;
+    join.close();
+    log(`accounts with outcomes ${withRequests}; read p50 ${p(reads, 0.5).toFixed(1)} ms`);
+    return [
+      {
+        name: `join: accounts showing request outcomes (${label})`,
+        value: withRequests,
+        unit: 'accounts',
+        target: 'info',
+      },
+      {
+        name: `join: one outcomes read for all accounts, p50 (${label})`,
+        value: p(reads, 0.5),
+        unit: 'ms',
+        target: 'info',
+      },
+      {
+        name: `join: one outcomes read for all accounts, p95 (${label})`,
+        value: p(reads, 0.95),
+        unit: 'ms',
+        target: 'info',
+      },
+      { name: `GET /api/accounts p50, join on (${label})`, value: p(warm, 0.5), unit: 'ms', target: 'info' },
+      {
+        name: `GET /api/accounts p95, join on (${label})`,
+        value: p(warm, 0.95),
+        unit: 'ms',
+        target: '≤ 50',
+        ok: p(warm, 0.95) <= 50,
+      },
+      {
+        name: `GET /api/accounts p95, a batch before every request (${label})`,
+        value: p(cold, 0.95),
+        unit: 'ms',
+        target: 'info',
+      },
+      { name: `floor: GET /api/accounts p95, join off (${label})`, value: p(floor, 0.95), unit: 'ms', target: 'info' },
+      { name: 'ratio: join on / join off, p95', value: p(warm, 0.95) / p(floor, 0.95), unit: '×', target: 'info' },
+    ];
+  } finally {
+    await s.close();
+  }
+}
