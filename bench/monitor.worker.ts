@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compactPairs } from '../src/monitor/compact.ts';
 import type { MonitorFilter } from '../src/monitor/filters.ts';
 import { tuneWriter } from '../src/monitor/run.ts';
 import { createMonitorService } from '../src/monitor/service.ts';
@@ -18,7 +19,8 @@ const RUNS = 20;
 const DAY = 86_400_000;
 // 10M events over 30 days (~4 requests/s): a busy CPA for a month.
 const STEP = (30 * DAY) / 10_000_000;
-const START = Date.UTC(2026, 9, 1);
+// Starts at 13:37 UTC so "the last 7 days" ends mid-day: ragged edges as a real operator sees them.
+const START = Date.UTC(2026, 9, 1, 13, 37);
 
 const mb = (n: number) => Math.round(n / 1048576);
 const log = (s: string) => {
@@ -178,6 +180,8 @@ try {
       const n = Math.min(CHUNK, target - filled);
       await fillEvents(db, ids, filled, n, START, STEP);
       filled += n;
+      // Pair rollups for the hours this chunk closed: the collector's compactor, as in production.
+      await compactPairs(db, START + Math.floor(filled * STEP));
       if (filled % 1_000_000 === 0) log(`${filled} events`);
     }
     const label = `${target / 1_000_000}M`;

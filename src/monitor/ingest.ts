@@ -6,6 +6,7 @@ import type { Db, SqlValue } from '../store/db.ts';
 import { Dictionary, type DictKind } from './dictionary.ts';
 import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
+import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, pairMark, SMALL_DIM2 } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -122,6 +123,10 @@ async function forChunks<T>(items: readonly T[], fn: (chunk: readonly T[]) => Pr
 
 const ROLLUP_UPSERT_TAIL = ` ON CONFLICT (${ROLLUP_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
   (c) => `${c} = mon_rollup.${c} + excluded.${c}`,
+).join(', ')}`;
+
+const PAIR_UPSERT_TAIL = ` ON CONFLICT (${PAIR_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
+  (c) => `${c} = mon_rollup_pair.${c} + excluded.${c}`,
 ).join(', ')}`;
 
 export class MonitorIngest {
@@ -336,6 +341,10 @@ export class MonitorIngest {
       new Map<number, Map<number, Slot>>(),
     ];
     const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
+    const pairs: Slot[] = [];
+    const mark = await pairMark(tx);
+    const pairBuckets = [new Map<number, Map<number | string, Slot>>(), new Map<number, Map<number | string, Slot>>()];
+    const pairValues = new Array<number>(16).fill(0);
     const dimValues = [0, 0, 0, 0, 0];
     const TWO31 = 2 ** 31;
     for (const { event: e } of inserted) {
@@ -373,29 +382,58 @@ export class MonitorIngest {
             inBucket.set(k, slot);
             all.push(slot);
           }
-          const s = slot.sums;
-          s[0]++;
-          if (e.failed) s[1]++;
-          if (lat !== null) {
-            s[2]++;
-            s[3] += lat;
-            s[hist]++;
+          addEvent(slot.sums, e, hist);
+        }
+      }
+      // Pair rollups (src/monitor/pairs.ts) are built by the compactor for closed buckets; only an
+      // event for a bucket already compacted (before the mark) is folded here. Keyed per (grain,
+      // bucket) by pair index + both values + tail: numbers for small second values, else strings.
+      if (e.timestamp >= mark) continue;
+      pairValues[PAIR_DIMS.account] = dimValues[DIMS.account];
+      pairValues[PAIR_DIMS.apiKey] = dimValues[DIMS.apiKey];
+      pairValues[PAIR_DIMS.cache] = CACHE_STATES.indexOf(e.cacheState);
+      pairValues[PAIR_DIMS.latency] = lat === null ? -1 : latencyClass(lat);
+      pairValues[PAIR_DIMS.status] = e.status;
+      pairValues[PAIR_DIMS.failureType] = d.id('failureType', e.failureType) ?? 0;
+      for (let pi = 0; pi < PAIRS.length; pi++) {
+        const pair = PAIRS[pi];
+        if (!e.failed && FAILED_ONLY.has(pair.dim2)) continue;
+        const v1 = pairValues[pair.dim];
+        const v2 = pairValues[pair.dim2];
+        const k = SMALL_DIM2.has(pair.dim2)
+          ? pi + 32 * (v2 + 1 + 32 * (v1 + TWO31 * tail))
+          : `${pi}|${v1}|${v2}|${tail}`;
+        for (const grain of pair.grains) {
+          const bucket = e.timestamp - (e.timestamp % grain);
+          if (bucket + grain > mark) continue;
+          const byGrain = grain === GRAIN_HOUR ? pairBuckets[0] : pairBuckets[1];
+          let inBucket = byGrain.get(bucket);
+          if (inBucket === undefined) {
+            inBucket = new Map();
+            byGrain.set(bucket, inBucket);
           }
-          if (e.ttftMs !== null) {
-            s[4]++;
-            s[5] += e.ttftMs;
+          let slot = inBucket.get(k);
+          if (slot === undefined) {
+            slot = {
+              key: [grain, bucket, pair.dim, v1, pair.dim2, v2, prov, model, tier],
+              sums: new Float64Array(width),
+            };
+            inBucket.set(k, slot);
+            pairs.push(slot);
           }
-          const t = e.tokens;
-          s[6] += t.input;
-          s[7] += t.output;
-          s[8] += t.reasoning;
-          s[9] += t.cached;
-          s[10] += t.cacheCreation;
-          s[11] += t.total;
-          if (e.cacheState === 'hit') s[12]++;
+          addEvent(slot.sums, e, hist);
         }
       }
     }
+    const pairColumns = [...PAIR_KEY, ...ROLLUP_SUMS];
+    await forChunks(pairs, async (chunk) => {
+      const params: SqlValue[] = [];
+      for (const s of chunk) {
+        for (const v of s.key) params.push(v);
+        for (const v of s.sums) params.push(v);
+      }
+      await tx.run(insertSql('mon_rollup_pair', pairColumns, chunk.length, PAIR_UPSERT_TAIL), params);
+    });
     const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
     await forChunks(all, async (chunk) => {
       const params: SqlValue[] = [];
@@ -422,3 +460,27 @@ export class MonitorIngest {
 }
 
 const HIST0 = ROLLUP_SUMS.indexOf('h0');
+
+/** Adds one event to a rollup row's sums (ROLLUP_SUMS order); `hist` is its histogram column or -1. */
+function addEvent(s: Float64Array, e: UsageEvent, hist: number): void {
+  s[0]++;
+  if (e.failed) s[1]++;
+  const lat = e.latencyMs;
+  if (lat !== null) {
+    s[2]++;
+    s[3] += lat;
+    s[hist]++;
+  }
+  if (e.ttftMs !== null) {
+    s[4]++;
+    s[5] += e.ttftMs;
+  }
+  const t = e.tokens;
+  s[6] += t.input;
+  s[7] += t.output;
+  s[8] += t.reasoning;
+  s[9] += t.cached;
+  s[10] += t.cacheCreation;
+  s[11] += t.total;
+  if (e.cacheState === 'hit') s[12]++;
+}

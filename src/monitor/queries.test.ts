@@ -6,7 +6,11 @@ import { after, before, test } from 'node:test';
 import { generateRecords } from '../../test/support/monitor-events.ts';
 import type { Db } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
+import { compactPairs } from './compact.ts';
 import { estimateCost } from './cost.ts';
+import { CACHE_STATES } from './event.ts';
+import { ROLLUP_SUMS } from './ingest.ts';
+import { PAIR_KEY, PAIRS, pairMark, pairRollupSql } from './pairs.ts';
 import { DEFAULT_PRICES } from './prices.ts';
 import { parseUsageRecord } from './record.ts';
 import { createMonitorService, type MonitorService } from './service.ts';
@@ -72,10 +76,10 @@ test('summary over ragged hours (rollups + raw edges) matches a direct count', a
   assert.ok(s.latencyP50Ms !== null && s.latencyP95Ms !== null && s.latencyP50Ms <= s.latencyP95Ms);
 });
 
-test('rollup path and raw path agree (latency filter forces raw)', async () => {
+test('rollup path and raw path agree (a max latency filter forces raw)', async () => {
   const f = { from: Date.UTC(2026, 10, 1, 1), to: Date.UTC(2026, 10, 1, 7) };
   const viaRollup = await mon.queries.summary(f);
-  const viaRaw = await mon.queries.summary({ ...f, minLatencyMs: 0 });
+  const viaRaw = await mon.queries.summary({ ...f, maxLatencyMs: 1e9 });
   assert.equal(viaRollup.source, 'rollup');
   assert.equal(viaRaw.source, 'raw');
   assert.equal(viaRollup.requests, viaRaw.requests);
@@ -175,7 +179,7 @@ test('multi-day ranges: day + hour rollups + raw edges equal the raw answer', as
     await mon2.ingest.ingestRaw(recs);
     const f = { from: Date.UTC(2026, 10, 2, 5, 17), to: Date.UTC(2026, 10, 6, 13, 42) };
     const viaRollup = await mon2.queries.summary(f);
-    const viaRaw = await mon2.queries.summary({ ...f, minLatencyMs: 0 });
+    const viaRaw = await mon2.queries.summary({ ...f, maxLatencyMs: 1e9 });
     assert.equal(viaRollup.source, 'mixed');
     assert.deepEqual(
       [viaRollup.requests, viaRollup.failures, viaRollup.tokens, viaRollup.latencyP95Ms],
@@ -223,4 +227,138 @@ test('failure filters read the partial index over failed events and count what a
     plan.some((p) => p.detail.includes('mon_event_failed_ts')),
     JSON.stringify(plan),
   );
+  // The realtime list of one account's failures (migration 230) walks that account's failures only.
+  const accountPlan = await db.query<{ detail: string }>(
+    `EXPLAIN QUERY PLAN SELECT e.id FROM mon_event e WHERE e.ts >= ? AND e.ts < ? AND e.model_id = ?
+     AND e.account_id = ? AND e.failed = 1 ORDER BY e.ts DESC, e.id DESC LIMIT 51`,
+    [from, to, 1, 1],
+  );
+  assert.ok(
+    accountPlan.some((p) => p.detail.includes('mon_event_failed_account_ts')),
+    JSON.stringify(accountPlan),
+  );
+  const one = failures[0];
+  const page = await mon.queries.list({ from, to, account: one.key as string, outcome: 'failure' }, { limit: 1000 });
+  assert.equal(page.rows.length, one.requests);
+});
+
+test('pair rollups (account × API key, cache state, failures only) answer every view like raw rows and a direct count', async () => {
+  const d2 = mkdtempSync(join(tmpdir(), 'cf-monq-pairs-'));
+  const db2 = await openStore({ databaseUrl: `sqlite:${join(d2, 'm.db')}` });
+  try {
+    const start = Date.UTC(2026, 10, 1, 3, 11);
+    const mon2 = await createMonitorService({ db: db2, clock: () => start + 8 * 86_400_000 });
+    const recs = [...generateRecords(3000, { start, stepMs: 200_000, seed: 57, failureRate: 0.2 })];
+    // Half before compaction, half after it: those land in compacted buckets and are folded in by
+    // the ingest transaction (late events), the rest were compacted from raw rows.
+    const late = recs.filter((_, i) => i % 2 === 1);
+    await mon2.ingest.ingestRaw(recs.filter((_, i) => i % 2 === 0).map((r) => JSON.stringify(r)));
+    assert.ok((await compactPairs(db2, start + 8 * 86_400_000)) > 7 * 24);
+    const mark = await pairMark(db2);
+    assert.equal(mark, Date.UTC(2026, 10, 9, 3));
+    for (let i = 0; i < late.length; i += 400)
+      await mon2.ingest.ingestRaw(late.slice(i, i + 400).map((r) => JSON.stringify(r)));
+    const q = mon2.queries;
+    const accounts = await q.accounts({});
+    const keys = await q.apiKeys({});
+    const account = accounts[0].key as string;
+    assert.ok(keys.length > 1);
+    // By hash: masked labels can repeat (sk-…ijkl) and would not name one key.
+    const key = await db2.get<{ hash: string; label: string }>(
+      'SELECT hash, label FROM mon_api_key ORDER BY id LIMIT 1',
+    );
+    assert.ok(key);
+    const apiKey = key.hash;
+    const range = { from: Date.UTC(2026, 10, 2, 5, 17), to: Date.UTC(2026, 10, 6, 13, 42) };
+    const filters = [
+      { account, apiKey },
+      { apiKey },
+      { account },
+      { cacheState: 'hit' as const },
+      { cacheState: 'miss' as const, account },
+      { outcome: 'failure' as const },
+      { outcome: 'failure' as const, apiKey },
+      { minLatencyMs: 0 },
+      { minLatencyMs: 1000 },
+      { minLatencyMs: 10_000, account },
+      { minLatencyMs: 2000, apiKey },
+      { minLatencyMs: 1234 },
+      { status: 429, account },
+      { status: 200, apiKey },
+      { failureType: 'usage_limit_reached' },
+      { failureType: 'usage_limit_reached', account },
+    ];
+    const views = ['summary', 'accounts', 'apiKeys', 'models'] as const;
+    const shape = (t: { requests: number; failures: number; tokens: unknown; latencyP95Ms: number | null }) => [
+      t.requests,
+      t.failures,
+      t.tokens,
+      t.latencyP95Ms,
+    ];
+    let viaPairs = 0;
+    for (const f0 of filters) {
+      for (const f of [{ ...range, ...f0 }, f0]) {
+        // maxLatencyMs: 1e9 keeps every event (all have a latency) but forces the raw path: the reference.
+        const raw = { ...f, maxLatencyMs: 1e9 };
+        for (const v of views) {
+          if (v === 'summary') {
+            const got = await q.summary(f);
+            const want = await q.summary(raw);
+            assert.equal(want.source, 'raw');
+            if (got.source !== 'raw') viaPairs++;
+            assert.deepEqual(shape(got), shape(want), `summary ${JSON.stringify(f)}`);
+            assert.ok(Math.abs((got.costUsd ?? 0) - (want.costUsd ?? 0)) < 1e-6);
+            continue;
+          }
+          const got = await q[v](f);
+          const want = await q[v](raw);
+          // Masked key labels can repeat (sk-…ijkl), so compare the sorted rows, not a map by label.
+          const byKey = (rows: typeof got) => rows.map((g) => JSON.stringify([g.key, shape(g)])).sort();
+          assert.deepEqual(byKey(got), byKey(want), `${v} ${JSON.stringify(f)}`);
+        }
+      }
+    }
+    assert.ok(viaPairs >= filters.length, `pair rollups answered ${viaPairs} summaries`);
+    // A direct count over raw rows for the two-dimension and cache-state cells.
+    const ids = await db2.get<{ a: number; k: number }>(
+      `SELECT (SELECT id FROM mon_dict WHERE kind = 6 AND value = ?) AS a,
+              (SELECT id FROM mon_api_key WHERE hash = ?) AS k`,
+      [account, apiKey],
+    );
+    const direct = await db2.get<{ n: number; hits: number }>(
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN cache_state = 1 THEN 1 ELSE 0 END) AS hits
+       FROM mon_event WHERE ts >= ? AND ts < ? AND account_id = ? AND api_key_id = ?`,
+      [range.from, range.to, ids?.a ?? null, ids?.k ?? null],
+    );
+    const both = await q.summary({ ...range, account, apiKey });
+    assert.equal(both.requests, Number(direct?.n));
+    assert.notEqual(both.source, 'raw');
+    const perKey = await q.apiKeys({ ...range, account });
+    assert.ok(perKey.some((g) => g.key === key.label && g.requests === Number(direct?.n)));
+    const hits = await db2.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND cache_state = ?',
+      [range.from, range.to, CACHE_STATES.indexOf('hit')],
+    );
+    assert.equal((await q.summary({ ...range, cacheState: 'hit' })).requests, Number(hits?.n));
+    const slow = await db2.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND latency_ms >= 1000',
+      [range.from, range.to],
+    );
+    const slowView = await q.summary({ ...range, minLatencyMs: 1000 });
+    assert.equal(slowView.requests, Number(slow?.n));
+    assert.notEqual(slowView.source, 'raw');
+    const all = await db2.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event WHERE latency_ms IS NOT NULL');
+    assert.equal(Number(all?.n), recs.length, 'every fixture event has a latency, so maxLatencyMs: 1e9 keeps all');
+    // The bulk SQL (migration backfill, benchmark fill) builds exactly the rows the collector folded.
+    const dump = () =>
+      db2.query(`SELECT * FROM mon_rollup_pair ORDER BY ${PAIR_KEY.join(', ')}`).then((r) => JSON.stringify(r));
+    const folded = await dump();
+    await db2.exec('DELETE FROM mon_rollup_pair');
+    for (const p of PAIRS) for (const g of p.grains) await db2.run(pairRollupSql(ROLLUP_SUMS, g, p), [0]);
+    await db2.run('DELETE FROM mon_rollup_pair WHERE bucket + grain > ?', [mark]);
+    assert.equal(await dump(), folded);
+  } finally {
+    await db2.close();
+    rmSync(d2, { recursive: true, force: true });
+  }
 });

@@ -9,6 +9,7 @@ import { CACHE_STATES, type CacheState, type FailureSummary, type TokenCounts } 
 import { eventConditions, type MonitorFilter, type ResolvedFilter, resolveFilter } from './filters.ts';
 import { DIMS, GRAIN_DAY, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
 import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
+import { classAtLeast, PAIR_DIMS, PAIRS, pairMark } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
 
 export type GroupBy = 'none' | 'account' | 'apiKey' | 'model' | 'status' | 'project';
@@ -304,40 +305,21 @@ export class MonitorQueries {
     if (r.empty) return { groups, source: 'none' };
     const table = await this.prices();
     const dim = rollupDim(r, by);
+    const pair = dim === null ? pairPlan(r, by) : null;
     let usedRollup = false;
     let usedRaw = false;
-    const ranges: Array<[number | undefined, number | undefined]> = [];
-    if (dim === null) {
-      ranges.push([filter.from, filter.to]);
-    } else {
-      // Raw events for the ragged edges, hour rollups up to the day boundaries, day rollups between.
-      const to = filter.to ?? this.clock() + GRAIN_HOUR;
-      const up = (t: number, g: number) => Math.ceil(t / g) * g;
-      const down = (t: number, g: number) => Math.floor(t / g) * g;
-      const hs = filter.from === undefined ? undefined : up(filter.from, GRAIN_HOUR);
-      const he = down(to, GRAIN_HOUR);
-      if (hs !== undefined && hs >= he) {
-        ranges.push([filter.from, filter.to]);
-      } else {
-        if (hs !== undefined && filter.from !== undefined && filter.from < hs) ranges.push([filter.from, hs]);
-        const ds = hs === undefined ? undefined : up(hs, GRAIN_DAY);
-        const de = down(he, GRAIN_DAY);
-        const spans: Array<[number, number | undefined, number]> =
-          ds !== undefined && ds >= de
-            ? [[GRAIN_HOUR, hs, he]]
-            : [
-                ...(hs !== undefined && ds !== undefined && hs < ds
-                  ? [[GRAIN_HOUR, hs, ds] as [number, number, number]]
-                  : []),
-                [GRAIN_DAY, ds, de] as [number, number | undefined, number],
-                ...(de < he ? [[GRAIN_HOUR, de, he] as [number, number, number]] : []),
-              ];
-        for (const [grain, from, until] of spans) {
-          await this.fromRollups(r, by, dim, grain, from, until, groups, table, withLatency);
-        }
-        usedRollup = true;
-        ranges.push([he, filter.to]);
+    let ranges: Array<[number | undefined, number | undefined]> = [[filter.from, filter.to]];
+    if (dim !== null || pair !== null) {
+      // Pair rows exist only before the compaction mark; after it the raw events answer.
+      let end = filter.to ?? this.clock() + GRAIN_HOUR;
+      if (pair !== null) end = Math.min(end, await pairMark(this.db));
+      const plan = planSpans(filter.from, filter.to, end, pair?.hourly ?? true);
+      for (const [grain, from, until] of plan.spans) {
+        if (dim !== null) await this.fromRollups(r, by, dim, grain, from, until, groups, table, withLatency);
+        else if (pair !== null) await this.fromPairs(r, by, pair, grain, from, until, groups, table, withLatency);
       }
+      usedRollup = plan.spans.length > 0;
+      ranges = plan.raw;
     }
     for (const [from, to] of ranges) {
       const n = await this.fromRaw(r, by, from, to, groups, table, withLatency);
@@ -379,6 +361,52 @@ export class MonitorQueries {
     const rows = await this.db.query<Record<string, number | null>>(
       `SELECT ${g} AS g, provider_id, model_id, tier_id, ${(withLatency ? ROLLUP_SUMS : BASE_SUMS).map((s) => `SUM(${s}) AS ${s}`).join(', ')}
        FROM mon_rollup WHERE ${c.join(' AND ')} GROUP BY ${g === '0' ? '' : 'dim_value, '}provider_id, model_id, tier_id`,
+      p,
+    );
+    await this.merge(rows, by, groups, table, false);
+  }
+
+  private async fromPairs(
+    r: ResolvedFilter,
+    by: GroupBy,
+    pair: PairPlan,
+    grain: number,
+    from: number | undefined,
+    to: number,
+    groups: Map<string, Acc>,
+    table: PriceTable,
+    withLatency: boolean,
+  ): Promise<void> {
+    const c = ['grain = ?', 'dim = ?', 'dim2 = ?', 'bucket < ?'];
+    const p: SqlValue[] = [grain, pair.dim, pair.dim2, to];
+    if (from !== undefined) {
+      c.push('bucket >= ?');
+      p.push(from);
+    }
+    if (pair.value !== undefined) {
+      c.push('dim_value = ?');
+      p.push(pair.value);
+    }
+    if (pair.value2 !== undefined) {
+      c.push('dim2_value = ?');
+      p.push(pair.value2);
+    }
+    if (pair.value2Min !== undefined) {
+      c.push('dim2_value >= ?');
+      p.push(pair.value2Min);
+    }
+    if (r.ids.provider !== undefined) {
+      c.push('provider_id = ?');
+      p.push(r.ids.provider);
+    }
+    if (r.ids.model !== undefined) {
+      c.push('model_id = ?');
+      p.push(r.ids.model);
+    }
+    const g = pair.group;
+    const rows = await this.db.query<Record<string, number | null>>(
+      `SELECT ${g} AS g, provider_id, model_id, tier_id, ${(withLatency ? ROLLUP_SUMS : BASE_SUMS).map((s) => `SUM(${s}) AS ${s}`).join(', ')}
+       FROM mon_rollup_pair WHERE ${c.join(' AND ')} GROUP BY ${g === '0' ? '' : `${g}, `}provider_id, model_id, tier_id`,
       p,
     );
     await this.merge(rows, by, groups, table, false);
@@ -482,6 +510,104 @@ function rollupDim(r: ResolvedFilter, by: GroupBy): { dim: number; value: number
   }
   if (filtered.length === 1) return { dim: DIM_OF[filtered[0][0]] as number, value: filtered[0][1] };
   return { dim: DIMS.total, value: undefined };
+}
+
+interface PairPlan {
+  dim: number;
+  value: number | undefined;
+  dim2: number;
+  value2: number | undefined;
+  /** dim2_value ≥ this (latency classes at or above a threshold). */
+  value2Min?: number;
+  /** Column grouped on ('0' for one total). */
+  group: 'dim_value' | 'dim2_value' | '0';
+  /** Hour rows exist too (else day rows only, raw rows for the rest). */
+  hourly: boolean;
+}
+
+/**
+ * Which pair rollup (src/monitor/pairs.ts) answers this filter and grouping when mon_rollup cannot:
+ * account × API key (filtered or grouped, day grain), or ONE of a cache state, "failures only", a
+ * failure type, a status or a min latency on a class bound, with at most one of account / API key.
+ * Null: raw events only.
+ */
+function pairPlan(r: ResolvedFilter, by: GroupBy): PairPlan | null {
+  const f = r.filter;
+  if (f.maxLatencyMs !== undefined || f.requestId !== undefined || r.ids.project !== undefined) return null;
+  if (f.outcome === 'success') return null;
+  if (by === 'status' || by === 'project') return null;
+  const account = r.ids.account;
+  const apiKey = r.ids.apiKey;
+  const extras: Array<Pick<PairPlan, 'dim2' | 'value2' | 'value2Min'>> = [];
+  if (f.cacheState !== undefined) extras.push({ dim2: PAIR_DIMS.cache, value2: CACHE_STATES.indexOf(f.cacheState) });
+  // Failure-type rows hold every failed event: "failures only" is all of them, a type one of them.
+  if (r.ids.failureType !== undefined) extras.push({ dim2: PAIR_DIMS.failureType, value2: r.ids.failureType });
+  else if (f.outcome === 'failure') extras.push({ dim2: PAIR_DIMS.failureType, value2: undefined });
+  if (f.status !== undefined) {
+    // Status rows exist for failed events only; a status that is not an error is left to raw rows.
+    if (f.status === 200 || (f.outcome === 'failure' && r.ids.failureType === undefined)) return null;
+    extras.push({ dim2: PAIR_DIMS.status, value2: f.status });
+  }
+  if (f.minLatencyMs !== undefined) {
+    const k = classAtLeast(f.minLatencyMs);
+    if (k === null) return null;
+    extras.push({ dim2: PAIR_DIMS.latency, value2: undefined, value2Min: k });
+  }
+  if (extras.length > 1) return null;
+  if (extras.length === 1) {
+    // One of total / account / API key, filtered and/or grouped.
+    const dims = new Set<number>();
+    if (account !== undefined || by === 'account') dims.add(PAIR_DIMS.account);
+    if (apiKey !== undefined || by === 'apiKey') dims.add(PAIR_DIMS.apiKey);
+    if (dims.size > 1) return null;
+    const dim = [...dims][0] ?? PAIR_DIMS.total;
+    if (!PAIRS.some((p) => p.dim === dim && p.dim2 === extras[0].dim2)) return null;
+    const value = dim === PAIR_DIMS.account ? account : dim === PAIR_DIMS.apiKey ? apiKey : undefined;
+    const group = by === 'account' || by === 'apiKey' ? 'dim_value' : '0';
+    const hourly = PAIRS.some((p) => p.dim === dim && p.dim2 === extras[0].dim2 && p.grains.includes(GRAIN_HOUR));
+    return { dim, value, ...extras[0], group, hourly };
+  }
+  // Account × API key: both filtered, or one filtered and the view grouped by the other.
+  const hasAccount = account !== undefined || by === 'account';
+  const hasKey = apiKey !== undefined || by === 'apiKey';
+  if (!hasAccount || !hasKey) return null;
+  const group = by === 'account' ? 'dim_value' : by === 'apiKey' ? 'dim2_value' : '0';
+  return { dim: PAIR_DIMS.account, value: account, dim2: PAIR_DIMS.apiKey, value2: apiKey, group, hourly: false };
+}
+
+/**
+ * Cuts [from, to) into rollup spans (hour rows up to the day boundaries when `hourly`, day rows
+ * between) and the ragged edges left for raw events. `end` stands in for an open `to`.
+ */
+export function planSpans(
+  from: number | undefined,
+  to: number | undefined,
+  end: number,
+  hourly: boolean,
+): { spans: Array<[number, number | undefined, number]>; raw: Array<[number | undefined, number | undefined]> } {
+  const up = (t: number, g: number) => Math.ceil(t / g) * g;
+  const down = (t: number, g: number) => Math.floor(t / g) * g;
+  const fine = hourly ? GRAIN_HOUR : GRAIN_DAY;
+  const hs = from === undefined ? undefined : up(from, fine);
+  const he = down(end, fine);
+  if (hs !== undefined && hs >= he) return { spans: [], raw: [[from, to]] };
+  const raw: Array<[number | undefined, number | undefined]> = [];
+  if (hs !== undefined && from !== undefined && from < hs) raw.push([from, hs]);
+  raw.push([he, to]);
+  if (!hourly) return { spans: [[GRAIN_DAY, hs, he]], raw };
+  const ds = hs === undefined ? undefined : up(hs, GRAIN_DAY);
+  const de = down(he, GRAIN_DAY);
+  const spans: Array<[number, number | undefined, number]> =
+    ds !== undefined && ds >= de
+      ? [[GRAIN_HOUR, hs, he]]
+      : [
+          ...(hs !== undefined && ds !== undefined && hs < ds
+            ? [[GRAIN_HOUR, hs, ds] as [number, number, number]]
+            : []),
+          [GRAIN_DAY, ds, de] as [number, number | undefined, number],
+          ...(de < he ? [[GRAIN_HOUR, de, he] as [number, number, number]] : []),
+        ];
+  return { spans, raw };
 }
 
 function emptyAcc(): Acc {

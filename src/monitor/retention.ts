@@ -46,6 +46,9 @@ export async function applyRetention(db: Db, r: RetentionSettings, now: number):
       now - r.hourRollupDays * DAY,
     ])
   ).changes;
+  // Pair rollups (hour and day grain only) live as long as the hour rollups.
+  deletedRollups += (await db.run('DELETE FROM mon_rollup_pair WHERE bucket < ?', [now - r.hourRollupDays * DAY]))
+    .changes;
   let freedPages = 0;
   if (db.dialect === 'sqlite') {
     const mode = await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum');

@@ -12,6 +12,7 @@ import { Collector, type StartResult } from './collector.ts';
 import { HttpQueueSource } from './collectors/http-queue.ts';
 import { RespSource } from './collectors/resp.ts';
 import type { UsageSource } from './collectors/types.ts';
+import { compactPairs } from './compact.ts';
 import { onParentGone } from './heap.ts';
 import { applyRetention, type RetentionResult } from './retention.ts';
 import type { MonitorService } from './service.ts';
@@ -70,6 +71,8 @@ export async function startCollector(o: {
   holder?: string;
   clock?: Clock;
   retentionEveryMs?: number;
+  /** How often closed hours get their pair rollups (default one minute). */
+  compactEveryMs?: number;
   /** false: do not start the loop (the caller drives runOnce, e.g. `monitor run --once`). */
   loop?: boolean;
 }): Promise<RunningCollector> {
@@ -103,6 +106,24 @@ export async function startCollector(o: {
   };
   const timer = setInterval(runRetention, o.retentionEveryMs ?? 3_600_000);
   timer.unref();
+  // Pair rollups for each closed hour (src/monitor/compact.ts): a few statements over one hour of
+  // events, once a minute; the first calls catch up on history a day-sized step at a time.
+  let compaction: Promise<void> | null = null;
+  const runCompaction = () => {
+    compaction ??= compactPairs(o.db, clock(), 24)
+      .then(() => undefined)
+      .catch((error: Error) => {
+        collector.stats.errors++;
+        collector.stats.lastError = `pair rollups: ${error.message}`;
+      })
+      .finally(() => {
+        compaction = null;
+      });
+    return compaction;
+  };
+  const compactTimer = setInterval(runCompaction, o.compactEveryMs ?? 60_000);
+  compactTimer.unref();
+  void runCompaction();
   const done = o.loop === false ? Promise.resolve() : collector.run();
   return {
     collector,
@@ -111,6 +132,8 @@ export async function startCollector(o: {
     lastRetention: () => retention,
     stop: async () => {
       clearInterval(timer);
+      clearInterval(compactTimer);
+      await compaction;
       unregister();
       await collector.stop();
     },

@@ -8,6 +8,8 @@ import poolSummary004 from './004-pool-summary.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 import monitorFailures210 from './210-monitor-failure-index.ts';
+import monitorPairs220 from './220-monitor-pair-rollups.ts';
+import monitorFailedGroups230 from './230-monitor-failed-group-index.ts';
 
 export const MIGRATIONS: Migration[] = [
   core001,
@@ -17,4 +19,6 @@ export const MIGRATIONS: Migration[] = [
   inspection100,
   monitor200,
   monitorFailures210,
+  monitorPairs220,
+  monitorFailedGroups230,
 ].sort((a, b) => a.version - b.version);
