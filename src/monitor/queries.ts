@@ -12,6 +12,13 @@ import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './laten
 import { classAtLeast, PAIR_DIMS, PAIRS, pairMark } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
 
+/** Adds `sql` and its value to a WHERE list when the value is given (a filter left out adds nothing). */
+function when(c: string[], p: SqlValue[], sql: string, value: SqlValue | undefined): void {
+  if (value === undefined) return;
+  c.push(sql);
+  p.push(value);
+}
+
 export type GroupBy = 'none' | 'account' | 'apiKey' | 'model' | 'status' | 'project';
 
 export interface Totals {
@@ -341,22 +348,10 @@ export class MonitorQueries {
   ): Promise<void> {
     const c = ['grain = ?', 'dim = ?', 'bucket < ?'];
     const p: SqlValue[] = [grain, dim.dim, to];
-    if (from !== undefined) {
-      c.push('bucket >= ?');
-      p.push(from);
-    }
-    if (dim.value !== undefined) {
-      c.push('dim_value = ?');
-      p.push(dim.value);
-    }
-    if (r.ids.provider !== undefined) {
-      c.push('provider_id = ?');
-      p.push(r.ids.provider);
-    }
-    if (r.ids.model !== undefined) {
-      c.push('model_id = ?');
-      p.push(r.ids.model);
-    }
+    when(c, p, 'bucket >= ?', from);
+    when(c, p, 'dim_value = ?', dim.value);
+    when(c, p, 'provider_id = ?', r.ids.provider);
+    when(c, p, 'model_id = ?', r.ids.model);
     const g = DIM_OF[by] !== undefined ? 'dim_value' : '0';
     const rows = await this.db.query<Record<string, number | null>>(
       `SELECT ${g} AS g, provider_id, model_id, tier_id, ${(withLatency ? ROLLUP_SUMS : BASE_SUMS).map((s) => `SUM(${s}) AS ${s}`).join(', ')}
@@ -379,30 +374,12 @@ export class MonitorQueries {
   ): Promise<void> {
     const c = ['grain = ?', 'dim = ?', 'dim2 = ?', 'bucket < ?'];
     const p: SqlValue[] = [grain, pair.dim, pair.dim2, to];
-    if (from !== undefined) {
-      c.push('bucket >= ?');
-      p.push(from);
-    }
-    if (pair.value !== undefined) {
-      c.push('dim_value = ?');
-      p.push(pair.value);
-    }
-    if (pair.value2 !== undefined) {
-      c.push('dim2_value = ?');
-      p.push(pair.value2);
-    }
-    if (pair.value2Min !== undefined) {
-      c.push('dim2_value >= ?');
-      p.push(pair.value2Min);
-    }
-    if (r.ids.provider !== undefined) {
-      c.push('provider_id = ?');
-      p.push(r.ids.provider);
-    }
-    if (r.ids.model !== undefined) {
-      c.push('model_id = ?');
-      p.push(r.ids.model);
-    }
+    when(c, p, 'bucket >= ?', from);
+    when(c, p, 'dim_value = ?', pair.value);
+    when(c, p, 'dim2_value = ?', pair.value2);
+    when(c, p, 'dim2_value >= ?', pair.value2Min);
+    when(c, p, 'provider_id = ?', r.ids.provider);
+    when(c, p, 'model_id = ?', r.ids.model);
     const g = pair.group;
     const rows = await this.db.query<Record<string, number | null>>(
       `SELECT ${g} AS g, provider_id, model_id, tier_id, ${(withLatency ? ROLLUP_SUMS : BASE_SUMS).map((s) => `SUM(${s}) AS ${s}`).join(', ')}
