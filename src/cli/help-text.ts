@@ -80,6 +80,13 @@ const HELP: Record<string, HelpText> = {
   settings: {
     examples: ['codex-fleet settings show', 'codex-fleet settings set \'{"policy":{"autoDisable":true}}\''],
   },
+  'settings show': { examples: ['codex-fleet settings show | jq .notifications'] },
+  'settings set': {
+    examples: [
+      'codex-fleet settings set \'{"probeConcurrency":3}\'',
+      'codex-fleet settings set \'{"notifications":{"rules":{"planExpiryDays":14}}}\'',
+    ],
+  },
   accounts: { examples: ['codex-fleet accounts list', 'codex-fleet accounts disable alice'] },
   'accounts list': { examples: ['codex-fleet accounts list --json'] },
   'accounts show': { examples: ['codex-fleet accounts show alice'] },
