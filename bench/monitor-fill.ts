@@ -4,7 +4,7 @@
 // collector path); this only gets the database to 10M rows in minutes on a small machine.
 import { CACHE_STATES } from '../src/monitor/event.ts';
 import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE, ROLLUP_SUMS } from '../src/monitor/ingest.ts';
-import { BUCKET_COUNT, bucketSumSql } from '../src/monitor/latency.ts';
+import { RAW_SUMS_SQL } from '../src/monitor/pairs.ts';
 import type { Db } from '../src/store/db.ts';
 
 const KINDS = { model: 3, account: 6, endpoint: 5, effort: 10, tier: 11, failureType: 9 } as const;
@@ -103,29 +103,12 @@ const PLAN: Array<[number, number, string]> = [
   ),
 ];
 
-const SELECT: Record<string, string> = {
-  requests: 'COUNT(*)',
-  failures: 'SUM(e.failed)',
-  lat_n: 'COUNT(e.latency_ms)',
-  lat_sum: 'COALESCE(SUM(e.latency_ms), 0)',
-  ttft_n: 'COUNT(e.ttft_ms)',
-  ttft_sum: 'COALESCE(SUM(e.ttft_ms), 0)',
-  input_tokens: 'SUM(e.input_tokens)',
-  output_tokens: 'SUM(e.output_tokens)',
-  reasoning_tokens: 'SUM(e.reasoning_tokens)',
-  cached_tokens: 'SUM(e.cached_tokens)',
-  cache_creation_tokens: 'SUM(e.cache_creation_tokens)',
-  total_tokens: 'SUM(e.total_tokens)',
-  cache_hits: `SUM(CASE WHEN e.cache_state = ${CACHE_STATES.indexOf('hit')} THEN 1 ELSE 0 END)`,
-  ...Object.fromEntries(Array.from({ length: BUCKET_COUNT }, (_, i) => [`h${i}`, bucketSumSql(i, 'e.latency_ms')])),
-};
-
 function rollupSql(grain: number, dim: number, value: string): string {
   const bucket = `(e.ts - (e.ts % ${grain}))`;
   const key = ['grain', 'bucket', 'dim', 'dim_value', 'provider_id', 'model_id', 'tier_id'];
   return `INSERT INTO mon_rollup (${[...key, ...ROLLUP_SUMS].join(',')})
 SELECT ${grain}, ${bucket}, ${dim}, ${value}, COALESCE(e.provider_id, 0), COALESCE(e.model_id, 0), COALESCE(e.tier_id, 0),
-${ROLLUP_SUMS.map((s) => SELECT[s]).join(', ')}
+${ROLLUP_SUMS.map((s) => RAW_SUMS_SQL[s]).join(', ')}
 FROM mon_event e WHERE e.id >= ?
 GROUP BY ${bucket}, ${value === '0' ? '' : `${value}, `}COALESCE(e.provider_id, 0), COALESCE(e.model_id, 0), COALESCE(e.tier_id, 0)
 ON CONFLICT (${key.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map((s) => `${s} = mon_rollup.${s} + excluded.${s}`).join(', ')}`;

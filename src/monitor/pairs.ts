@@ -111,7 +111,8 @@ export function pairDimSql(dim: number): string {
   }
 }
 
-const RAW: Record<string, string> = {
+/** Each rollup sum as SQL over raw events (`e`): the compactor and the bench's bulk fill build rows from it. */
+export const RAW_SUMS_SQL: Record<string, string> = {
   requests: 'COUNT(*)',
   failures: 'SUM(e.failed)',
   lat_n: 'COUNT(e.latency_ms)',
@@ -141,7 +142,7 @@ export function pairRollupSql(sums: readonly string[], grain: number, pair: Pair
   const tail = ['COALESCE(e.provider_id, 0)', 'COALESCE(e.model_id, 0)', 'COALESCE(e.tier_id, 0)'];
   return `INSERT INTO mon_rollup_pair (${[...PAIR_KEY, ...sums].join(',')})
 SELECT ${grain}, ${bucket}, ${pair.dim}, ${v1}, ${pair.dim2}, ${v2}, ${tail.join(', ')},
-${sums.map((s) => RAW[s]).join(', ')}
+${sums.map((s) => RAW_SUMS_SQL[s]).join(', ')}
 FROM mon_event e WHERE ${byTime ? 'e.ts >= ? AND e.ts < ?' : 'e.id >= ?'}${onlyFailed}
 GROUP BY ${[...group, ...tail].join(', ')}
 ON CONFLICT (${PAIR_KEY.join(',')}) DO UPDATE SET ${sums.map((s) => `${s} = mon_rollup_pair.${s} + excluded.${s}`).join(', ')}`;

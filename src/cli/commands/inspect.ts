@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ACTION_STATUSES, type ActionStatus, type QueuedAction } from '../../actions/actions-repo.ts';
 import type { FleetService } from '../../core/fleet-service.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
-import { describeSchedule, nextSlot } from '../../inspect/schedule.ts';
+import { describeSchedule } from '../../inspect/schedule.ts';
 import {
   addAccountOptions,
   addFleetOptions,
