@@ -39,6 +39,7 @@ import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
+import { type AccountList, AccountListCache } from './account-list-cache.ts';
 import type { AccountLoadResult } from './account-registry.ts';
 import {
   extraChannels,
@@ -140,6 +141,8 @@ export class FleetService {
   #flushTimer: NodeJS.Timeout | null = null;
   #sweepInFlight = false;
   #doctorRun: Promise<DoctorReport> | null = null;
+  /** The account list, built once per change (every #emit invalidates it); see account-list-cache.ts. */
+  readonly #accountList = new AccountListCache(() => this.fleet.clock());
 
   /** Request monitoring views (always) and, when asked for, the collector on the leader. */
   readonly monitor?: MonitorMount;
@@ -260,11 +263,14 @@ export class FleetService {
         this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
       },
       onChange: (id) => this.#emit('accounts', id),
+      onSnapshot: () => this.#emit('accounts'),
       onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
     });
   }
 
   #emit(type: FleetEventType, id?: string): void {
+    // Whatever the core announces may show in the account list (states, refreshing flags, settings, actions).
+    this.#accountList.invalidate();
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
   }
@@ -326,8 +332,31 @@ export class FleetService {
     });
   }
 
-  listAccounts(): Promise<AccountView[]> {
-    return this.#views();
+  async listAccounts(): Promise<AccountView[]> {
+    return (await this.accountList()).views;
+  }
+
+  /**
+   * Every account's view, built once per change and shared by all readers until the next one; its
+   * `body` is the serialized `{"accounts": […]}` with an ETag, made once per build. Treat it as read-only.
+   */
+  accountList(): Promise<AccountList> {
+    return this.#listKey().then((key) => this.#accountList.get(key, () => this.#views()));
+  }
+
+  /** What the core's own events do not announce: another process's commit to the SQLite store, the auth dir's entries. */
+  async #listKey(): Promise<string> {
+    const db = this.fleet.repos.db;
+    const [version, dir] = await Promise.all([
+      db.dialect === 'sqlite'
+        ? db.get<{ data_version: number }>('PRAGMA data_version').then((r) => r?.data_version ?? 0)
+        : 0,
+      stat(this.fleet.config.accountDir, { bigint: true }).then(
+        (st) => `${st.mtimeNs}:${st.ctimeNs}:${st.ino}`,
+        () => 'none',
+      ),
+    ]);
+    return `${version}:${dir}:${this.requestOutcomes ? 'join' : 'no-join'}`;
   }
 
   async getAccount(id: string): Promise<AccountView | null> {
@@ -337,7 +366,7 @@ export class FleetService {
   }
 
   async pool(): Promise<PoolSummary> {
-    const views = await this.#views();
+    const views = await this.listAccounts();
     const counts = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<HealthStatus, number>;
     for (const v of views) counts[v.status]++;
     const returns = views

@@ -145,8 +145,10 @@ export interface RequestOutcomesOptions {
   reprobe: (id: string) => Promise<unknown>;
   /** Told of each new disagreement (notifications); never throws into the loop. */
   onDisagreement?: (account: { id: string; name: string }, d: AccountDisagreement) => void;
-  /** Told when an account's outcomes or disagreement changed (SSE 'accounts'). */
+  /** Told when an account's disagreement changed (SSE 'accounts'; the core's account list is rebuilt). */
   onChange?: (accountId: string) => void;
+  /** Told when a new read of the outcomes is in: every account's counts may have changed. */
+  onSnapshot?: () => void;
   onError?: (error: Error) => void;
   /** Where the thresholds are stored (`requests.disagreement`); the defaults without it. */
   settings?: { get<T = unknown>(key: string): Promise<T | undefined> };
@@ -320,7 +322,10 @@ export class RequestOutcomesJoin {
         message: l.message,
       };
     }
-    if (!this.#closed) this.#snapshot = { at: now, byIndex };
+    if (!this.#closed) {
+      this.#snapshot = { at: now, byIndex };
+      this.#o.onSnapshot?.();
+    }
     return byIndex;
   }
 
@@ -364,10 +369,11 @@ export class RequestOutcomesJoin {
         }
       }
       const found = detectDisagreement(probe, since.outcomes, settings);
-      this.#o.onChange?.(id);
+      // Counts since the probe are not shown: only a new or reworded disagreement changes the views.
       if (!found) continue;
       const previous = this.#disagreements.get(id);
       const fresh = !previous || previous.kind !== found.kind || previous.reprobedAt != null;
+      if (fresh || previous.summary !== found.summary) this.#o.onChange?.(id);
       const d: AccountDisagreement = fresh
         ? {
             ...found,
