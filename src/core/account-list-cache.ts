@@ -32,33 +32,63 @@ export class AccountListCache {
   readonly #now: () => number;
   readonly #ttlMs: number;
   #generation = 0;
-  #entry: { key: string; builtAt: number; list: Promise<AccountList> } | null = null;
+  #seq = 0;
+  /** The newest built list. */
+  #held: { key: string; builtAt: number; seq: number; list: AccountList } | null = null;
+  /** The build in flight, if any. */
+  #building: { key: string; list: Promise<AccountList> } | null = null;
 
   constructor(now: () => number, ttlMs = ACCOUNT_LIST_TTL_MS) {
     this.#now = now;
     this.#ttlMs = ttlMs;
   }
 
-  /** Something the list shows changed: the next read builds it again. */
+  /** Something the list shows changed: the next read waits for a new build. */
   invalidate(): void {
     this.#generation++;
   }
 
   /**
-   * The list for this key, built by `build` when the key, the generation or the TTL says the held one is
-   * old. Concurrent reads share one build; a failed build is not kept.
+   * Builds the list again in the background, serving the held one until the new one is in (for changes
+   * that are already eventual, such as a new read of the request outcomes); resolves once it is held.
+   */
+  async rebuild(key: string, build: () => Promise<AccountView[]>): Promise<void> {
+    const full = `${this.#generation}\u0000${key}`;
+    await (this.#building?.key === full ? this.#building.list : this.#start(full, build));
+  }
+
+  /**
+   * The list for this key: the held one while the key and the generation match; a known change waits for
+   * a new build; a held list only past its TTL (no change known) is served while the next is built.
+   * Concurrent reads share one build; a failed build is not kept.
    */
   get(key: string, build: () => Promise<AccountView[]>): Promise<AccountList> {
     const full = `${this.#generation}\u0000${key}`;
-    const now = this.#now();
-    const held = this.#entry;
-    if (held && held.key === full && now - held.builtAt < this.#ttlMs && now >= held.builtAt) return held.list;
-    const list = build().then((views) => new AccountList(views));
-    const entry = { key: full, builtAt: now, list };
-    this.#entry = entry;
-    list.catch(() => {
-      if (this.#entry === entry) this.#entry = null;
+    const held = this.#held;
+    const building = this.#building?.key === full ? this.#building.list : null;
+    if (held?.key === full) {
+      const age = this.#now() - held.builtAt;
+      if ((age >= this.#ttlMs || age < 0) && !building) this.#start(full, build).catch(() => undefined);
+      return Promise.resolve(held.list);
+    }
+    return building ?? this.#start(full, build);
+  }
+
+  #start(key: string, build: () => Promise<AccountView[]>): Promise<AccountList> {
+    const seq = ++this.#seq;
+    const builtAt = this.#now();
+    const list = build().then((views) => {
+      const built = new AccountList(views);
+      // A slower, older build never replaces a newer one.
+      if (!this.#held || this.#held.seq < seq) this.#held = { key, builtAt, seq, list: built };
+      return built;
     });
+    const entry = { key, list };
+    this.#building = entry;
+    const done = () => {
+      if (this.#building === entry) this.#building = null;
+    };
+    list.then(done, done);
     return list;
   }
 }

@@ -263,7 +263,13 @@ export class FleetService {
         this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
       },
       onChange: (id) => this.#emit('accounts', id),
-      onSnapshot: () => this.#emit('accounts'),
+      // New counts for every account: rebuilt off the request path, announced once they are served.
+      onSnapshot: () => {
+        this.#listKey()
+          .then((key) => this.#accountList.rebuild(key, () => this.#views()))
+          .then(() => this.#announce('accounts'))
+          .catch((e) => console.error(`codex-fleet: account list: ${(e as Error).message}`));
+      },
       onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
     });
   }
@@ -271,6 +277,11 @@ export class FleetService {
   #emit(type: FleetEventType, id?: string): void {
     // Whatever the core announces may show in the account list (states, refreshing flags, settings, actions).
     this.#accountList.invalidate();
+    this.#announce(type, id);
+  }
+
+  /** Tells the faces (SSE) without invalidating the account list. */
+  #announce(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
   }
@@ -289,14 +300,15 @@ export class FleetService {
     return () => this.#events.off('event', listener);
   }
 
-  async #accounts(): Promise<Account[]> {
-    const { accounts } = await this.fleet.accounts();
+  async #accounts(options: { tokens?: boolean } = {}): Promise<Account[]> {
+    const { accounts } = await this.fleet.accounts(options);
     const only = this.#options.accountName;
     return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
   }
 
   async #views(accounts?: Account[], withRequests = true): Promise<AccountView[]> {
-    const list = accounts ?? (await this.#accounts());
+    // The views show no token: every account read through the parsed-file cache (a stat per unchanged file).
+    const list = accounts ?? (await this.#accounts({ tokens: false }));
     const evidence = await this.fleet.evidence(list);
     const requests = withRequests ? await this.requestOutcomes?.forAccounts(list) : undefined;
     const now = this.fleet.clock();

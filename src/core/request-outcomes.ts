@@ -118,6 +118,11 @@ export function accountIndexMap(accounts: readonly Account[], collectorServer?: 
   return out;
 }
 
+/** Lets I/O callbacks (waiting HTTP requests) run before the next synchronous query. */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function emptySpan(): OutcomeSpan {
   return { requests: 0, failures: 0, failuresByStatus: {}, failuresByType: {}, tokens: 0, costUsd: null };
 }
@@ -275,11 +280,13 @@ export class RequestOutcomesJoin {
 
   async #load(now: number): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
     const q = this.#o.monitor.queries;
-    const [day, hour, failures] = await Promise.all([
-      q.accounts({ from: now - 24 * HOUR, to: now + 1 }),
-      q.accounts({ from: now - HOUR, to: now + 1 }),
-      accountFailures(q, now - 24 * HOUR, now - HOUR),
-    ]);
+    // One query at a time, yielding between them: node:sqlite holds the event loop for each, and a
+    // request waiting behind the read should wait for one query, not three.
+    const day = await q.accounts({ from: now - 24 * HOUR, to: now + 1 });
+    await yieldToRequests();
+    const hour = await q.accounts({ from: now - HOUR, to: now + 1 });
+    await yieldToRequests();
+    const failures = await accountFailures(q, now - 24 * HOUR, now - HOUR);
     const byIndex = new Map<string, Omit<AccountRequests, 'disagreement'>>();
     const entry = (index: string) => {
       let e = byIndex.get(index);
