@@ -30,8 +30,6 @@ describe('the account list is rebuilt after each change', () => {
     s = await startDemoServer(6);
     core = s.service as unknown as FleetService;
     api = await new ApiClient(s.url).start();
-    const res = await api.request('POST', '/api/refresh?wait=true');
-    assert.equal(res.status, 200);
   });
   after(async () => {
     await s?.close();
@@ -51,6 +49,22 @@ describe('the account list is rebuilt after each change', () => {
     assert.ok(res.status === 304 || res.status === 200, `status ${res.status}`);
     return res.status === 304;
   }
+
+  it('after a sweep the answer shows what it found', async () => {
+    const before = await list();
+    assert.ok(
+      before.accounts.every((a) => a.state === null),
+      'no account probed yet',
+    );
+    const res = await api.request('POST', '/api/refresh?wait=true');
+    assert.equal(res.status, 200, await res.text());
+    const after = await list();
+    assert.ok(
+      after.accounts.every((a) => a.state !== null),
+      `every account shows its probe (${after.accounts.map((a) => a.state).join(', ')})`,
+    );
+    assert.notEqual(after.etag, before.etag);
+  });
 
   it('answers 304 to the ETag it sent while nothing changed, and the CLI-facing list agrees', async () => {
     const { accounts, etag } = await list();
