@@ -33,8 +33,7 @@ import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
 import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
-import { readMonitorSeries } from '../monitor/series.ts';
-import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import type { MonitorService } from '../monitor/service.ts';
 import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
@@ -112,8 +111,11 @@ export interface FleetServiceOptions {
 
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config, options.clock);
+  // Loaded only where monitoring is read: a one-shot report never pays for its query and filter modules.
   const monitor =
-    options.monitoring === false ? null : await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
+    options.monitoring === false
+      ? null
+      : await (await import('../monitor/service.ts')).createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
   return new FleetService(fleet, options, monitor);
 }
 
@@ -392,6 +394,7 @@ export class FleetService {
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
     if (!this.#monitorService) return null;
+    const { readMonitorSeries } = await import('../monitor/series.ts');
     return readMonitorSeries(this.#monitorService, filter, range);
   }
 
