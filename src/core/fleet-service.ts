@@ -52,7 +52,6 @@ import {
 } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
-import { runDoctor } from './doctor-run.ts';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   Fleet,
@@ -60,13 +59,7 @@ import {
   type QuotaCheckOptions,
   type QuotaCheckResult,
 } from './fleet.ts';
-import {
-  actionContext,
-  type InspectionOptions,
-  type InspectionOutcome,
-  loadInspectionSettings,
-  runInspection,
-} from './inspection-run.ts';
+import type { InspectionOptions, InspectionOutcome } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
@@ -108,6 +101,9 @@ export interface FleetServiceOptions {
   probe?: ProbeDefaults['probe'];
   concurrency?: number;
 }
+
+/** Inspection and action orchestration (with every executor) loads with the first inspection or action. */
+const inspectionRun = () => import('./inspection-run.ts');
 
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config, options.clock);
@@ -532,6 +528,7 @@ export class FleetService {
   async setAccountDisabled(id: string, disabled: boolean, actor: string): Promise<AccountView> {
     const account = await this.fleet.findAccount(id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
+    const { actionContext, loadInspectionSettings } = await inspectionRun();
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, personActor(actor));
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
@@ -602,9 +599,12 @@ export class FleetService {
 
   /** Joins a run in progress: each run sends one call per CPA key, so clicks must not multiply them. */
   doctor(options: { pollIntervalSeconds?: number } = {}): Promise<DoctorReport> {
-    this.#doctorRun ??= runDoctor(this.fleet, options).finally(() => {
-      this.#doctorRun = null;
-    });
+    // Loaded on demand: doctor brings the collector's queue readers, which a report never needs.
+    this.#doctorRun ??= import('./doctor-run.ts')
+      .then(({ runDoctor }) => runDoctor(this.fleet, options))
+      .finally(() => {
+        this.#doctorRun = null;
+      });
     return this.#doctorRun;
   }
 
@@ -614,6 +614,7 @@ export class FleetService {
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
     const join = this.requestOutcomes;
+    const { runInspection } = await inspectionRun();
     const outcome = await runInspection(this.fleet, {
       ...options,
       trigger: 'manual',
@@ -645,11 +646,13 @@ export class FleetService {
     return { ...rest, results: await repo.results(id) };
   }
 
-  listActions(status?: QueuedAction['status']): Promise<QueuedAction[]> {
+  async listActions(status?: QueuedAction['status']): Promise<QueuedAction[]> {
+    const { actionContext } = await inspectionRun();
     return actionContext(this.fleet).actions.list(status);
   }
 
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
+    const { actionContext, loadInspectionSettings } = await inspectionRun();
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
     const outcome = await decideQueuedAction(ctx, id, decision, personActor(actor), (accountId) =>
@@ -662,7 +665,8 @@ export class FleetService {
     return outcome.action;
   }
 
-  listAudit(limit: number) {
+  async listAudit(limit: number) {
+    const { actionContext } = await inspectionRun();
     return actionContext(this.fleet).actions.auditLog(limit);
   }
 
