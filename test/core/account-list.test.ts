@@ -11,6 +11,7 @@ import { authIndexFor } from '../../src/cpa/auth-index.ts';
 import { DB_FILE_NAME } from '../../src/store/open.ts';
 import { type DemoServer, startDemoServer } from '../support/demo-server.ts';
 import { ApiClient } from '../support/fleet-server.ts';
+import { within } from '../support/wait.ts';
 
 type View = {
   id: string;
@@ -155,20 +156,8 @@ describe('the account list is rebuilt after each change', () => {
       },
     ]);
     await core.requestOutcomes!.settled();
-    await withDeadline(announced, 20_000, "the core announced the new outcomes ('accounts')");
+    await within(announced, { what: "the core's announcement of the new outcomes ('accounts')", timeoutMs: 20_000 });
     const view = (await list()).accounts.find((a) => a.id === target.id);
     assert.equal(view?.requests?.last24h?.requests, 1, JSON.stringify(view?.requests));
   });
 });
-
-async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
