@@ -369,10 +369,9 @@ export class FleetService {
     return `${version}:${dir}:${this.requestOutcomes ? 'join' : 'no-join'}`;
   }
 
+  /** One account's view, from the same list (reading it costs what reading all of them does). */
   async getAccount(id: string): Promise<AccountView | null> {
-    const accounts = (await this.#accounts()).filter((a) => a.id === id);
-    if (accounts.length === 0) return null;
-    return (await this.#views(accounts))[0];
+    return (await this.listAccounts()).find((a) => a.id === id) ?? null;
   }
 
   async pool(): Promise<PoolSummary> {
