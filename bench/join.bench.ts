@@ -153,7 +153,13 @@ export default async function (): Promise<BenchRow[]> {
       const rebuiltAfterRead = nextListAnnouncement(core).then(() => {
         reread = true;
       });
-      cold.push(...(await timeGets(api, () => mon.emitter.emit('events', []), () => !reread)));
+      cold.push(
+        ...(await timeGets(
+          api,
+          () => mon.emitter.emit('events', []),
+          () => !reread,
+        )),
+      );
       await rebuiltAfterRead;
       await freshRead();
       rebuilt.push(...(await timeGets(api, commitElsewhere)));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import type { FleetService } from '../../src/core/fleet-service.ts';
+import type { AccountRequests } from '../../src/core/request-outcomes.ts';
 import { authIndexFor } from '../../src/cpa/auth-index.ts';
 import { DB_FILE_NAME } from '../../src/store/open.ts';
 import { type DemoServer, startDemoServer } from '../support/demo-server.ts';
@@ -19,7 +20,7 @@ type View = {
   disabled: boolean;
   state: string | null;
   planEndsAt?: string | null;
-  requests?: any;
+  requests?: AccountRequests | null;
 };
 
 describe('the account list is rebuilt after each change', () => {
