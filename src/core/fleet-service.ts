@@ -38,6 +38,7 @@ import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
+import { type AccountList, AccountListCache } from './account-list-cache.ts';
 import type { AccountLoadResult } from './account-registry.ts';
 import {
   extraChannels,
@@ -138,6 +139,8 @@ export class FleetService {
   #flushTimer: NodeJS.Timeout | null = null;
   #sweepInFlight = false;
   #doctorRun: Promise<DoctorReport> | null = null;
+  /** The account list, built once per change (every #emit invalidates it); see account-list-cache.ts. */
+  readonly #accountList = new AccountListCache(() => this.fleet.clock());
 
   /** Request monitoring views (always) and, when asked for, the collector on the leader. */
   readonly monitor?: MonitorMount;
@@ -258,11 +261,25 @@ export class FleetService {
         this.#notifier.announce([disagreementEvent(account, d)], this.fleet.clock()).catch((e) => this.#alertError(e));
       },
       onChange: (id) => this.#emit('accounts', id),
+      // New counts for every account: rebuilt off the request path, announced once they are served.
+      onSnapshot: () => {
+        this.#listKey()
+          .then((key) => this.#accountList.rebuild(key, () => this.#views()))
+          .then(() => this.#announce('accounts'))
+          .catch((e) => console.error(`codex-fleet: account list: ${(e as Error).message}`));
+      },
       onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
     });
   }
 
   #emit(type: FleetEventType, id?: string): void {
+    // Whatever the core announces may show in the account list (states, refreshing flags, settings, actions).
+    this.#accountList.invalidate();
+    this.#announce(type, id);
+  }
+
+  /** Tells the faces (SSE) without invalidating the account list. */
+  #announce(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
   }
@@ -281,14 +298,15 @@ export class FleetService {
     return () => this.#events.off('event', listener);
   }
 
-  async #accounts(): Promise<Account[]> {
-    const { accounts } = await this.fleet.accounts();
+  async #accounts(options: { tokens?: boolean } = {}): Promise<Account[]> {
+    const { accounts } = await this.fleet.accounts(options);
     const only = this.#options.accountName;
     return only ? accounts.filter((a) => a.name === only || a.email === only || a.id === only) : accounts;
   }
 
   async #views(accounts?: Account[], withRequests = true): Promise<AccountView[]> {
-    const list = accounts ?? (await this.#accounts());
+    // The views show no token: every account read through the parsed-file cache (a stat per unchanged file).
+    const list = accounts ?? (await this.#accounts({ tokens: false }));
     const evidence = await this.fleet.evidence(list);
     const requests = withRequests ? await this.requestOutcomes?.forAccounts(list) : undefined;
     const now = this.fleet.clock();
@@ -324,18 +342,40 @@ export class FleetService {
     });
   }
 
-  listAccounts(): Promise<AccountView[]> {
-    return this.#views();
+  async listAccounts(): Promise<AccountView[]> {
+    return (await this.accountList()).views;
   }
 
+  /**
+   * Every account's view, built once per change and shared by all readers until the next one; its
+   * `body` is the serialized `{"accounts": […]}` with an ETag, made once per build. Treat it as read-only.
+   */
+  accountList(): Promise<AccountList> {
+    return this.#listKey().then((key) => this.#accountList.get(key, () => this.#views()));
+  }
+
+  /** What the core's own events do not announce: another process's commit to the SQLite store, the auth dir's entries. */
+  async #listKey(): Promise<string> {
+    const db = this.fleet.repos.db;
+    const [version, dir] = await Promise.all([
+      db.dialect === 'sqlite'
+        ? db.get<{ data_version: number }>('PRAGMA data_version').then((r) => r?.data_version ?? 0)
+        : 0,
+      stat(this.fleet.config.accountDir, { bigint: true }).then(
+        (st) => `${st.mtimeNs}:${st.ctimeNs}:${st.ino}`,
+        () => 'none',
+      ),
+    ]);
+    return `${version}:${dir}:${this.requestOutcomes ? 'join' : 'no-join'}`;
+  }
+
+  /** One account's view, from the same list (reading it costs what reading all of them does). */
   async getAccount(id: string): Promise<AccountView | null> {
-    const accounts = (await this.#accounts()).filter((a) => a.id === id);
-    if (accounts.length === 0) return null;
-    return (await this.#views(accounts))[0];
+    return (await this.listAccounts()).find((a) => a.id === id) ?? null;
   }
 
   async pool(): Promise<PoolSummary> {
-    const views = await this.#views();
+    const views = await this.listAccounts();
     const counts = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<HealthStatus, number>;
     for (const v of views) counts[v.status]++;
     const returns = views

@@ -118,6 +118,11 @@ export function accountIndexMap(accounts: readonly Account[], collectorServer?: 
   return out;
 }
 
+/** Lets I/O callbacks (waiting HTTP requests) run before the next synchronous query. */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function emptySpan(): OutcomeSpan {
   return { requests: 0, failures: 0, failuresByStatus: {}, failuresByType: {}, tokens: 0, costUsd: null };
 }
@@ -145,8 +150,10 @@ export interface RequestOutcomesOptions {
   reprobe: (id: string) => Promise<unknown>;
   /** Told of each new disagreement (notifications); never throws into the loop. */
   onDisagreement?: (account: { id: string; name: string }, d: AccountDisagreement) => void;
-  /** Told when an account's outcomes or disagreement changed (SSE 'accounts'). */
+  /** Told when an account's disagreement changed (SSE 'accounts'; the core's account list is rebuilt). */
   onChange?: (accountId: string) => void;
+  /** Told when a new read of the outcomes is in: every account's counts may have changed. */
+  onSnapshot?: () => void;
   onError?: (error: Error) => void;
   /** Where the thresholds are stored (`requests.disagreement`); the defaults without it. */
   settings?: { get<T = unknown>(key: string): Promise<T | undefined> };
@@ -273,11 +280,13 @@ export class RequestOutcomesJoin {
 
   async #load(now: number): Promise<Map<string, Omit<AccountRequests, 'disagreement'>>> {
     const q = this.#o.monitor.queries;
-    const [day, hour, failures] = await Promise.all([
-      q.accounts({ from: now - 24 * HOUR, to: now + 1 }),
-      q.accounts({ from: now - HOUR, to: now + 1 }),
-      accountFailures(q, now - 24 * HOUR, now - HOUR),
-    ]);
+    // One query at a time, yielding between them: node:sqlite holds the event loop for each, and a
+    // request waiting behind the read should wait for one query, not three.
+    const day = await q.accounts({ from: now - 24 * HOUR, to: now + 1 });
+    await yieldToRequests();
+    const hour = await q.accounts({ from: now - HOUR, to: now + 1 });
+    await yieldToRequests();
+    const failures = await accountFailures(q, now - 24 * HOUR, now - HOUR);
     const byIndex = new Map<string, Omit<AccountRequests, 'disagreement'>>();
     const entry = (index: string) => {
       let e = byIndex.get(index);
@@ -320,7 +329,10 @@ export class RequestOutcomesJoin {
         message: l.message,
       };
     }
-    if (!this.#closed) this.#snapshot = { at: now, byIndex };
+    if (!this.#closed) {
+      this.#snapshot = { at: now, byIndex };
+      this.#o.onSnapshot?.();
+    }
     return byIndex;
   }
 
@@ -364,10 +376,11 @@ export class RequestOutcomesJoin {
         }
       }
       const found = detectDisagreement(probe, since.outcomes, settings);
-      this.#o.onChange?.(id);
+      // Counts since the probe are not shown: only a new or reworded disagreement changes the views.
       if (!found) continue;
       const previous = this.#disagreements.get(id);
       const fresh = !previous || previous.kind !== found.kind || previous.reprobedAt != null;
+      if (fresh || previous.summary !== found.summary) this.#o.onChange?.(id);
       const d: AccountDisagreement = fresh
         ? {
             ...found,

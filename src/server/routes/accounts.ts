@@ -11,7 +11,13 @@ export function accountRoutes(deps: RouteDeps): Hono<AppEnv> {
   const { service, gate, hub, clock } = deps;
   const app = new Hono<AppEnv>();
 
-  app.get('/api/accounts', async (c) => c.json({ accounts: await service.listAccounts() }));
+  // The core builds and serializes the list once per change; a client holding it gets 304.
+  app.get('/api/accounts', async (c) => {
+    const { json, etag } = (await service.accountList()).body;
+    c.header('ETag', etag);
+    if (ifNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304);
+    return c.body(json, 200, { 'Content-Type': 'application/json' });
+  });
   app.get('/api/pool', async (c) => c.json({ pool: await service.pool(), refreshing: gate.running }));
   app.get('/api/accounts/:id', async (c) => {
     const { id } = parseWith(idParam, c.req.param(), 'account id');
@@ -52,4 +58,11 @@ export function accountRoutes(deps: RouteDeps): Hono<AppEnv> {
     return c.redirect('/', 303);
   });
   return app;
+}
+
+/** RFC 9110 §13.1.2: a list of entity tags (weak ones compare equal too), or `*`. */
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
