@@ -170,3 +170,92 @@ export default async function seriesBench(): Promise<BenchRow[]> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The account and pool series as a dashboard sees them: the real server and core over the simulator's
+ * 1,000 accounts, 30 days of hourly snapshots per account filled behind them, timed through HTTP. Rows:
+ * p50/p95 of the first call after a real sweep (the pool forecast then has new snapshots) and of warm
+ * calls. Floor in the same run: GET /api/session (the server's cheapest route).
+ */
+export async function accountPoolHttpRows(): Promise<BenchRow[]> {
+  const { startDemoServer } = await import('../test/support/demo-server.ts');
+  const { ApiClient } = await import('../test/support/fleet-server.ts');
+  const log = (m: string) => process.stderr.write(`series bench (http): ${m}\n`);
+  const s = await startDemoServer(ACCOUNTS);
+  try {
+    const api = await new ApiClient(s.url).start();
+    await api.json('POST', '/api/refresh?wait=true');
+    const core = s.service as unknown as import('../src/core/fleet-service.ts').FleetService;
+    const db = core.fleet.repos.db;
+    const now = Date.now();
+    const start = now - DAYS * 24 * HOUR;
+    // Every account's last 30 days, one snapshot an hour before the real sweep's (as a long-running
+    // server holds them), windows filling and resetting; the pool summary rebuilt from them once.
+    const windows = (used5: string, usedW: string) =>
+      `'[{"kind":"5h","scope":"primary","limitName":null,"usedPercent":' || (${used5}) || ',"remainingPercent":' || (100 - (${used5})) || ',"windowSeconds":18000,"resetAfterSeconds":null,"resetsAt":null},{"kind":"weekly","scope":"secondary","limitName":null,"usedPercent":' || (${usedW}) || ',"remainingPercent":' || (100 - (${usedW})) || ',"windowSeconds":604800,"resetAfterSeconds":null,"resetsAt":null}]'`;
+    await db.transaction(async (tx) => {
+      await tx.run(
+        `WITH RECURSIVE h(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM h WHERE k < ${DAYS * 24 - 1}),
+         a(id, n) AS (SELECT account_id, ROW_NUMBER() OVER (ORDER BY account_id) FROM quota_latest)
+         INSERT INTO quota_snapshots (account_id, fetched_at, state, reason, plan, windows, source, transient, attempts)
+         SELECT a.id, ? + k * ${HOUR} + n * 1000, 'ok', 'quota_available', 'plus',
+           ${windows('((k + n) % 5) * 20', '((k + n) % 168) * 100 / 168')}, 'network', 0, 1
+         FROM a, h`,
+        [start - HOUR],
+      );
+    });
+    await core.fleet.repos.snapshots.pool.rebuild();
+    const ids = (await core.fleet.accounts()).accounts.map((a) => a.id);
+    log(`${ids.length} accounts, ${await core.fleet.repos.snapshots.count()} snapshots`);
+    const get = async (path: string) => {
+      const t = performance.now();
+      const res = await api.request('GET', path);
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+      return performance.now() - t;
+    };
+    const pool = '/api/series/pool?range=7d';
+    const account = (i: number) => `/api/series/accounts/${encodeURIComponent(ids[i % ids.length])}?range=7d`;
+    const first = { pool: [] as number[], account: [] as number[] };
+    const warm = { pool: [] as number[], account: [] as number[], floor: [] as number[] };
+    const SWEEPS = Number(process.env.SERIES_BENCH_SWEEPS) || 8;
+    for (let round = 0; round < SWEEPS; round++) {
+      const t = performance.now();
+      await api.json('POST', '/api/refresh?wait=true');
+      log(`sweep ${round + 1}/${SWEEPS}: ${(performance.now() - t).toFixed(0)} ms`);
+      // Alternate which series is first after the sweep, so each is timed cold.
+      if (round % 2 === 0) {
+        first.pool.push(await get(pool));
+        first.account.push(await get(account(round * 37)));
+      } else {
+        first.account.push(await get(account(round * 37)));
+        first.pool.push(await get(pool));
+      }
+      for (let i = 0; i < 10; i++) {
+        warm.pool.push(await get(pool));
+        warm.account.push(await get(account(round * 37 + i + 1)));
+        warm.floor.push(await get('/api/session'));
+      }
+    }
+    const pct = (list: number[], q: number) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    };
+    const label = `${ACCOUNTS} accounts, ${DAYS} days of hourly snapshots, HTTP`;
+    const rows: BenchRow[] = [];
+    for (const [what, list] of [
+      ['pool, first call after a sweep', first.pool],
+      ['account, first call after a sweep', first.account],
+      ['pool, warm', warm.pool],
+      ['account, warm', warm.account],
+    ] as const) {
+      rows.push({ name: `GET series ${what} p50 (${label})`, value: pct(list, 0.5), unit: 'ms', target: 'info' });
+      const v = pct(list, 0.95);
+      rows.push({ name: `GET series ${what} p95 (${label})`, value: v, unit: 'ms', target: '≤ 200', ok: v <= 200 });
+    }
+    rows.push({ name: `floor: GET /api/session p95 (${label})`, value: pct(warm.floor, 0.95), unit: 'ms', target: 'info' });
+    return rows;
+  } finally {
+    await s.close();
+  }
+}
