@@ -372,7 +372,8 @@ export class FleetService {
 
   // History series (issue 16): the pure rules live in inspect/history-series.ts and monitor/series.ts.
   async accountSeries(id: string, range: SeriesRange) {
-    const account = await this.getAccount(id);
+    // The account's name is all the series needs: no view (that reads every account's latest state).
+    const account = (await this.#accounts()).find((a) => a.id === id);
     if (!account) return null;
     const snapshots = this.fleet.repos.snapshots;
     const now = this.fleet.clock();

@@ -329,9 +329,9 @@ export class Fleet {
         maxId = Math.max(maxId, row.id);
         const snap = probeFromSnapshot(row).snapshot;
         if (!snap) continue;
-        let list = added.get(row.accountId);
-        if (!list) added.set(row.accountId, (list = [...(h.byAccount.get(row.accountId) ?? [])]));
+        const list = added.get(row.accountId) ?? [...(h.byAccount.get(row.accountId) ?? [])];
         list.push(snap);
+        added.set(row.accountId, list);
       }
       for (const [id, list] of added) {
         // Rows arrive by time; one stored late with an older time (an import) puts its list back in order.
