@@ -3,16 +3,16 @@
 // with bench/monitor-fill.ts). SERIES_BENCH_EVENTS sets the monitoring events (default 1M; the issue's
 // 10M takes about ten minutes to fill on a small shared machine). The pool series reads the stored
 // pool summary; its one-off backfill from the 720k snapshots, a sweep's inserts with the summary kept
-// up to date, and the pool forecast the route adds are rows of their own.
+// up to date are rows of their own. The account and pool series are timed as a dashboard sees them:
+// through the real HTTP server, first call after a sweep and warm (accountPoolHttpRows).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildForecast } from '../src/inspect/forecast.ts';
-import { accountSeries, pickRange, poolSeriesFromSummary, SERIES_RANGES } from '../src/inspect/history-series.ts';
+import { pickRange, SERIES_RANGES } from '../src/inspect/history-series.ts';
 import { readMonitorSeries } from '../src/monitor/series.ts';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
-import { probeFromSnapshot, SnapshotsRepo } from '../src/store/snapshots-repo.ts';
+import { SnapshotsRepo } from '../src/store/snapshots-repo.ts';
 import { generateRecords } from '../test/support/monitor-events.ts';
 import { fillEvents, prepareFill } from './monitor-fill.ts';
 import type { BenchRow } from './types.ts';
@@ -82,48 +82,8 @@ export default async function seriesBench(): Promise<BenchRow[]> {
     const account = (await mon.queries.accounts({ from: now - 24 * HOUR, to: now }))[0]?.key ?? undefined;
 
     const range = (name: keyof typeof SERIES_RANGES) => pickRange(now - SERIES_RANGES[name], now);
-    // The pool route's default: 60 buckets (it reads accounts × buckets rows).
-    const poolRange = (name: keyof typeof SERIES_RANGES) => pickRange(now - SERIES_RANGES[name], now, 60);
     const cases: Array<[string, () => Promise<unknown>]> = [];
-    for (const r of ['24h', '7d', '30d'] as const) {
-      cases.push([
-        `account quota, ${r}`,
-        async () =>
-          accountSeries(
-            'acct-7',
-            await snapshots.sampled(range(r).from, range(r).to, range(r).stepMs, 'acct-7'),
-            range(r),
-            null,
-          ),
-      ]);
-    }
-    for (const r of ['24h', '7d', '30d'] as const) {
-      cases.push([
-        `pool (${ACCOUNTS} accounts), ${r}`,
-        async () =>
-          poolSeriesFromSummary(
-            await snapshots.pool.series(poolRange(r).from, poolRange(r).to, poolRange(r).stepMs),
-            poolRange(r),
-            null,
-          ),
-      ]);
-    }
-    // What FleetService.poolSeries adds: fleet.forecast() reads 8 days of every account's history.
-    cases.push([
-      `pool forecast (${ACCOUNTS} accounts, 8 days of history)`,
-      async () => {
-        const histories = [];
-        for (let n = 0; n < ACCOUNTS; n++) {
-          const rows = await snapshots.history(`acct-${n}`, now - 8 * 24 * HOUR);
-          histories.push({
-            accountId: `acct-${n}`,
-            name: `acct-${n}`,
-            snapshots: rows.map((r) => probeFromSnapshot(r).snapshot).filter((x) => x != null),
-          });
-        }
-        return buildForecast(histories, { now });
-      },
-    ]);
+    // The account and pool series are timed through HTTP in accountPoolHttpRows (below).
     for (const r of ['24h', '7d', '30d'] as const)
       cases.push([`monitoring, ${r}`, () => readMonitorSeries(mon, {}, range(r))]);
     cases.push([`monitoring, 7d, one account`, () => readMonitorSeries(mon, { account }, range('7d'))]);
@@ -164,9 +124,125 @@ export default async function seriesBench(): Promise<BenchRow[]> {
         ok: ms <= 200,
       });
     }
+    rows.push(...(await accountPoolHttpRows()));
     return rows;
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The account and pool series as a dashboard sees them: the real server and core over the simulator's
+ * 1,000 accounts, 30 days of hourly snapshots per account filled behind them, timed through HTTP. Rows:
+ * p50/p95 of the first call after a real sweep (the pool forecast then has new snapshots) and of warm
+ * calls. Floor in the same run: GET /api/session (the server's cheapest route).
+ */
+export async function accountPoolHttpRows(): Promise<BenchRow[]> {
+  const { startDemoServer } = await import('../test/support/demo-server.ts');
+  const { ApiClient } = await import('../test/support/fleet-server.ts');
+  const log = (m: string) => process.stderr.write(`series bench (http): ${m}\n`);
+  const s = await startDemoServer(ACCOUNTS);
+  try {
+    const api = await new ApiClient(s.url).start();
+    await api.json('POST', '/api/refresh?wait=true');
+    const core = s.service as unknown as import('../src/core/fleet-service.ts').FleetService;
+    const db = core.fleet.repos.db;
+    const now = Date.now();
+    const start = now - DAYS * 24 * HOUR;
+    // Every account's last 30 days, one snapshot an hour before the real sweep's (as a long-running
+    // server holds them), windows filling and resetting; the pool summary rebuilt from them once.
+    const windows = (used5: string, usedW: string) =>
+      `'[{"kind":"5h","scope":"primary","limitName":null,"usedPercent":' || (${used5}) || ',"remainingPercent":' || (100 - (${used5})) || ',"windowSeconds":18000,"resetAfterSeconds":null,"resetsAt":null},{"kind":"weekly","scope":"secondary","limitName":null,"usedPercent":' || (${usedW}) || ',"remainingPercent":' || (100 - (${usedW})) || ',"windowSeconds":604800,"resetAfterSeconds":null,"resetsAt":null}]'`;
+    await db.transaction(async (tx) => {
+      await tx.run(
+        `WITH RECURSIVE h(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM h WHERE k < ${DAYS * 24 - 1}),
+         a(id, n) AS (SELECT account_id, ROW_NUMBER() OVER (ORDER BY account_id) FROM quota_latest)
+         INSERT INTO quota_snapshots (account_id, fetched_at, state, reason, plan, windows, source, transient, attempts)
+         SELECT a.id, ? + k * ${HOUR} + n * 1000, 'ok', 'quota_available', 'plus',
+           ${windows('((k + n) % 5) * 20', '((k + n) % 168) * 100 / 168')}, 'network', 0, 1
+         FROM a, h`,
+        [start - HOUR],
+      );
+    });
+    await core.fleet.repos.snapshots.pool.rebuild();
+    const ids = (await core.fleet.accounts()).accounts.map((a) => a.id);
+    log(`${ids.length} accounts, ${await core.fleet.repos.snapshots.count()} snapshots`);
+    const get = async (path: string) => {
+      const t = performance.now();
+      const res = await api.request('GET', path);
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+      return performance.now() - t;
+    };
+    const pool = '/api/series/pool?range=7d';
+    const account = (i: number, range = '7d') =>
+      `/api/series/accounts/${encodeURIComponent(ids[i % ids.length])}?range=${range}`;
+    const first = { pool: [] as number[], account: [] as number[] };
+    const warm = { pool: [] as number[], account: [] as number[], floor: [] as number[] };
+    const month = { pool: [] as number[], account: [] as number[] };
+    const sweeps: number[] = [];
+    const SWEEPS = Number(process.env.SERIES_BENCH_SWEEPS) || 8;
+    for (let round = 0; round < SWEEPS; round++) {
+      const t = performance.now();
+      await api.json('POST', '/api/refresh?wait=true');
+      sweeps.push(performance.now() - t);
+      log(`sweep ${round + 1}/${SWEEPS}: ${sweeps[round].toFixed(0)} ms`);
+      // Alternate which series is first after the sweep, so each is timed cold.
+      if (round % 2 === 0) {
+        first.pool.push(await get(pool));
+        first.account.push(await get(account(round * 37)));
+      } else {
+        first.account.push(await get(account(round * 37)));
+        first.pool.push(await get(pool));
+      }
+      for (let i = 0; i < 10; i++) {
+        warm.pool.push(await get(pool));
+        warm.account.push(await get(account(round * 37 + i + 1)));
+        warm.floor.push(await get('/api/session'));
+        month.pool.push(await get('/api/series/pool?range=30d'));
+        month.account.push(await get(account(round * 37 + i + 1, '30d')));
+      }
+    }
+    const pct = (list: number[], q: number) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    };
+    const label = `${ACCOUNTS} accounts, ${DAYS} days of hourly snapshots, HTTP`;
+    const rows: BenchRow[] = [];
+    for (const [what, list] of [
+      ['pool 7d, first call after a sweep', first.pool],
+      ['account 7d, first call after a sweep', first.account],
+      ['pool 7d, warm', warm.pool],
+      ['account 7d, warm', warm.account],
+      ['pool 30d, warm', month.pool],
+      ['account 30d, warm', month.account],
+    ] as const) {
+      rows.push({ name: `GET series ${what} p50 (${label})`, value: pct(list, 0.5), unit: 'ms', target: 'info' });
+      const v = pct(list, 0.95);
+      rows.push({ name: `GET series ${what} p95 (${label})`, value: v, unit: 'ms', target: '≤ 200', ok: v <= 200 });
+    }
+    // The first sweep after the fill includes the one full read of every account's 8-day history.
+    rows.push({
+      name: `POST /api/refresh?wait=true, first sweep (${label})`,
+      value: sweeps[0],
+      unit: 'ms',
+      target: 'info',
+    });
+    rows.push({
+      name: `POST /api/refresh?wait=true, later sweeps p50 (${label})`,
+      value: pct(sweeps.slice(1), 0.5),
+      unit: 'ms',
+      target: 'info',
+    });
+    rows.push({
+      name: `floor: GET /api/session p95 (${label})`,
+      value: pct(warm.floor, 0.95),
+      unit: 'ms',
+      target: 'info',
+    });
+    return rows;
+  } finally {
+    await s.close();
   }
 }

@@ -25,7 +25,7 @@ import type { DoctorReport } from '../doctor/checks.ts';
 import { type Account, type AuthFileFormat, maskSecret } from '../domain/account.ts';
 import type { WindowKind } from '../domain/quota.ts';
 import type { Clock } from '../domain/time.ts';
-import { forecastAccount } from '../inspect/forecast.ts';
+import { forecastAccount, type PoolForecast } from '../inspect/forecast.ts';
 import { accountSeries, poolSeriesFromSummary, type SeriesRange } from '../inspect/history-series.ts';
 import { RunsRepo } from '../inspect/runs-repo.ts';
 import type { Schedule } from '../inspect/schedule.ts';
@@ -275,10 +275,12 @@ export class FleetService {
   #emit(type: FleetEventType, id?: string): void {
     // Whatever the core announces may show in the account list (states, refreshing flags, settings, actions).
     this.#accountList.invalidate();
+    // Anything that changes accounts (a sweep, a flag, a disable, an auth file) may change the pool forecast.
+    if (type === 'accounts') this.#poolForecast = null;
     this.#announce(type, id);
   }
 
-  /** Tells the faces (SSE) without invalidating the account list. */
+  /** Tells the faces (SSE) without invalidating the account list (nor the pool forecast: request outcomes do not move it). */
   #announce(type: FleetEventType, id?: string): void {
     const event: FleetEvent = { type, at: new Date(this.fleet.clock()).toISOString(), ...(id ? { id } : {}) };
     this.#events.emit('event', event);
@@ -408,7 +410,8 @@ export class FleetService {
 
   // History series (issue 16): the pure rules live in inspect/history-series.ts and monitor/series.ts.
   async accountSeries(id: string, range: SeriesRange) {
-    const account = await this.getAccount(id);
+    // The account's name is all the series needs: no view (that reads every account's latest state).
+    const account = (await this.#accounts()).find((a) => a.id === id);
     if (!account) return null;
     const snapshots = this.fleet.repos.snapshots;
     const now = this.fleet.clock();
@@ -424,8 +427,28 @@ export class FleetService {
 
   async poolSeries(range: SeriesRange) {
     const rows = await this.fleet.repos.snapshots.pool.series(range.from, range.to, range.stepMs);
-    const forecast = await this.fleet.forecast();
-    return poolSeriesFromSummary(rows, range, forecast.pool);
+    return poolSeriesFromSummary(rows, range, await this.#poolForecastNow());
+  }
+
+  #poolForecast: { at: number; pool: Promise<PoolForecast> } | null = null;
+
+  /**
+   * The pool forecast the pool chart shows. Every account's history goes into it (~100 ms at 1,000
+   * accounts), so it is computed once per change and shared: dropped on every 'accounts' event,
+   * recomputed at most once a minute for its countdowns, and started as soon as a sweep ends so the
+   * dashboard's next read finds it ready.
+   */
+  #poolForecastNow(): Promise<PoolForecast> {
+    const now = this.fleet.clock();
+    const memo = this.#poolForecast;
+    if (memo && now >= memo.at && now - memo.at < 60_000) return memo.pool;
+    const pool = this.fleet.forecast().then((f) => f.pool);
+    const entry = { at: now, pool };
+    this.#poolForecast = entry;
+    pool.catch(() => {
+      if (this.#poolForecast === entry) this.#poolForecast = null;
+    });
+    return pool;
   }
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
@@ -455,6 +478,8 @@ export class FleetService {
       this.#sweepInFlight = false;
       this.#emit('accounts');
       this.#emit('refresh');
+      // The sweep's snapshots have landed: the pool forecast is computed now, not on a reader's request.
+      this.#poolForecastNow().catch(() => {});
     }
   }
 

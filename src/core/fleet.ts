@@ -281,9 +281,10 @@ export class Fleet {
 
   /** Burn-rate forecast from the stored snapshot history (the last 8 days covers a weekly window). */
   async forecast(options: { historyMs?: number } = {}): Promise<Forecast> {
+    const { buildForecast } = await import('../inspect/forecast.ts');
     const evidence = await this.evidence();
     const now = this.clock();
-    const snapshotsBy = await this.#forecastHistories(options.historyMs ?? 8 * 24 * 3600_000);
+    const byAccount = await this.#forecastHistories(options.historyMs ?? 8 * 24 * 3600_000, now);
     const histories: SnapshotHistory[] = [];
     for (const ev of evidence) {
       const status = deriveStatus(ev, now);
@@ -292,42 +293,61 @@ export class Fleet {
         name: ev.account.name,
         usable: status.status !== 'disabled' && status.status !== 'error',
         windowless: status.windowless,
-        snapshots: await snapshotsBy(ev.account.id),
+        snapshots: byAccount.get(ev.account.id) ?? [],
       });
     }
-    const { buildForecast } = await import('../inspect/forecast.ts');
     return buildForecast(histories, { now });
   }
 
-  #historyMemo: { key: string; at: number; byAccount: Map<string, Promise<QuotaSnapshot[]>> } | null = null;
+  #history: { historyMs: number; lastId: number; byAccount: Map<string, readonly QuotaSnapshot[]> } | null = null;
+  #historyTurn: Promise<unknown> = Promise.resolve();
 
   /**
-   * Each account's conclusive snapshots over the forecast's history. At 1,000 accounts that is ~200k rows:
-   * they are reused until a snapshot is stored or a minute passes, so a sweep's alerts and the pool chart
-   * read them once. The accounts' states are always fresh (evidence is read on every call).
+   * Each account's conclusive snapshots over the forecast's history, kept in memory: at 1,000 accounts
+   * that is ~200k rows, so after the first read only the snapshots stored since (a sweep's 1,000) are
+   * read and appended, and those older than the history are dropped. Callers take turns, so a snapshot
+   * is appended once; lists are replaced, never changed, so a list handed out stays as it was.
    */
-  async #forecastHistories(historyMs: number): Promise<(id: string) => Promise<QuotaSnapshot[]>> {
-    const key = `${historyMs}:${await this.repos.snapshots.lastId()}`;
-    const now = this.clock();
-    const memo = this.#historyMemo;
-    const fresh = memo && memo.key === key && now >= memo.at && now - memo.at < 60_000;
-    const byAccount = fresh ? memo.byAccount : new Map<string, Promise<QuotaSnapshot[]>>();
-    if (!fresh) this.#historyMemo = { key, at: now, byAccount };
+  #forecastHistories(historyMs: number, now: number): Promise<ReadonlyMap<string, readonly QuotaSnapshot[]>> {
+    const turn = this.#historyTurn.then(() => this.#updateHistories(historyMs, now));
+    this.#historyTurn = turn.catch(() => {});
+    return turn;
+  }
+
+  async #updateHistories(historyMs: number, now: number): Promise<ReadonlyMap<string, readonly QuotaSnapshot[]>> {
+    const snapshots = this.repos.snapshots;
+    const lastId = await snapshots.lastId();
+    let h = this.#history;
+    // A different history length, or a store whose ids went back (replaced): read it all again.
+    if (!h || h.historyMs !== historyMs || lastId < h.lastId) h = { historyMs, lastId: 0, byAccount: new Map() };
+    this.#history = h;
     const since = now - historyMs;
-    return (id) => {
-      let rows = byAccount.get(id);
-      if (!rows) {
-        rows = this.repos.snapshots.history(id, since).then((list) =>
-          list
-            .filter((r) => !r.transient)
-            .map((r) => probeFromSnapshot(r).snapshot)
-            .filter((snap): snap is QuotaSnapshot => snap != null),
-        );
-        rows.catch(() => byAccount.delete(id));
-        byAccount.set(id, rows);
+    if (lastId > h.lastId) {
+      const added = new Map<string, QuotaSnapshot[]>();
+      let maxId = h.lastId;
+      for (const row of await snapshots.storedAfter(h.lastId, since)) {
+        maxId = Math.max(maxId, row.id);
+        const snap = probeFromSnapshot(row).snapshot;
+        if (!snap) continue;
+        const list = added.get(row.accountId) ?? [...(h.byAccount.get(row.accountId) ?? [])];
+        list.push(snap);
+        added.set(row.accountId, list);
       }
-      return rows;
-    };
+      for (const [id, list] of added) {
+        // Rows arrive by time; one stored late with an older time (an import) puts its list back in order.
+        if (list.some((x, i) => i > 0 && x.fetchedAt < list[i - 1].fetchedAt))
+          list.sort((x, y) => Date.parse(x.fetchedAt) - Date.parse(y.fetchedAt));
+        h.byAccount.set(id, list);
+      }
+      h.lastId = Math.max(lastId, maxId);
+    }
+    for (const [id, list] of h.byAccount) {
+      if (!list.length || Date.parse(list[0].fetchedAt) >= since) continue;
+      const keep = list.filter((x) => Date.parse(x.fetchedAt) >= since);
+      if (keep.length) h.byAccount.set(id, keep);
+      else h.byAccount.delete(id);
+    }
+    return h.byAccount;
   }
 
   /** Prometheus exposition of the stored state; collectors add their lag and error counters. */

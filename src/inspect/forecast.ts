@@ -97,27 +97,55 @@ const RESET_JITTER_MS = 10 * 60_000;
 /** A drop in used % by more than this means the window reset between samples. */
 const DROP_POINTS = 1;
 
-/** Samples of one window since its last reset, oldest first. */
-export function samplesSinceReset(snapshots: readonly QuotaSnapshot[], kind: WindowKind): Sample[] {
-  const all: Sample[] = [];
+/** Snapshots with a readable time, oldest first (sorted only when they are not already). */
+interface Timed {
+  t: number;
+  s: QuotaSnapshot;
+}
+
+function timeline(snapshots: readonly QuotaSnapshot[]): Timed[] {
+  const out: Timed[] = [];
+  let sorted = true;
   for (const s of snapshots) {
+    const t = Date.parse(s.fetchedAt);
+    if (!Number.isFinite(t)) continue;
+    if (out.length && t < out[out.length - 1].t) sorted = false;
+    out.push({ t, s });
+  }
+  if (!sorted) out.sort((a, b) => a.t - b.t); // stable: equal times keep their input order
+  return out;
+}
+
+/** Between two consecutive samples the window reset (used dropped, reset passed, or reset moved). */
+function resetBetween(prev: Sample, cur: Sample): boolean {
+  if (cur.used < prev.used - DROP_POINTS) return true;
+  if (prev.resetAt != null && cur.t >= prev.resetAt) return true;
+  return prev.resetAt != null && cur.resetAt != null && cur.resetAt - prev.resetAt > RESET_JITTER_MS;
+}
+
+/**
+ * Walks back from the newest sample to the last reset, so only the current window's samples are
+ * read (1,000 accounts × 8 days of history made the forward walk over everything the pool's cost).
+ */
+function samplesOf(tl: readonly Timed[], kind: WindowKind): Sample[] {
+  const out: Sample[] = [];
+  let cur: Sample | null = null;
+  for (let i = tl.length - 1; i >= 0; i--) {
+    const { t, s } = tl[i];
     const w = mainWindow(s, kind);
     const used = usedOf(w);
-    const t = Date.parse(s.fetchedAt);
-    if (used == null || !Number.isFinite(t)) continue;
-    all.push({ t, used, resetAt: resetAtMs(w, s.fetchedAt) });
+    if (used == null) continue;
+    const sample = { t, used, resetAt: resetAtMs(w, s.fetchedAt) };
+    if (cur && resetBetween(sample, cur)) break;
+    out.push(sample);
+    cur = sample;
   }
-  all.sort((a, b) => a.t - b.t);
-  let start = 0;
-  for (let i = 1; i < all.length; i++) {
-    const prev = all[i - 1];
-    const cur = all[i];
-    const dropped = cur.used < prev.used - DROP_POINTS;
-    const passed = prev.resetAt != null && cur.t >= prev.resetAt;
-    const moved = prev.resetAt != null && cur.resetAt != null && cur.resetAt - prev.resetAt > RESET_JITTER_MS;
-    if (dropped || passed || moved) start = i;
-  }
-  return all.slice(start);
+  return out.reverse();
+}
+
+/** Samples of one window since its last reset, oldest first. */
+export function samplesSinceReset(snapshots: readonly QuotaSnapshot[], kind: WindowKind): Sample[] {
+  return samplesOf(timeline(snapshots), kind);
 }
 
 /** Least-squares slope of used % over hours; null for fewer than two distinct times. */
@@ -150,7 +178,10 @@ export function forecastWindow(
   kind: ForecastWindowKind,
   now: number,
 ): WindowForecast | null {
-  const samples = samplesSinceReset(snapshots, kind);
+  return windowForecastOf(samplesSinceReset(snapshots, kind), kind, now);
+}
+
+function windowForecastOf(samples: Sample[], kind: ForecastWindowKind, now: number): WindowForecast | null {
   if (!samples.length) return null;
   const last = samples[samples.length - 1];
   const spanMinutes = (last.t - samples[0].t) / 60_000;
@@ -225,7 +256,11 @@ export function forecastWindow(
 const RANK: Record<ForecastConfidence, number> = { none: 0, low: 1, medium: 2, high: 3 };
 
 export function forecastAccount(h: SnapshotHistory, now: number): AccountForecast {
-  const latest = [...h.snapshots].sort((a, b) => Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt))[0];
+  // Times are parsed once for the three windows and the latest snapshot.
+  const tl = timeline(h.snapshots);
+  let last = tl.length - 1;
+  while (last > 0 && tl[last - 1].t === tl[last].t) last--; // of equal times, the first given
+  const latest = tl[last]?.s;
   const windowless = h.windowless ?? latest?.windowless === true;
   if (windowless) {
     // Nothing to extrapolate: no window fills, so no run-out time is invented.
@@ -241,7 +276,7 @@ export function forecastAccount(h: SnapshotHistory, now: number): AccountForecas
       confidence: 'none',
     };
   }
-  const windows = FORECAST_WINDOWS.map((k) => forecastWindow(h.snapshots, k, now)).filter(
+  const windows = FORECAST_WINDOWS.map((k) => windowForecastOf(samplesOf(tl, k), k, now)).filter(
     (w): w is WindowForecast => w != null,
   );
   const exhausted = windows.filter((w) => w.exhausted);

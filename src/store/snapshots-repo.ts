@@ -257,6 +257,18 @@ export class SnapshotsRepo {
   }
 
   /**
+   * Non-transient snapshots stored after snapshot `afterId` and fetched at or after sinceMs, oldest
+   * first: what a forecast kept in memory reads after a sweep instead of every account's history.
+   */
+  async storedAfter(afterId: number, sinceMs: number): Promise<StoredSnapshot[]> {
+    const rows = await this.db.query<SnapshotRow>(
+      'SELECT * FROM quota_snapshots WHERE id > ? AND fetched_at >= ? AND transient = 0 ORDER BY fetched_at, id',
+      [afterId, sinceMs],
+    );
+    return rows.map(toSnapshot);
+  }
+
+  /**
    * The last conclusive snapshot per account per stepMs-long bucket of [fromMs, toMs), oldest first:
    * what history charts need, bounded by accounts × buckets however often accounts were probed.
    */
