@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Dictionary } from './dictionary.ts';
 import { CACHE_STATES, type CacheState } from './event.ts';
+import { SLOW_LATENCY_MS } from './pairs.ts';
 import { dedupeKeyOf } from './record.ts';
 
 export interface MonitorFilter {
@@ -156,6 +157,9 @@ export function eventConditions(
   if (f.minLatencyMs !== undefined) {
     c.push('e.latency_ms >= ?');
     p.push(f.minLatencyMs);
+    // Implied by the threshold; written as a literal so the planner can use the partial index over
+    // slow events (migration 240), which it matches word for word, never through a parameter.
+    if (f.minLatencyMs >= SLOW_LATENCY_MS) c.push(`e.latency_ms >= ${SLOW_LATENCY_MS}`);
   }
   if (f.maxLatencyMs !== undefined) {
     c.push('e.latency_ms <= ?');
