@@ -130,8 +130,9 @@ type Raw = Record<string, number | null>;
 export async function readMonitorSeries(
   monitor: Pick<MonitorService, 'queries' | 'prices'>,
   filter: MonitorFilter,
-  w: SeriesWindow,
+  asked: SeriesWindow,
 ): Promise<MonitorSeries> {
+  let w = asked;
   const { db, dict } = monitor.queries;
   const table = await monitor.prices();
   const r = await resolveFilter(dict, filter);
@@ -152,7 +153,10 @@ export async function readMonitorSeries(
   let rows: Raw[];
   let failureRows: Raw[];
   let source: MonitorSeries['source'];
-  // Minute rollups hold the total only; hour and day rollups hold every dimension.
+  // Minute rollups hold the total only; hour and day rollups hold every dimension. A window of
+  // minute steps filtered by one dimension is read at hour steps from those (the answer says so in
+  // its stepMs) instead of from every raw event of the range.
+  if (!rawOnly && dimFilters.length === 1 && grainFor(w.stepMs) === GRAIN_MINUTE) w = coarsen(w, GRAIN_HOUR);
   const minute = grainFor(w.stepMs) === GRAIN_MINUTE;
   if (!rawOnly && (dimFilters.length === 0 || (dimFilters.length === 1 && !minute))) {
     const [dim, value] = dimFilters[0] ?? [DIMS.total, undefined];
@@ -222,6 +226,11 @@ export async function readMonitorSeries(
     failures: Number(x.failures ?? 0),
   }));
   return bucketSeries(w, seriesRows, fails, table, source);
+}
+
+/** The window widened to whole steps of `stepMs` (it still covers everything asked for). */
+export function coarsen(w: SeriesWindow, stepMs: number): SeriesWindow {
+  return { from: Math.floor(w.from / stepMs) * stepMs, to: Math.ceil(w.to / stepMs) * stepMs, stepMs };
 }
 
 /** Up to this many rollup buckets are listed (a 30-day range at hour grain is 720; a day at minute grain 1,440). */
