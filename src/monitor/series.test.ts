@@ -9,6 +9,8 @@ import { generateRecords } from '../../test/support/monitor-events.ts';
 import { pickRange } from '../inspect/history-series.ts';
 import type { Db } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
+import { compactPairs } from './compact.ts';
+import { pairMark } from './pairs.ts';
 import { DEFAULT_PRICES } from './prices.ts';
 import { bucketSeries, grainFor, readMonitorSeries, type SeriesRow } from './series.ts';
 import { createMonitorService, type MonitorService } from './service.ts';
@@ -104,4 +106,29 @@ test('readMonitorSeries: bucket sums equal the summary on the rollup path and on
       assert.equal(total(byStatus), sum.failures, 'failures by status add up');
       assert.ok(sum.requests > 0);
     }
+});
+
+test('readMonitorSeries: one account or API key takes failures by status from the pair rollups before the mark, raw after', async () => {
+  const accounts = await mon.queries.accounts({ from: START, to: START + 30 * HOUR });
+  const keys = await mon.queries.apiKeys({ from: START, to: START + 30 * HOUR });
+  const account = accounts.find((a) => a.failures > 1)?.key;
+  const apiKey = keys.find((k) => k.failures > 1)?.key;
+  assert.ok(account && apiKey, 'the fixture has an account and a key with failures');
+  const filters = [{ account }, { apiKey }];
+  const w = pickRange(START, START + 17 * HOUR, 10); // 3-hour steps: hour rollups
+  const before = await Promise.all(filters.map((f) => readMonitorSeries(mon, f, w)));
+  // Compact up to 9 h in: the first buckets come from pair rows, the rest from raw failed events.
+  await compactPairs(db, START + 9 * HOUR);
+  assert.ok((await pairMark(db)) > w.from, 'some buckets compacted');
+  for (const [i, f] of filters.entries()) {
+    const s = await readMonitorSeries(mon, f, w);
+    const sum = await mon.queries.summary({ ...f, from: s.from, to: s.to });
+    const byStatus = Object.values(s.failuresByStatus).flat();
+    assert.equal(
+      byStatus.reduce((x, y) => x + y, 0),
+      sum.failures,
+      `failures by status add up for ${JSON.stringify(f)}`,
+    );
+    assert.deepEqual(s.failuresByStatus, before[i].failuresByStatus, 'the same answer as from raw events alone');
+  }
 });
