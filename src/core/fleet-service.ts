@@ -33,8 +33,7 @@ import { deriveStatus } from '../inspect/status.ts';
 import { mainWindows } from '../inspect/windows.ts';
 import type { MonitorFilter } from '../monitor/filters.ts';
 import type { CollectorVia, RunningCollector } from '../monitor/run.ts';
-import { readMonitorSeries } from '../monitor/series.ts';
-import { createMonitorService, type MonitorService } from '../monitor/service.ts';
+import type { MonitorService } from '../monitor/service.ts';
 import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
@@ -53,7 +52,6 @@ import {
 } from './alerting.ts';
 import type { FleetConfig } from './config.ts';
 import { isCpaAccount } from './cpa-accounts.ts';
-import { runDoctor } from './doctor-run.ts';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   Fleet,
@@ -61,13 +59,7 @@ import {
   type QuotaCheckOptions,
   type QuotaCheckResult,
 } from './fleet.ts';
-import {
-  actionContext,
-  type InspectionOptions,
-  type InspectionOutcome,
-  loadInspectionSettings,
-  runInspection,
-} from './inspection-run.ts';
+import type { InspectionOptions, InspectionOutcome } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
@@ -110,10 +102,16 @@ export interface FleetServiceOptions {
   concurrency?: number;
 }
 
+/** Inspection and action orchestration (with every executor) loads with the first inspection or action. */
+const inspectionRun = () => import('./inspection-run.ts');
+
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config, options.clock);
+  // Loaded only where monitoring is read: a one-shot report never pays for its query and filter modules.
   const monitor =
-    options.monitoring === false ? null : await createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
+    options.monitoring === false
+      ? null
+      : await (await import('../monitor/service.ts')).createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
   return new FleetService(fleet, options, monitor);
 }
 
@@ -392,6 +390,7 @@ export class FleetService {
 
   async monitorSeries(filter: MonitorFilter, range: SeriesRange) {
     if (!this.#monitorService) return null;
+    const { readMonitorSeries } = await import('../monitor/series.ts');
     return readMonitorSeries(this.#monitorService, filter, range);
   }
 
@@ -529,6 +528,7 @@ export class FleetService {
   async setAccountDisabled(id: string, disabled: boolean, actor: string): Promise<AccountView> {
     const account = await this.fleet.findAccount(id);
     if (!account) throw new FleetError('not_found', `no account ${id}`);
+    const { actionContext, loadInspectionSettings } = await inspectionRun();
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const done = await manualSetDisabled(actionContext(this.fleet, thresholds), account, disabled, personActor(actor));
     if (done.status === 'failed') throw new FleetError('conflict', done.result ?? 'the change failed');
@@ -599,9 +599,12 @@ export class FleetService {
 
   /** Joins a run in progress: each run sends one call per CPA key, so clicks must not multiply them. */
   doctor(options: { pollIntervalSeconds?: number } = {}): Promise<DoctorReport> {
-    this.#doctorRun ??= runDoctor(this.fleet, options).finally(() => {
-      this.#doctorRun = null;
-    });
+    // Loaded on demand: doctor brings the collector's queue readers, which a report never needs.
+    this.#doctorRun ??= import('./doctor-run.ts')
+      .then(({ runDoctor }) => runDoctor(this.fleet, options))
+      .finally(() => {
+        this.#doctorRun = null;
+      });
     return this.#doctorRun;
   }
 
@@ -611,6 +614,7 @@ export class FleetService {
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
     const join = this.requestOutcomes;
+    const { runInspection } = await inspectionRun();
     const outcome = await runInspection(this.fleet, {
       ...options,
       trigger: 'manual',
@@ -642,11 +646,13 @@ export class FleetService {
     return { ...rest, results: await repo.results(id) };
   }
 
-  listActions(status?: QueuedAction['status']): Promise<QueuedAction[]> {
+  async listActions(status?: QueuedAction['status']): Promise<QueuedAction[]> {
+    const { actionContext } = await inspectionRun();
     return actionContext(this.fleet).actions.list(status);
   }
 
   async decideAction(id: string, decision: 'approve' | 'reject', actor: string): Promise<QueuedAction> {
+    const { actionContext, loadInspectionSettings } = await inspectionRun();
     const { thresholds } = await loadInspectionSettings(this.fleet);
     const ctx = actionContext(this.fleet, thresholds);
     const outcome = await decideQueuedAction(ctx, id, decision, personActor(actor), (accountId) =>
@@ -659,7 +665,8 @@ export class FleetService {
     return outcome.action;
   }
 
-  listAudit(limit: number) {
+  async listAudit(limit: number) {
+    const { actionContext } = await inspectionRun();
     return actionContext(this.fleet).actions.auditLog(limit);
   }
 

@@ -5,7 +5,6 @@
 // land after a newer one; read back at start so the page has data before the first refresh.
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import type { QuotaCheckResult } from './fleet.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
@@ -48,10 +47,14 @@ export async function writeStateFile(path: string, rows: readonly QuotaRow[], no
   await writeFileAtomic(path, `${JSON.stringify(stateFileContent(rows, now), null, 2)}\n`, { mode: 0o600 });
 }
 
-const stateSchema = z.object({
-  updatedAt: z.string(),
-  results: z.array(z.looseObject({ name: z.string() })),
-});
+/** Built on first read: zod loads only when a state file is read back, never on a plain report. */
+async function stateSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    updatedAt: z.string(),
+    results: z.array(z.looseObject({ name: z.string() })),
+  });
+}
 
 /** The file as last written; null when it does not exist yet. A broken file is an error value, never a crash. */
 export async function readStateFile(
@@ -70,7 +73,7 @@ export async function readStateFile(
   } catch {
     return { ok: false, error: `state file ${path} is not JSON; it will be replaced after the next refresh` };
   }
-  const parsed = stateSchema.safeParse(json);
+  const parsed = (await stateSchema()).safeParse(json);
   if (!parsed.success) {
     return {
       ok: false,

@@ -5,16 +5,7 @@
 import type { z } from 'zod';
 import { closeSharedBreaker, openSharedBreaker, serverLimiter, sharedBreaker } from './guard.ts';
 import { CPA_GENERATIONS, CPA_ROUTES, type CpaGeneration, type CpaRoutes } from './routes.ts';
-import {
-  type AuthFileWire,
-  apiCallWire,
-  authFileListWire,
-  deleteWire,
-  errorWire,
-  statusWire,
-  usageConfigWire,
-  usageQueueWire,
-} from './schemas.ts';
+import type { AuthFileWire } from './schemas.ts';
 import type {
   CpaApiCallRequest,
   CpaApiCallResponse,
@@ -168,7 +159,7 @@ export class CpaClient {
     const answer = await this.#request({ method: 'GET', path: routes.value.authFiles, query });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'list auth files');
-    const parsed = this.#parse(answer.value.text, authFileListWire, 'list auth files');
+    const parsed = this.#parse(answer.value.text, wire().authFileListWire, 'list auth files');
     if (!parsed.ok) return parsed;
     const files = parsed.value.files ?? parsed.value.credentials ?? [];
     return ok(files.map(toAuthFile));
@@ -185,7 +176,7 @@ export class CpaClient {
     });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, `set disabled=${disabled} on ${name}`);
-    const parsed = this.#parse(answer.value.text, statusWire, 'set disabled');
+    const parsed = this.#parse(answer.value.text, wire().statusWire, 'set disabled');
     if (!parsed.ok) return parsed;
     return ok({ disabled: parsed.value.disabled });
   }
@@ -205,7 +196,7 @@ export class CpaClient {
       return ok({ deleted: [], failed: names.map((name) => ({ name, error: reason })), partial: false });
     }
     if (status !== 200 && status !== 207) return this.#statusError(answer.value, 'delete auth files');
-    const parsed = this.#parse(text, deleteWire, 'delete auth files');
+    const parsed = this.#parse(text, wire().deleteWire, 'delete auth files');
     if (!parsed.ok) return parsed;
     const failed = (parsed.value.failed ?? []).map((f) => ({ name: f.name, error: f.error ?? 'unknown error' }));
     const failedNames = new Set(failed.map((f) => f.name));
@@ -246,7 +237,7 @@ export class CpaClient {
     });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'api-call');
-    const parsed = this.#parse(answer.value.text, apiCallWire, 'api-call');
+    const parsed = this.#parse(answer.value.text, wire().apiCallWire, 'api-call');
     if (!parsed.ok) return parsed;
     return ok({
       statusCode: parsed.value.status_code,
@@ -269,7 +260,7 @@ export class CpaClient {
     });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'pop usage queue');
-    return this.#parse(answer.value.text, usageQueueWire, 'pop usage queue');
+    return this.#parse(answer.value.text, wire().usageQueueWire, 'pop usage queue');
   }
 
   /** Usage publishing and retention from CPA's config. Only these two fields are read; the rest is dropped. */
@@ -279,7 +270,7 @@ export class CpaClient {
     const answer = await this.#request({ method: 'GET', path: routes.value.config });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'read usage settings');
-    const parsed = this.#parse(answer.value.text, usageConfigWire, 'read usage settings');
+    const parsed = this.#parse(answer.value.text, wire().usageConfigWire, 'read usage settings');
     if (!parsed.ok) return parsed;
     const enabled = parsed.value['usage-statistics-enabled'];
     const retention = parsed.value['redis-usage-queue-retention-seconds'];
@@ -309,7 +300,7 @@ export class CpaClient {
       if (!answer.ok) return answer;
       if (answer.value.status === 404) continue;
       if (answer.value.status !== 200) return this.#statusError(answer.value, 'detect management routes');
-      const parsed = this.#parse(answer.value.text, authFileListWire, `detect management routes (${path})`);
+      const parsed = this.#parse(answer.value.text, wire().authFileListWire, `detect management routes (${path})`);
       // A catch-all page in front of CPA can answer 200 for a route CPA lacks: try the other generation.
       if (!parsed.ok) {
         oddAnswer ??= parsed;
@@ -327,7 +318,8 @@ export class CpaClient {
     );
   }
 
-  #request(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
+  async #request(spec: RequestSpec): Promise<CpaResult<RawAnswer>> {
+    await loadWires();
     if (!this.#baseUrl) return this.#send(spec);
     return serverLimiter(this.#baseUrl, this.#maxInFlight)(() => this.#send(spec));
   }
@@ -440,10 +432,23 @@ export class CpaClient {
   }
 }
 
+/**
+ * The wire schemas (zod) load with a client's first request, so every answer is parsed with them, and a
+ * process that never talks to CPA (a report of local accounts) never loads zod.
+ */
+let wires: typeof import('./schemas.ts') | null = null;
+async function loadWires(): Promise<void> {
+  wires ??= await import('./schemas.ts');
+}
+function wire(): typeof import('./schemas.ts') {
+  if (!wires) throw new Error('CPA wire schemas used before the first request');
+  return wires;
+}
+
 /** CPA's {"error":"…"} text, shortened; null when the body is something else. */
 function cpaErrorText(text: string): string | null {
   try {
-    const parsed = errorWire.safeParse(JSON.parse(text));
+    const parsed = wire().errorWire.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data.error.slice(0, 200);
   } catch {
     // not JSON: fall through

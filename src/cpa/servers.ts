@@ -3,11 +3,14 @@
 // listing masks the keys. One CpaClient per
 // server is kept, so a detected route generation and an open 401 breaker survive between calls; a
 // changed URL or key reconfigures the client, which is what closes the breaker.
-import { z } from 'zod';
 import { maskSecret } from '../domain/account.ts';
 import { CpaClient, type CpaClientOptions, normalizeCpaUrl, ok } from './client.ts';
 import { closeSharedBreaker, keyFingerprint as fingerprint } from './guard.ts';
 import type { CpaGeneration } from './routes.ts';
+import { isStoredServerList, type StoredServer } from './stored-servers.ts';
+
+export type { CpaServerInput } from './server-input.ts';
+
 import type { CpaBreakerState, CpaResult, CpaServerConfig } from './types.ts';
 
 /** What the servers registry needs from the store (src/store/settings-repo.ts SettingsRepo fits). */
@@ -17,31 +20,6 @@ export interface SettingsStore {
 }
 
 export const CPA_SERVERS_SETTING = 'cpa.servers';
-
-const nameSchema = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name: 1-64 letters, digits, . _ - (starting with a letter or digit)');
-const urlSchema = z
-  .string()
-  .trim()
-  .refine((u) => normalizeCpaUrl(u) !== null, 'url: an http(s) URL such as http://127.0.0.1:8317, without credentials');
-const keySchema = z.string().trim().min(1, 'managementKey: must not be empty').max(1024);
-
-/** Adding needs all three; editing may omit the key to keep the stored one. */
-export const cpaServerInputSchema = z.strictObject({
-  name: nameSchema,
-  url: urlSchema,
-  managementKey: keySchema.optional(),
-});
-export type CpaServerInput = z.input<typeof cpaServerInputSchema>;
-
-/** A 401 seen with a key, kept so that the next process (a cron run) does not try that key again. */
-const breakerSchema = z.object({ keyFingerprint: z.string(), reason: z.string(), at: z.string() });
-const storedSchema = z.array(
-  z.object({ name: z.string(), url: z.string(), managementKey: z.string(), breaker: breakerSchema.nullish() }),
-);
-type StoredServer = z.infer<typeof storedSchema>[number];
 
 /** A server as shown to people and machines: the key masked. */
 export interface CpaServerView {
@@ -80,6 +58,8 @@ export class CpaServers {
 
   /** Adds or edits a server. Input errors come back as a value saying what to fix. */
   async upsert(input: unknown): Promise<CpaResult<CpaServerView>> {
+    // The input schema (zod) loads only when a change arrives, never on a read-only command.
+    const { cpaServerInputSchema } = await import('./server-input.ts');
     const parsed = cpaServerInputSchema.safeParse(input);
     const name = typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : '?';
     if (!parsed.success) {
@@ -198,8 +178,7 @@ export class CpaServers {
   async #loadForWrite(): Promise<StoredServer[] | null> {
     const raw = await this.#settings.get(CPA_SERVERS_SETTING);
     if (raw === undefined) return [];
-    const parsed = storedSchema.safeParse(raw);
-    return parsed.success ? parsed.data : null;
+    return isStoredServerList(raw) ? raw : null;
   }
 }
 

@@ -20,7 +20,7 @@ const [dir, holder, goAt] = process.argv.slice(1);
 const db = await openStore({ dataDir: dir, env: {} });
 const leases = new LeaseStore(db);
 // Every process tries round r at the same moment, so the acquires really contend for the write lock.
-const until = (t) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+const until = (t) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now()))); // sleep-ok: a start barrier so the children contend, not a wait for a result
 const won = [];
 for (let round = 0; round < 20; round++) {
   await until(Number(goAt) + round * 40);

@@ -195,13 +195,19 @@ for (const backend of backends) {
         const gate = new Promise<void>((r) => {
           release = r;
         });
+        let opened!: () => void;
+        const inside = new Promise<void>((r) => {
+          opened = r;
+        });
         const failing = db.transaction(async (tx) => {
           await tx.run('INSERT INTO t_outside (id) VALUES (1)');
+          opened();
           await gate;
           throw new Error('rollback');
         });
+        // Issued once the transaction has written (an event, not a pause): it must not join it.
+        await inside;
         const outside = db.run('INSERT INTO t_outside (id) VALUES (2)');
-        await new Promise((r) => setTimeout(r, 10));
         release();
         await assert.rejects(failing, /rollback/);
         await outside;

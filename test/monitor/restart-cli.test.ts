@@ -11,6 +11,7 @@ import { openSqlite } from '../../src/store/sqlite.ts';
 import { CLI, REPO_ROOT, runCli } from '../support/cli.ts';
 import { generateRecords } from '../support/monitor-events.ts';
 import { type RedisServer, tryStartRedis } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cf-monrestart-'));
 const started = await tryStartRedis();
@@ -20,16 +21,6 @@ after(async () => {
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('SIGKILL of `monitor run`, immediate restart: takes over at once, nothing lost or doubled', { skip }, async () => {
   const N = 60_000;
@@ -46,10 +37,15 @@ test('SIGKILL of `monitor run`, immediate restart: takes over at once, nothing l
   const db = openSqlite(join(dir, 'codex-fleet.db'));
   try {
     // Mid-run: some events stored, records still queued.
-    await until('the first collector to store events', async () => {
-      const n = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event');
-      return Number(n?.n) > 0 && (await c.llen('usage')) > 0 ? true : null;
-    });
+    // A short fixed interval: the kill must land while records are still queued.
+    await waitFor(
+      async () => {
+        const stored = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mon_event'))?.n);
+        const queued = await c.llen('usage');
+        return { ok: stored > 0 && queued > 0, seen: { stored, queued } };
+      },
+      { what: 'the first collector to store events while records are still queued', timeoutMs: 60_000, intervalMs: 20 },
+    );
     first.kill('SIGKILL');
     assert.equal(await exited, 'SIGKILL');
     const second = await runCli(['monitor', 'run', '--once', '--redis', redisArg, '--data-dir', dir, '--json']);

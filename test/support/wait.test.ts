@@ -2,6 +2,8 @@
 // it awaited and what it saw last; a missing server skips on a developer's machine and fails in CI.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inCi, RealServerMissing, unavailable } from './real-server.ts';
 import { WaitTimeout, waitFor, waitForEvent, within } from './wait.ts';
@@ -83,5 +85,28 @@ describe('a real server that cannot be had', () => {
         e instanceof RealServerMissing && /redis-server is required in CI \(CI=true\).*not installed/.test(e.message),
     );
     assert.equal(unavailable('redis-server', 'not installed', {}), 'redis-server unavailable: not installed');
+  });
+});
+
+describe('no fixed sleeps in tests', () => {
+  // Issue 22: a test waits for a state or an event through this helper, never for a length of time. A
+  // pause a test really needs (a child process's start barrier) says why on its line with `sleep-ok:`.
+  const SLEEP =
+    /new Promise(<[^>]*>)?\(\(?\w*\)?\s*=>\s*setTimeout\(\w+,|from 'node:timers\/promises'|waitForTimeout\(|\bsleep\(/;
+  const root = join(import.meta.dirname, '..', '..');
+
+  it('finds none outside test/support/wait.ts', () => {
+    const files = ['src', 'test', 'bench']
+      .flatMap((top) => readdirSync(join(root, top), { recursive: true, encoding: 'utf8' }).map((f) => join(top, f)))
+      .filter((f) => f.endsWith('.test.ts') || (f.startsWith('test/') && f.endsWith('.ts')))
+      .filter((f) => f !== join('test', 'support', 'wait.ts') && f !== join('test', 'support', 'wait.test.ts'));
+    assert.ok(files.length > 100, `the scan saw the test files (${files.length})`);
+    const found = files.flatMap((f) =>
+      readFileSync(join(root, f), 'utf8')
+        .split('\n')
+        .map((line, i) => ({ where: `${f}:${i + 1}`, line }))
+        .filter(({ line }) => SLEEP.test(line) && !line.includes('sleep-ok:')),
+    );
+    assert.deepEqual(found, [], 'fixed sleeps in tests (wait for a state or an event with test/support/wait.ts)');
   });
 });

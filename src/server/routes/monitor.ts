@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CollectorStats } from '../../monitor/collector.ts';
 import { EXPORT_FORMATS, exportRequests } from '../../monitor/export.ts';
-import { parseFilter } from '../../monitor/filters.ts';
+import { parseFilter } from '../../monitor/filter-query.ts';
 import { DEFAULT_PRICES } from '../../monitor/prices.ts';
 import type { MonitorService } from '../../monitor/service.ts';
 import { loadRetention, resetPriceTable, savePriceTable, saveRetention } from '../../monitor/settings.ts';

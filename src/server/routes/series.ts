@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { DEFAULT_MAX_POINTS, pickRange, SERIES_RANGES, type SeriesRange } from '../../inspect/history-series.ts';
-import { parseFilter } from '../../monitor/filters.ts';
+import { parseFilter } from '../../monitor/filter-query.ts';
 import { type AppEnv, BadRequest, parseWith, type RouteDeps } from './context.ts';
 
 const RANGE_PARAMS = ['range', 'maxPoints'];

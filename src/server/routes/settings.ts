@@ -3,7 +3,7 @@
 // gets the same answer), schedules and CPA servers by their own rooms' schemas.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { cpaServerInputSchema } from '../../cpa/servers.ts';
+import { cpaServerInputSchema } from '../../cpa/server-input.ts';
 import { scheduleSchema } from '../../inspect/schedule.ts';
 import { type AppEnv, jsonBody, parseWith, type RouteDeps } from './context.ts';
 

@@ -1,0 +1,59 @@
+// Start-up (issue 14): a read-only command loads only what it needs. The report and the quota table of
+// local accounts, and --help, must not load zod (schemas are for input a change brings), hono (the
+// server), the Redis client (the collector) or croner (schedules). A module hook in the child records
+// every resolved URL, so the test sees the real import graph, not a guess.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { type Simulator, startSimulator } from '../../src/sim/index.ts';
+
+const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const HOOK = `data:text/javascript,${encodeURIComponent(
+  "import { registerHooks } from 'node:module'; const seen = new Set();" +
+    'registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url); return r; } });' +
+    "process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify([...seen]) + '\\n'));",
+)}`;
+const HEAVY = /node_modules\/(zod|hono|@hono|ioredis|redis|@redis|croner)\//;
+
+const tmp = mkdtempSync(join(tmpdir(), 'codex-fleet-lazy-'));
+let sim: Simulator;
+before(async () => {
+  sim = await startSimulator({ count: 3 });
+  await sim.writeAuthFiles(join(tmp, 'account'), 'cpa');
+});
+after(async () => {
+  await sim?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Async: the simulator answering the quota probes runs in this process. */
+async function loaded(args: string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
+  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', HOOK, main, ...args], { timeout: 60_000 }, (error, _stdout, stderr) =>
+      resolve({ status: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
+    );
+  });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  assert.ok(line, `the hook reported the loaded modules (stderr: ${r.stderr.slice(0, 500)})`);
+  return { status: r.status, urls: JSON.parse(line.slice('LOADED '.length)) as string[], stderr: r.stderr };
+}
+
+it('report --json, quota --json and --help load no zod, hono, Redis client or croner', async () => {
+  const store = [
+    ...['--data-dir', join(tmp, 'data'), '--account-dir', join(tmp, 'account')],
+    ...['--chatgpt-url', sim.chatgptUrl, '--auth-url', sim.authUrl],
+  ];
+  for (const args of [['quota', '--json', ...store], ['report', '--json', ...store], ['--help']]) {
+    const { status, urls, stderr } = await loaded(args);
+    assert.equal(status, 0, `${args[0]} exits 0 (stderr: ${stderr.slice(0, 500)})`);
+    assert.ok(
+      urls.some((u) => u.includes('/src/cli/')),
+      `${args[0]}: the hook saw the CLI's own modules`,
+    );
+    const heavy = urls.filter((u) => HEAVY.test(u)).map((u) => u.replace(/.*node_modules\//, ''));
+    assert.deepEqual(heavy, [], `${args[0]} loads none of zod, hono, the Redis client, croner`);
+  }
+});
