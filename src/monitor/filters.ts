@@ -99,8 +99,9 @@ export function eventConditions(
   if (f.minLatencyMs !== undefined) {
     c.push('e.latency_ms >= ?');
     p.push(f.minLatencyMs);
-    // Implied by the threshold; written as a literal so the planner can use the partial index over
-    // slow events (migration 240), which it matches word for word, never through a parameter.
+    // Implied by the threshold; also written as a literal, so the planner can prove that the partial
+    // index over slow events (migration 240) applies without the bound value (PostgreSQL's generic
+    // plans do not look at it; SQLite does).
     if (f.minLatencyMs >= SLOW_LATENCY_MS) c.push(`e.latency_ms >= ${SLOW_LATENCY_MS}`);
   }
   if (f.maxLatencyMs !== undefined) {
