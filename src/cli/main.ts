@@ -61,8 +61,8 @@ if (first === '--version' || first === '-V') {
   console.log(version);
 } else {
   try {
-    if (first === 'monitor') {
-      // The collector runs with bounded heap limits, which only a fresh process can take.
+    if (first === 'monitor' || first === 'serve') {
+      // The collector (monitor run, serve --collect) runs with bounded heap limits, which only a fresh process can take.
       const heap = await import('../monitor/heap.ts');
       if (heap.needsHeapLimits(process.argv)) process.exit(await heap.relaunchWithHeapLimits(process.argv));
       heap.dieWithParent();

@@ -2,6 +2,7 @@
 // filter match nothing. Parsing them from query strings is filter-query.ts (zod), which only faces load.
 import type { Dictionary } from './dictionary.ts';
 import { CACHE_STATES, type CacheState } from './event.ts';
+import { SLOW_LATENCY_MS } from './pairs.ts';
 import { dedupeKeyOf } from './record.ts';
 
 export interface MonitorFilter {
@@ -98,6 +99,10 @@ export function eventConditions(
   if (f.minLatencyMs !== undefined) {
     c.push('e.latency_ms >= ?');
     p.push(f.minLatencyMs);
+    // Implied by the threshold; also written as a literal, so the planner can prove that the partial
+    // index over slow events (migration 240) applies without the bound value (PostgreSQL's generic
+    // plans do not look at it; SQLite does).
+    if (f.minLatencyMs >= SLOW_LATENCY_MS) c.push(`e.latency_ms >= ${SLOW_LATENCY_MS}`);
   }
   if (f.maxLatencyMs !== undefined) {
     c.push('e.latency_ms <= ?');

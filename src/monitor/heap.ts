@@ -1,7 +1,7 @@
 // Heap limits for the long-running collector. V8 sizes its young generation for throughput (up to
 // 3 × 32 MB semi-spaces on 64-bit) and these sizes can only be set when a process starts, so
-// `monitor run` relaunches itself once with bounded limits; the parent only forwards signals and the
-// exit code. The child names the parent as the lease holder and dies with it, so a supervisor that
+// `monitor run` and `serve --collect` (and `serve --demo`, which collects the simulated CPA) relaunch
+// themselves once with bounded limits; the parent only forwards signals and the exit code. The child names the parent as the lease holder and dies with it, so a supervisor that
 // SIGKILLs what it started and restarts at once gets a fast takeover (same host, process gone).
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -20,11 +20,26 @@ export function collectorHolder(): string {
   return `${hostname()}:${process.env[CHILD_ENV] ?? process.pid}`;
 }
 
-/** `monitor run` started without heap limits: the caller should relaunch instead of running here. */
-export function needsHeapLimits(argv: readonly string[], execArgv: readonly string[] = process.execArgv): boolean {
-  if (isRelaunchedCollector() || argv[2] !== 'monitor' || argv[3] !== 'run') return false;
+/** True for the commands that start a collector: `monitor run`, `serve --collect …` and `serve --demo`. */
+export function startsCollector(argv: readonly string[]): boolean {
+  if (argv[2] === 'monitor') return argv[3] === 'run';
+  if (argv[2] !== 'serve') return false;
+  return argv.some((a) => a === '--collect' || a.startsWith('--collect=') || a === '--demo');
+}
+
+/**
+ * A collecting command started without heap limits: the caller should relaunch instead of running
+ * here. Limits the operator chose (Node flags or NODE_OPTIONS) are kept as they are.
+ */
+export function needsHeapLimits(
+  argv: readonly string[],
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): boolean {
+  if (isRelaunchedCollector() || !startsCollector(argv)) return false;
   if (argv.includes('--help') || argv.includes('-h')) return false;
-  return !execArgv.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max-old-space-size'));
+  const own = [...execArgv, ...nodeOptions.split(/\s+/)];
+  return !own.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max-old-space-size'));
 }
 
 /** Runs this same command in a child with COLLECTOR_NODE_FLAGS; resolves with its exit code. */

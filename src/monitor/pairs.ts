@@ -37,6 +37,12 @@ export const LATENCY_CLASS_BOUNDS = [
   100, 200, 300, 500, 1000, 1500, 2000, 3000, 5000, 8000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000,
 ];
 
+/**
+ * Events at least this slow are in a partial index (migration 240): a min-latency filter at or above
+ * it reads those rows only where no rollup answers. A class bound, so it is also a pair-rollup class.
+ */
+export const SLOW_LATENCY_MS = 10_000;
+
 export function latencyClass(ms: number): number {
   let k = 0;
   while (k < LATENCY_CLASS_BOUNDS.length && ms >= LATENCY_CLASS_BOUNDS[k]) k++;

@@ -9,6 +9,7 @@ import { openStore } from '../store/open.ts';
 import { compactPairs } from './compact.ts';
 import { estimateCost } from './cost.ts';
 import { CACHE_STATES } from './event.ts';
+import { eventConditions, resolveFilter } from './filters.ts';
 import { ROLLUP_SUMS } from './ingest.ts';
 import { PAIR_KEY, PAIRS, pairMark, pairRollupSql } from './pairs.ts';
 import { DEFAULT_PRICES } from './prices.ts';
@@ -240,6 +241,37 @@ test('failure filters read the partial index over failed events and count what a
   const one = failures[0];
   const page = await mon.queries.list({ from, to, account: one.key as string, outcome: 'failure' }, { limit: 1000 });
   assert.equal(page.rows.length, one.requests);
+});
+
+test('a min latency of 10 s or more reads the partial index over slow events and counts what a direct count finds', async () => {
+  const from = START;
+  const to = START + 20 * HOUR;
+  for (const min of [10_000, 12_345]) {
+    const direct = await db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM mon_event WHERE ts >= ? AND ts < ? AND latency_ms >= ?',
+      [from, to, min],
+    );
+    assert.ok(Number(direct?.n) > 0, 'the fixture has slow requests');
+    const byAccount = await mon.queries.accounts({ from, to, minLatencyMs: min });
+    assert.equal(
+      byAccount.reduce((n, g) => n + g.requests, 0),
+      Number(direct?.n),
+    );
+    assert.equal((await mon.queries.summary({ from, to, minLatencyMs: min })).requests, Number(direct?.n));
+  }
+  // The SQL the views build for such a filter (src/monitor/filters.ts) names the index's condition.
+  const cond = eventConditions(await resolveFilter(mon.queries.dict, { minLatencyMs: 12_345 }), from, to);
+  const plan = await db.query<{ detail: string }>(
+    `EXPLAIN QUERY PLAN SELECT e.account_id, COUNT(*) FROM mon_event e WHERE ${cond.sql} GROUP BY e.account_id`,
+    cond.params,
+  );
+  assert.ok(
+    plan.some((p) => p.detail.includes('mon_event_slow_ts')),
+    JSON.stringify(plan),
+  );
+  // Below the bound the condition is not implied, so it is not added (the index would miss rows).
+  const low = eventConditions(await resolveFilter(mon.queries.dict, { minLatencyMs: 5000 }), from, to);
+  assert.ok(!low.sql.includes('>= 10000'), low.sql);
 });
 
 test('pair rollups (account × API key, cache state, failures only) answer every view like raw rows and a direct count', async () => {

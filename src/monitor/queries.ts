@@ -372,9 +372,23 @@ export class MonitorQueries {
     table: PriceTable,
     withLatency: boolean,
   ): Promise<void> {
-    const c = ['grain = ?', 'dim = ?', 'dim2 = ?', 'bucket < ?'];
-    const p: SqlValue[] = [grain, pair.dim, pair.dim2, to];
+    let c = ['grain = ?', 'dim = ?', 'dim2 = ?', 'bucket < ?'];
+    let p: SqlValue[] = [grain, pair.dim, pair.dim2, to];
     when(c, p, 'bucket >= ?', from);
+    const seek =
+      pair.group === 'dim_value' && pair.value === undefined ? await this.seekList(pair.dim, grain, from, to) : null;
+    if (seek !== null) {
+      if (seek.values.length === 0) return;
+      const list = (n: number) => new Array(n).fill('?').join(', ');
+      c = [
+        'grain = ?',
+        `bucket IN (${list(seek.buckets.length)})`,
+        'dim = ?',
+        `dim_value IN (${list(seek.values.length)})`,
+        'dim2 = ?',
+      ];
+      p = [grain, ...seek.buckets, pair.dim, ...seek.values, pair.dim2];
+    }
     when(c, p, 'dim_value = ?', pair.value);
     when(c, p, 'dim2_value = ?', pair.value2);
     when(c, p, 'dim2_value >= ?', pair.value2Min);
@@ -387,6 +401,30 @@ export class MonitorQueries {
       p,
     );
     await this.merge(rows, by, groups, table, false);
+  }
+
+  /**
+   * For pair rows grouped by account or API key: the key is (grain, bucket, dim, dim_value, dim2, …),
+   * so a bucket range reads every value's rows of every second dimension. The buckets of the span and
+   * the values present in them (from mon_rollup, which holds every event the pair rows hold, kept as
+   * long) turn that into one key seek each. Null when the span is open or the lists would be long.
+   */
+  private async seekList(
+    dim: number,
+    grain: number,
+    from: number | undefined,
+    to: number,
+  ): Promise<{ buckets: number[]; values: number[] } | null> {
+    if (from === undefined || from % grain !== 0 || (to - from) / grain > 64) return null;
+    const buckets: number[] = [];
+    for (let b = from; b < to; b += grain) buckets.push(b);
+    if (buckets.length === 0) return { buckets, values: [] };
+    const rows = await this.db.query<{ v: number }>(
+      `SELECT DISTINCT dim_value AS v FROM mon_rollup WHERE grain = ? AND bucket IN (${buckets.map(() => '?').join(', ')}) AND dim = ?`,
+      [grain, ...buckets, dim],
+    );
+    if (rows.length * buckets.length > 20_000) return null;
+    return { buckets, values: rows.map((x) => Number(x.v)) };
   }
 
   private async fromRaw(

@@ -9,6 +9,8 @@ import { generateRecords } from '../../test/support/monitor-events.ts';
 import { pickRange } from '../inspect/history-series.ts';
 import type { Db } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
+import { compactPairs } from './compact.ts';
+import { pairMark } from './pairs.ts';
 import { DEFAULT_PRICES } from './prices.ts';
 import { bucketSeries, grainFor, readMonitorSeries, type SeriesRow } from './series.ts';
 import { createMonitorService, type MonitorService } from './service.ts';
@@ -92,15 +94,41 @@ test('readMonitorSeries: bucket sums equal the summary on the rollup path and on
     for (const filter of [{}, { outcome: 'failure' as const }, { model: 'gpt-5-codex' }, { status: 429 }]) {
       const w = pickRange(START, START + 17 * HOUR, maxPoints);
       const s = await readMonitorSeries(mon, filter, w);
-      const sum = await mon.queries.summary({ ...filter, from: w.from, to: w.to });
+      // The answer's own window: a filtered window of minute steps is widened to whole hours.
+      const sum = await mon.queries.summary({ ...filter, from: s.from, to: s.to });
       const total = (a: number[]) => a.reduce((x, y) => x + y, 0);
       assert.equal(total(s.requests), sum.requests, `requests for ${JSON.stringify(filter)}`);
       assert.equal(total(s.failures), sum.failures, `failures for ${JSON.stringify(filter)}`);
       assert.equal(total(s.tokens), sum.tokens.total);
-      const raw = 'outcome' in filter || ('status' in filter && w.stepMs < HOUR);
-      assert.equal(s.source, raw ? 'raw' : 'rollup');
+      assert.equal(s.source, 'outcome' in filter ? 'raw' : 'rollup');
+      if ('status' in filter && w.stepMs < HOUR) assert.equal(s.stepMs, HOUR, 'read at hour steps from the rollups');
       const byStatus = Object.values(s.failuresByStatus).flat();
       assert.equal(total(byStatus), sum.failures, 'failures by status add up');
       assert.ok(sum.requests > 0);
     }
+});
+
+test('readMonitorSeries: one account or API key takes failures by status from the pair rollups before the mark, raw after', async () => {
+  const accounts = await mon.queries.accounts({ from: START, to: START + 30 * HOUR });
+  const keys = await mon.queries.apiKeys({ from: START, to: START + 30 * HOUR });
+  const account = accounts.find((a) => a.failures > 1)?.key;
+  const apiKey = keys.find((k) => k.failures > 1)?.key;
+  assert.ok(account && apiKey, 'the fixture has an account and a key with failures');
+  const filters = [{ account }, { apiKey }];
+  const w = pickRange(START, START + 17 * HOUR, 10); // 3-hour steps: hour rollups
+  const before = await Promise.all(filters.map((f) => readMonitorSeries(mon, f, w)));
+  // Compact up to 9 h in: the first buckets come from pair rows, the rest from raw failed events.
+  await compactPairs(db, START + 9 * HOUR);
+  assert.ok((await pairMark(db)) > w.from, 'some buckets compacted');
+  for (const [i, f] of filters.entries()) {
+    const s = await readMonitorSeries(mon, f, w);
+    const sum = await mon.queries.summary({ ...f, from: s.from, to: s.to });
+    const byStatus = Object.values(s.failuresByStatus).flat();
+    assert.equal(
+      byStatus.reduce((x, y) => x + y, 0),
+      sum.failures,
+      `failures by status add up for ${JSON.stringify(f)}`,
+    );
+    assert.deepEqual(s.failuresByStatus, before[i].failuresByStatus, 'the same answer as from raw events alone');
+  }
 });

@@ -7,6 +7,7 @@ import { estimateCost } from './cost.ts';
 import { eventConditions, type MonitorFilter, resolveFilter } from './filters.ts';
 import { DIMS, GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE } from './ingest.ts';
 import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
+import { PAIR_DIMS, pairMark } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
 import type { MonitorService } from './service.ts';
 
@@ -130,8 +131,9 @@ type Raw = Record<string, number | null>;
 export async function readMonitorSeries(
   monitor: Pick<MonitorService, 'queries' | 'prices'>,
   filter: MonitorFilter,
-  w: SeriesWindow,
+  asked: SeriesWindow,
 ): Promise<MonitorSeries> {
+  let w = asked;
   const { db, dict } = monitor.queries;
   const table = await monitor.prices();
   const r = await resolveFilter(dict, filter);
@@ -152,7 +154,10 @@ export async function readMonitorSeries(
   let rows: Raw[];
   let failureRows: Raw[];
   let source: MonitorSeries['source'];
-  // Minute rollups hold the total only; hour and day rollups hold every dimension.
+  // Minute rollups hold the total only; hour and day rollups hold every dimension. A window of
+  // minute steps filtered by one dimension is read at hour steps from those (the answer says so in
+  // its stepMs) instead of from every raw event of the range.
+  if (!rawOnly && dimFilters.length === 1 && grainFor(w.stepMs) === GRAIN_MINUTE) w = coarsen(w, GRAIN_HOUR);
   const minute = grainFor(w.stepMs) === GRAIN_MINUTE;
   if (!rawOnly && (dimFilters.length === 0 || (dimFilters.length === 1 && !minute))) {
     const [dim, value] = dimFilters[0] ?? [DIMS.total, undefined];
@@ -163,7 +168,8 @@ export async function readMonitorSeries(
        FROM mon_rollup WHERE ${base.sql} GROUP BY ${b}, provider_id, model_id, tier_id`,
       base.params,
     );
-    // Failures by status: the status rollups, unless another dimension is filtered (then raw events).
+    // Failures by status: the status rollups; for one account or API key the pair rollups; for
+    // another dimension, or at minute steps, raw failed events.
     if (!minute && (dim === DIMS.total || dim === DIMS.status)) {
       const s = rollupWhere(w, DIMS.status, value, r.ids.provider, r.ids.model);
       failureRows = await db.query<Raw>(
@@ -171,6 +177,8 @@ export async function readMonitorSeries(
          WHERE ${s.sql} AND failures > 0 GROUP BY ${b}, dim_value`,
         s.params,
       );
+    } else if (!minute && (dim === DIMS.account || dim === DIMS.apiKey) && value !== undefined) {
+      failureRows = await pairFailures(db, r, w, dim, value);
     } else {
       failureRows = await rawFailures(db, r, w);
     }
@@ -224,6 +232,11 @@ export async function readMonitorSeries(
   return bucketSeries(w, seriesRows, fails, table, source);
 }
 
+/** The window widened to whole steps of `stepMs` (it still covers everything asked for). */
+export function coarsen(w: SeriesWindow, stepMs: number): SeriesWindow {
+  return { from: Math.floor(w.from / stepMs) * stepMs, to: Math.ceil(w.to / stepMs) * stepMs, stepMs };
+}
+
 /** Up to this many rollup buckets are listed (a 30-day range at hour grain is 720; a day at minute grain 1,440). */
 const MAX_LISTED_BUCKETS = 2000;
 
@@ -258,6 +271,37 @@ function rollupWhere(
     p.push(v);
   }
   return { sql: c.join(' AND '), params: p };
+}
+
+/**
+ * Failures by status of one account or API key: the pair rollups (that dimension × status, failed
+ * events only, src/monitor/pairs.ts) for the buckets before the compaction mark, raw failed events
+ * (through the partial index per account / key, migration 230) after it.
+ */
+async function pairFailures(
+  db: Db,
+  r: Awaited<ReturnType<typeof resolveFilter>>,
+  w: SeriesWindow,
+  dim: number,
+  value: number,
+): Promise<Raw[]> {
+  const grain = grainFor(w.stepMs);
+  const mark = await pairMark(db);
+  const split = Math.max(w.from, Math.min(w.to, Math.floor(mark / grain) * grain));
+  const out: Raw[] = [];
+  if (split > w.from) {
+    const base = rollupWhere({ ...w, to: split }, dim, value, r.ids.provider, r.ids.model);
+    const b = `(bucket / ${w.stepMs}) * ${w.stepMs}`;
+    out.push(
+      ...(await db.query<Raw>(
+        `SELECT ${b} AS b, dim2_value AS status, SUM(failures) AS failures FROM mon_rollup_pair
+         WHERE ${base.sql} AND dim2 = ? GROUP BY ${b}, dim2_value`,
+        [...base.params, PAIR_DIMS.status],
+      )),
+    );
+  }
+  if (split < w.to) out.push(...(await rawFailures(db, r, { ...w, from: split })));
+  return out;
 }
 
 async function rawFailures(db: Db, r: Awaited<ReturnType<typeof resolveFilter>>, w: SeriesWindow): Promise<Raw[]> {

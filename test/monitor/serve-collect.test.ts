@@ -3,7 +3,7 @@
 // JSON API. Ban safety: only the right management key is ever sent.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -79,6 +79,13 @@ test('serve --collect: a request through the real CPA reaches /api/monitor/reque
     },
     { what: `the server to answer /healthz on ${base}`, intervalMs: 100, retryOnError: () => child.exitCode === null },
   );
+
+  // The server sets its own heap limits (src/monitor/heap.ts): the process started relaunched itself
+  // once with them, and that child is what serves and collects.
+  const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+  assert.equal(kids.length, 1, `one relaunched server process, found ${JSON.stringify(kids)}`);
+  const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+  assert.ok(cmdline.includes('--max-semi-space-size=4') && cmdline.includes('serve'), cmdline.join(' '));
 
   const res = await fetch(`${cpa.url}/v1/chat/completions`, {
     method: 'POST',

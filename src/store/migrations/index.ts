@@ -10,6 +10,7 @@ import monitor200 from './200-monitor.ts';
 import monitorFailures210 from './210-monitor-failure-index.ts';
 import monitorPairs220 from './220-monitor-pair-rollups.ts';
 import monitorFailedGroups230 from './230-monitor-failed-group-index.ts';
+import monitorSlow240 from './240-monitor-slow-index.ts';
 
 export const MIGRATIONS: Migration[] = [
   core001,
@@ -21,4 +22,5 @@ export const MIGRATIONS: Migration[] = [
   monitorFailures210,
   monitorPairs220,
   monitorFailedGroups230,
+  monitorSlow240,
 ].sort((a, b) => a.version - b.version);
