@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
 import { openSqlite } from '../src/store/sqlite.ts';
-import { generateRecords } from '../test/support/monitor-events.ts';
+import { pushUsageRecords } from '../test/support/monitor-events.ts';
 import { tryStartRedis } from '../test/support/redis.ts';
 import { collectorEndToEnd } from './monitor-e2e.ts';
 import type { BenchRow } from './types.ts';
@@ -90,12 +90,7 @@ async function killRestartRows(): Promise<BenchRow[]> {
   const dbPath = join(dir, 'c.db');
   try {
     const push = redis.client();
-    for (let i = 0; i < n; i += 10_000) {
-      const batch: string[] = [];
-      for (const r of generateRecords(Math.min(10_000, n - i), { start: Date.UTC(2026, 10, 1), stepMs: 3, seed: 5 }, i))
-        batch.push(JSON.stringify(r));
-      await push.rpush('usage', ...batch);
-    }
+    await pushUsageRecords(push, n);
     // Create the schema first, so the reader can start right away.
     await (await openStore({ databaseUrl: `sqlite:${dbPath}` })).close();
     const reader = openSqlite(dbPath);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { openSqlite } from '../src/store/sqlite.ts';
-import { generateRecords } from '../test/support/monitor-events.ts';
+import { pushUsageRecords } from '../test/support/monitor-events.ts';
 import { type RedisServer, tryStartRedis } from '../test/support/redis.ts';
 
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');
@@ -22,15 +22,6 @@ export interface E2eResult {
   left: number;
   exitCode: number | null;
   bytesPerEvent: number;
-}
-
-async function fill(push: Redis, n: number): Promise<void> {
-  for (let i = 0; i < n; i += 10_000) {
-    const batch: string[] = [];
-    for (const r of generateRecords(Math.min(10_000, n - i), { start: Date.UTC(2026, 10, 1), stepMs: 3, seed: 5 }, i))
-      batch.push(JSON.stringify(r));
-    await push.rpush('usage', ...batch);
-  }
 }
 
 async function floor(push: Redis): Promise<number> {
@@ -84,9 +75,9 @@ export async function collectorEndToEnd(n: number): Promise<E2eResult | { skip: 
 
 async function measure(redis: RedisServer, dir: string, n: number): Promise<E2eResult> {
   const push = redis.client();
-  await fill(push, n);
+  await pushUsageRecords(push, n);
   const floorSeconds = await floor(push);
-  await fill(push, n);
+  await pushUsageRecords(push, n);
   const env = { ...process.env, CODEX_FLEET_DATA_DIR: dir, CODEX_FLEET_DATABASE_URL: '' };
   // Schema first, so the timed run measures draining, not migrations.
   await runCli(['monitor', 'status', '--data-dir', dir], env);

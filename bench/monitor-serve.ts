@@ -14,7 +14,7 @@ import { Fleet } from '../src/core/fleet.ts';
 import { CpaServers } from '../src/cpa/servers.ts';
 import { openSqlite } from '../src/store/sqlite.ts';
 import { freePort } from '../test/support/cpa.ts';
-import { generateRecords } from '../test/support/monitor-events.ts';
+import { pushUsageRecords } from '../test/support/monitor-events.ts';
 import { tryStartRedis } from '../test/support/redis.ts';
 
 const KEY = 'bench-management-key';
@@ -57,12 +57,7 @@ export async function serveCollectRss(
   let server: ChildProcess | null = null;
   try {
     const push = redis.client();
-    for (let i = 0; i < n; i += 10_000) {
-      const batch: string[] = [];
-      for (const r of generateRecords(Math.min(10_000, n - i), { start: Date.UTC(2026, 10, 1), stepMs: 3, seed: 5 }, i))
-        batch.push(JSON.stringify(r));
-      await push.rpush('usage', ...batch);
-    }
+    await pushUsageRecords(push, n);
     await push.config('SET', 'requirepass', KEY);
     push.disconnect();
     const dataDir = join(dir, 'data');

@@ -149,3 +149,20 @@ export function* generateEvents(n: number, o: GenOptions, offset = 0, secret = '
     };
   }
 }
+
+/**
+ * Pushes `n` CPA usage records onto a Redis list (`usage`), 10,000 per RPUSH: the queue the collector
+ * benchmarks drain. The same records (same seed and start) every time, so runs compare.
+ */
+export async function pushUsageRecords(
+  push: { rpush(key: string, ...values: string[]): Promise<unknown> },
+  n: number,
+  key = 'usage',
+): Promise<void> {
+  for (let i = 0; i < n; i += 10_000) {
+    const batch: string[] = [];
+    for (const r of generateRecords(Math.min(10_000, n - i), { start: Date.UTC(2026, 10, 1), stepMs: 3, seed: 5 }, i))
+      batch.push(JSON.stringify(r));
+    await push.rpush(key, ...batch);
+  }
+}
