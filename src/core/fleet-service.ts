@@ -263,10 +263,16 @@ export class FleetService {
       onChange: (id) => this.#emit('accounts', id),
       // New counts for every account: rebuilt off the request path, announced once they are served.
       onSnapshot: () => {
-        this.#listKey()
-          .then((key) => this.#accountList.rebuild(key, () => this.#views()))
-          .then(() => this.#announce('accounts'))
-          .catch((e) => console.error(`codex-fleet: account list: ${(e as Error).message}`));
+        // Tracked, so close() waits for a rebuild in flight before it closes the store; none starts after.
+        if (this.fleet.shutdown.stopping) return;
+        void this.fleet.shutdown.track(() =>
+          this.#listKey()
+            .then((key) => this.#accountList.rebuild(key, () => this.#views()))
+            .then(() => this.#announce('accounts'))
+            .catch((e) => {
+              if (!this.fleet.shutdown.stopping) console.error(`codex-fleet: account list: ${(e as Error).message}`);
+            }),
+        );
       },
       onError: (e) => console.error(`codex-fleet: request outcomes: ${e.message}`),
     });
