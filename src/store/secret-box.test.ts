@@ -40,7 +40,13 @@ describe('SecretBox (AES-256-GCM)', () => {
     assert.notEqual(box.seal(CPA_KEY, 'setting a'), sealed, 'a fresh IV every time');
     assert.equal(box.open(sealed, 'setting a'), CPA_KEY);
     assert.throws(() => box.open(sealed, 'setting b'), /setting b: the stored secret is damaged/);
-    const flipped = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'B' : 'A') + sealed.slice(-1);
+    // One bit of the ciphertext flipped in the decoded bytes (editing a base64 character could leave it
+    // unchanged, when it already was the replacement, or touch only unused bits: a 1-in-64 pass).
+    const head = sealed.slice(0, sealed.lastIndexOf(':') + 1);
+    const raw = Buffer.from(sealed.slice(head.length), 'base64url');
+    raw[raw.length - 1] ^= 0x01;
+    const flipped = head + raw.toString('base64url');
+    assert.notEqual(flipped, sealed);
     assert.throws(() => box.open(flipped, 'setting a'), SecretKeyError);
   });
   it('a different key is refused by key id, saying how to fix it', () => {
