@@ -953,7 +953,7 @@ export class FleetService {
   async close(): Promise<void> {
     this.beginShutdown();
     await this.#ready;
-    this.requestOutcomes?.close();
+    await this.requestOutcomes?.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await this.#planTermChore;
     await this.#leader?.stop();

@@ -183,7 +183,7 @@ export class RequestOutcomesJoin {
     this.#listener = (events) => {
       this.#scheduleRefresh();
       // Batches are handled one after another so counts and re-probes never interleave.
-      this.#chain = this.#chain.then(() => this.onBatch(events)).catch((e) => this.#o.onError?.(e as Error));
+      this.#chain = this.#chain.then(() => this.onBatch(events)).catch((e) => this.#fail(e));
     };
     options.monitor.emitter.on('events', this.#listener);
   }
@@ -214,7 +214,7 @@ export class RequestOutcomesJoin {
         Promise.resolve(this.#reading)
           .catch(() => undefined)
           .then(() => this.#reload())
-          .catch((e) => this.#o.onError?.(e as Error))
+          .catch((e) => this.#fail(e))
           .finally(() => {
             done();
             if (this.#dirty) this.#scheduleRefresh();
@@ -238,10 +238,17 @@ export class RequestOutcomesJoin {
     return this.#reading;
   }
 
-  close(): void {
+  /** Stops listening and waits for a batch or read in flight, so the store is closed only after them. */
+  async close(): Promise<void> {
     this.#closed = true;
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#o.monitor.emitter.off('events', this.#listener);
+    await Promise.allSettled([this.#chain, this.#reading]);
+  }
+
+  /** An error is said while the join runs; once closing, a read cut short by the closing store is expected. */
+  #fail(error: unknown): void {
+    if (!this.#closed) this.#o.onError?.(error as Error);
   }
 
   async #indexMap(): Promise<Map<string, string>> {
@@ -274,7 +281,7 @@ export class RequestOutcomesJoin {
     const snap = this.#snapshot;
     if (!snap) return this.#reload();
     // An old snapshot is served while the next one is read (stale-while-revalidate): views never wait.
-    if (this.#o.clock() - snap.at >= SNAPSHOT_TTL_MS) this.#reload().catch((e) => this.#o.onError?.(e as Error));
+    if (this.#o.clock() - snap.at >= SNAPSHOT_TTL_MS) this.#reload().catch((e) => this.#fail(e));
     return Promise.resolve(snap.byIndex);
   }
 
