@@ -3,8 +3,9 @@
 // rollups for those rows with INSERT … SELECT … GROUP BY. Ingest speed is measured separately (the
 // collector path); this only gets the database to 10M rows in minutes on a small machine.
 import { CACHE_STATES } from '../src/monitor/event.ts';
-import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE, ROLLUP_SUMS } from '../src/monitor/ingest.ts';
+import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE } from '../src/monitor/ingest.ts';
 import { RAW_SUMS_SQL } from '../src/monitor/pairs.ts';
+import { ROLLUP_SUMS } from '../src/monitor/rollup-sums.ts';
 import type { Db } from '../src/store/db.ts';
 
 const KINDS = { model: 3, account: 6, endpoint: 5, effort: 10, tier: 11, failureType: 9 } as const;

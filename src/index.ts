@@ -16,7 +16,7 @@ export * from './domain/quota.ts';
 export * from './domain/report.ts';
 export * from './domain/time.ts';
 export { buildForecast, renderForecastText } from './inspect/forecast.ts';
-export { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from './inspect/inspection.ts';
+export { inspectAccount } from './inspect/inspection.ts';
 export { buildHealthReport, renderHealthReportText } from './inspect/report.ts';
 export { deriveStatus } from './inspect/status.ts';
 export { classifyUpstreamAnswer } from './upstream/classify.ts';

@@ -3,8 +3,8 @@
 // that finds the account already in the wanted state changes nothing and says so.
 import type { Account } from '../domain/account.ts';
 import type { InspectionEvidence, InspectionResult, InspectionThresholds } from '../domain/inspection.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../domain/inspection.ts';
 import type { Clock } from '../domain/time.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 import type { Repos } from '../store/index.ts';
 import type { ActionsRepo, EvidenceRecord, QueuedAction } from './actions-repo.ts';
 import type { AccountExecutor, ExecutorOutcome } from './executors/cpa.ts';

@@ -9,10 +9,11 @@ import type {
   PolicySettings,
   SuggestedAction,
 } from '../domain/inspection.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS, DEFAULT_POLICY_SETTINGS } from '../domain/inspection.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../inspect/inspection.ts';
+import { inspectAccount } from '../inspect/inspection.ts';
 import { HOUR, MIN, makeAccount, okProbe, PROBES, T0 } from '../inspect/test-fixtures.ts';
-import { confirmedSince, DEFAULT_POLICY_SETTINGS, decideAction, ownershipForDisable } from './policy.ts';
+import { confirmedSince, decideAction, ownershipForDisable } from './policy.ts';
 
 const manual = DEFAULT_POLICY_SETTINGS;
 const allAuto: PolicySettings = { autoDisable: true, autoEnable: true, autoDelete: true, deleteConfirmMinutes: 60 };

@@ -9,17 +9,10 @@ import type {
   PolicySettings,
   SuggestedAction,
 } from '../domain/inspection.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../domain/inspection.ts';
 import { formatDuration } from '../domain/time.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
 
 /** Manual by default: every suggestion waits for approval. */
-export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
-  autoDisable: false,
-  autoEnable: false,
-  autoDelete: false,
-  deleteConfirmMinutes: 60,
-};
-
 export interface PolicyInput {
   inspection: InspectionResult;
   /** Who disabled the account; null when there is no record (disabled outside codex-fleet, or enabled). */

@@ -63,7 +63,7 @@ import {
 import type { InspectionOptions, InspectionOutcome } from './inspection-run.ts';
 import { type LeaderTasks, startLeaderTasks } from './leader-tasks.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
-import { inspectionEvidence, lastHourCounts, probeFacts, RequestOutcomesJoin } from './request-outcomes.ts';
+import type { RequestOutcomesJoin } from './request-outcomes.ts';
 import { readInspectionSettings, readProbeConcurrency, writeInspectionSettings } from './settings.ts';
 import { createStateFileWriter } from './state-file.ts';
 import type {
@@ -109,11 +109,24 @@ const inspectionRun = () => import('./inspection-run.ts');
 export async function createFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const fleet = await Fleet.open(options.config, options.clock);
   // Loaded only where monitoring is read: a one-shot report never pays for its query and filter modules.
-  const monitor =
-    options.monitoring === false
-      ? null
-      : await (await import('../monitor/service.ts')).createMonitorService({ db: fleet.repos.db, clock: fleet.clock });
+  const monitor = options.monitoring === false ? null : await openMonitoring(fleet);
   return new FleetService(fleet, options, monitor);
+}
+
+/** The request/account join (issue 20) as a module: it is only ever used beside the monitoring views. */
+type OutcomesModule = typeof import('./request-outcomes.ts');
+
+interface Monitoring {
+  service: MonitorService;
+  outcomes: OutcomesModule;
+}
+
+async function openMonitoring(fleet: Fleet): Promise<Monitoring> {
+  const [{ createMonitorService }, outcomes] = await Promise.all([
+    import('../monitor/service.ts'),
+    import('./request-outcomes.ts'),
+  ]);
+  return { service: await createMonitorService({ db: fleet.repos.db, clock: fleet.clock }), outcomes };
 }
 
 /**
@@ -148,10 +161,13 @@ export class FleetService {
   #collector: RunningCollector | null = null;
   /** Issue 20: requests through CPA joined to accounts, and the disagreement loop. */
   readonly requestOutcomes: RequestOutcomesJoin | null;
+  readonly #outcomes: OutcomesModule | null;
 
-  constructor(fleet: Fleet, options: FleetServiceOptions, monitor: MonitorService | null = null) {
+  constructor(fleet: Fleet, options: FleetServiceOptions, monitoring: Monitoring | null = null) {
+    const monitor = monitoring?.service ?? null;
     this.fleet = fleet;
     this.#monitorService = monitor;
+    this.#outcomes = monitoring?.outcomes ?? null;
     if (monitor) {
       this.monitor = {
         service: monitor,
@@ -160,7 +176,7 @@ export class FleetService {
       };
     }
     this.#options = options;
-    this.requestOutcomes = monitor ? this.#openRequestOutcomes(monitor) : null;
+    this.requestOutcomes = monitoring ? this.#openRequestOutcomes(monitoring) : null;
     fleet.setProbeDefaults({ probe: options.probe, concurrency: options.concurrency });
     this.#events.setMaxListeners(0);
     this.#servers = fleet.cpaServers;
@@ -239,15 +255,15 @@ export class FleetService {
     };
   }
 
-  #openRequestOutcomes(monitor: MonitorService): RequestOutcomesJoin {
+  #openRequestOutcomes({ service: monitor, outcomes }: Monitoring): RequestOutcomesJoin {
     const actions = new ActionsRepo(this.fleet.repos.db, this.fleet.clock);
-    return new RequestOutcomesJoin({
+    return new outcomes.RequestOutcomesJoin({
       monitor,
       clock: this.fleet.clock,
       collectorServer: this.#options.collect?.server ?? null,
       accounts: () => this.#accounts(),
       probes: async (ids) =>
-        probeFacts(
+        outcomes.probeFacts(
           await this.#views(
             (await this.#accounts()).filter((a) => ids.includes(a.id)),
             false,
@@ -685,12 +701,14 @@ export class FleetService {
     options: Pick<InspectionOptions, 'source' | 'apply' | 'onProgress'> = {},
   ): Promise<InspectionOutcome> {
     const join = this.requestOutcomes;
+    const outcomes = this.#outcomes;
     const { runInspection } = await inspectionRun();
     const outcome = await runInspection(this.fleet, {
       ...options,
       trigger: 'manual',
       actor: personActor(actor),
-      requests: join ? async (list) => inspectionEvidence(await join.forAccounts(list)) : undefined,
+      requests:
+        join && outcomes ? async (list) => outcomes.inspectionEvidence(await join.forAccounts(list)) : undefined,
     });
     this.#emit('inspection', outcome.run.id);
     this.#emit('actions');
@@ -934,10 +952,11 @@ export class FleetService {
       ? [{ name: stats.queue, lagSeconds: stats.lagMs == null ? null : stats.lagMs / 1000, errorsTotal: stats.errors }]
       : [];
     const join = this.requestOutcomes;
+    const outcomes = this.#outcomes;
     const out = await this.fleet.metrics({
       collectors,
       includeEmails: options.includeEmails,
-      requests: join ? async (list) => lastHourCounts(await join.forAccounts(list)) : undefined,
+      requests: join && outcomes ? async (list) => outcomes.lastHourCounts(await join.forAccounts(list)) : undefined,
     });
     return { contentType: out.contentType, body: out.text };
   }

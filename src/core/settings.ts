@@ -3,9 +3,13 @@
 // apart, like alert-settings-schema.ts, so commands that only read settings never load zod). The core
 // reads and writes settings through these; PUT /api/settings and `codex-fleet settings set` validate
 // with the same schema (inside FleetService.setSettings).
-import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
-import { type InspectionThresholds, type PolicySettings, THRESHOLD_WINDOWS } from '../domain/inspection.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS } from '../inspect/inspection.ts';
+import {
+  DEFAULT_INSPECTION_THRESHOLDS,
+  DEFAULT_POLICY_SETTINGS,
+  type InspectionThresholds,
+  type PolicySettings,
+  THRESHOLD_WINDOWS,
+} from '../domain/inspection.ts';
 import type { SettingsRepo } from '../store/settings-repo.ts';
 import { DEFAULT_NOTIFICATION_SETTINGS, NOTIFY_SETTING } from './alerting.ts';
 import type { SettingsChange } from './settings-schema.ts';

@@ -1,8 +1,8 @@
 // The pure doctor checks, one table per check: every status reachable, each with a fix when not ok.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_POLICY_SETTINGS } from '../actions/policy.ts';
 import type { Account } from '../domain/account.ts';
+import { DEFAULT_POLICY_SETTINGS } from '../domain/inspection.ts';
 import {
   authFileChecks,
   buildReport,

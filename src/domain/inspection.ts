@@ -99,3 +99,17 @@ export interface PolicyDecision {
   action: SuggestedAction | null;
   reason: string;
 }
+
+/** Defaults kept here, beside their types, so reading settings does not load the rules that use them. */
+export const DEFAULT_INSPECTION_THRESHOLDS: InspectionThresholds = {
+  '5h': { enabled: false, disableAtUsedPercent: 100 },
+  weekly: { enabled: true, disableAtUsedPercent: 100 },
+  monthly: { enabled: true, disableAtUsedPercent: 100 },
+};
+
+export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
+  autoDisable: false,
+  autoEnable: false,
+  autoDelete: false,
+  deleteConfirmMinutes: 60,
+};

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InspectionThresholds, SuggestedAction } from '../domain/inspection.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../domain/inspection.ts';
 import type { AccountState, ProbeResult } from '../domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount, sanitizeMessage } from './inspection.ts';
+import { inspectAccount, sanitizeMessage } from './inspection.ts';
 import { failProbe, HOUR, makeAccount, okProbe, PROBES, T0 } from './test-fixtures.ts';
 
 const with5h: InspectionThresholds = {

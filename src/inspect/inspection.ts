@@ -21,12 +21,6 @@ import { needsSignIn, tokenStateOf } from './status.ts';
 import { mainWindow, mainWindows, resetAtMs, usedOf } from './windows.ts';
 
 /** Default: disable at 100% used in the weekly or monthly window; the 5h window resets soon enough. */
-export const DEFAULT_INSPECTION_THRESHOLDS: InspectionThresholds = {
-  '5h': { enabled: false, disableAtUsedPercent: 100 },
-  weekly: { enabled: true, disableAtUsedPercent: 100 },
-  monthly: { enabled: true, disableAtUsedPercent: 100 },
-};
-
 export interface InspectionInput {
   /** The latest probe of this run; null when the account could not be probed at all. */
   probe: ProbeResult | null;

@@ -4,8 +4,8 @@
 // Events that arrive later for an already compacted bucket are folded in by the ingest transaction,
 // so pair rows always equal the raw events of their bucket.
 import type { Db } from '../store/db.ts';
-import { ROLLUP_SUMS } from './ingest.ts';
 import { GRAIN_DAY, GRAIN_HOUR, PAIRS, pairMark, pairRollupSql } from './pairs.ts';
+import { ROLLUP_SUMS } from './rollup-sums.ts';
 
 /**
  * Compacts every closed hour up to `now` (at most `maxHours` per call, so a catch-up over a long

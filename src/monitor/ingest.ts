@@ -8,6 +8,7 @@ import { CACHE_STATES, type UsageEvent } from './event.ts';
 import { BUCKET_COUNT, latencyBucket } from './latency.ts';
 import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, pairMark, SMALL_DIM2 } from './pairs.ts';
 import { dedupeKeyOf, parseUsageRecord } from './record.ts';
+import { ROLLUP_SUMS } from './rollup-sums.ts';
 import { maskSecrets } from './sanitize.ts';
 
 export const GRAIN_MINUTE = 60_000;
@@ -47,22 +48,6 @@ const EVENT_COLUMNS = [
   'request_id',
 ];
 const ROLLUP_KEY = ['grain', 'bucket', 'dim', 'dim_value', 'provider_id', 'model_id', 'tier_id'];
-export const ROLLUP_SUMS = [
-  'requests',
-  'failures',
-  'lat_n',
-  'lat_sum',
-  'ttft_n',
-  'ttft_sum',
-  'input_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cached_tokens',
-  'cache_creation_tokens',
-  'total_tokens',
-  'cache_hits',
-  ...Array.from({ length: BUCKET_COUNT }, (_, i) => `h${i}`),
-];
 // Multi-row statements come in a few fixed sizes only (a batch is cut 256, 256, …, 64, 16, 4, 1), so a
 // handful of prepared statements serve every batch: one per row count would fill the statement cache
 // with hundreds of huge statements (tens of MB of native memory).

@@ -10,10 +10,10 @@ import { compactPairs } from './compact.ts';
 import { estimateCost } from './cost.ts';
 import { CACHE_STATES } from './event.ts';
 import { eventConditions, resolveFilter } from './filters.ts';
-import { ROLLUP_SUMS } from './ingest.ts';
 import { PAIR_KEY, PAIRS, pairMark, pairRollupSql } from './pairs.ts';
 import { DEFAULT_PRICES } from './prices.ts';
 import { parseUsageRecord } from './record.ts';
+import { ROLLUP_SUMS } from './rollup-sums.ts';
 import { createMonitorService, type MonitorService } from './service.ts';
 
 const HOUR = 3_600_000;

@@ -7,10 +7,11 @@ import { estimateCost } from './cost.ts';
 import type { Dictionary } from './dictionary.ts';
 import { CACHE_STATES, type CacheState, type FailureSummary, type TokenCounts } from './event.ts';
 import { eventConditions, type MonitorFilter, type ResolvedFilter, resolveFilter } from './filters.ts';
-import { DIMS, GRAIN_DAY, GRAIN_HOUR, ROLLUP_SUMS } from './ingest.ts';
+import { DIMS, GRAIN_DAY, GRAIN_HOUR } from './ingest.ts';
 import { BUCKET_COUNT, latencyBucketSql, percentileFromHistogram } from './latency.ts';
 import { classAtLeast, PAIR_DIMS, PAIRS, pairMark } from './pairs.ts';
 import type { PriceTable } from './prices.ts';
+import { ROLLUP_SUMS } from './rollup-sums.ts';
 
 /** Adds `sql` and its value to a WHERE list when the value is given (a filter left out adds nothing). */
 function when(c: string[], p: SqlValue[], sql: string, value: SqlValue | undefined): void {

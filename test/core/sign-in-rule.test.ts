@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Account } from '../../src/domain/account.ts';
+import { DEFAULT_INSPECTION_THRESHOLDS } from '../../src/domain/inspection.ts';
 import type { ProbeResult } from '../../src/domain/quota.ts';
-import { DEFAULT_INSPECTION_THRESHOLDS, inspectAccount } from '../../src/inspect/inspection.ts';
+import { inspectAccount } from '../../src/inspect/inspection.ts';
 import { deriveStatus, needsSignIn, tokenStateOf } from '../../src/inspect/status.ts';
 import { failProbe, HOUR, makeAccount, T0 } from '../../src/inspect/test-fixtures.ts';
 import { classifyUpstreamAnswer, type UpstreamAnswer } from '../../src/upstream/classify.ts';

@@ -2,8 +2,9 @@
 // dimension (account × API key), by cache state or by "failures only" read pre-aggregated rows for
 // whole buckets instead of every raw event of the range. The compactor (src/monitor/compact.ts) fills
 // them for closed hours and days, starting from the oldest stored event.
-import { ROLLUP_SUMS } from '../../monitor/ingest.ts';
+
 import { PAIR_KEY } from '../../monitor/pairs.ts';
+import { ROLLUP_SUMS } from '../../monitor/rollup-sums.ts';
 import type { Migration } from '../db.ts';
 
 const table = (tail: string) => `
