@@ -2,6 +2,8 @@
 // (apt-get cannot run in parallel from several test files).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface MissingPackage {
   name: string;
@@ -38,14 +40,23 @@ const NEEDS: SystemNeed[] = [
   { name: 'fish', packages: ['fish'], present: () => hasCommand('fish') },
 ];
 
+const APT_LOCK = join(tmpdir(), 'codex-fleet-test-apt.lock');
+/** Installs the packages given as arguments that dpkg does not already have. */
+const INSTALL_SCRIPT = `missing=""
+for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+[ -z "$missing" ] && exit 0
+apt-get update -qq && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing`;
+
 export function ensureSystemPackages(): MissingPackage[] {
   const absent = NEEDS.filter((n) => !n.present());
   if (absent.length === 0) return [];
   const packages = absent.flatMap((n) => n.packages);
   console.error(`test setup: installing ${packages.join(', ')} with apt-get (once per machine)…`);
   try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    // Two suites starting at once on a new machine (the flake check's copy beside) raced for apt's lock,
+    // and `apt-get update` does not wait for it: the loser's tests were skipped, or failed in CI. A lock
+    // of our own serializes the installs, and whatever the first one installed is not installed again.
+    execFileSync('flock', ['-w', '900', APT_LOCK, 'sh', '-c', INSTALL_SCRIPT, 'sh', ...packages], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
