@@ -1,8 +1,8 @@
 // Builds the package users install: plain JavaScript in dist/ (Node does not strip TypeScript types under
 // node_modules), the web dashboard's static files beside it, and the launcher that checks the Node version.
 // Run by `npm run build`, and by `prepare`/`prepack` so git installs and registry tarballs both get it.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -30,8 +30,14 @@ const commanderChildProcessOnUse: Plugin = {
   },
 };
 
-rmSync(dist, { recursive: true, force: true });
-await build({
+/** Every file below dir (paths). */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const result = await build({
   absWorkingDir: root,
   // The launcher only checks the Node version, then imports the CLI: it must parse on an old Node.
   entryPoints: {
@@ -59,10 +65,31 @@ await build({
   legalComments: 'none',
   plugins: [commanderChildProcessOnUse],
   logLevel: 'warning',
+  write: false,
 });
-mkdirSync(join(dist, 'web'), { recursive: true });
-cpSync(join(root, 'src', 'web'), join(dist, 'web'), {
-  recursive: true,
-  filter: (src) => !src.endsWith('.test.ts') && !src.endsWith('.test.js'),
-});
+
+// dist/ is replaced file by file, each file renamed into place, and never emptied: a process running from
+// it (a server started by one test while another test packs the package, which builds) always finds every
+// file whole. Chunk names come from their content, so two builds of one source write the same files.
+const staging = mkdtempSync(join(root, '.dist-staging-'));
+try {
+  const wanted = new Set<string>();
+  let n = 0;
+  const place = (path: string, contents: Uint8Array) => {
+    const staged = join(staging, String(n++));
+    writeFileSync(staged, contents);
+    mkdirSync(dirname(path), { recursive: true });
+    renameSync(staged, path);
+    wanted.add(path);
+  };
+  for (const file of result.outputFiles) place(file.path, file.contents);
+  const web = join(root, 'src', 'web');
+  for (const file of filesBelow(web).filter((f) => !f.endsWith('.test.ts') && !f.endsWith('.test.js'))) {
+    place(join(dist, 'web', relative(web, file)), readFileSync(file));
+  }
+  // Files of an older build (chunks under other names) go once the new ones are in place.
+  for (const file of filesBelow(dist)) if (!wanted.has(file)) rmSync(file, { force: true });
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
 console.error(`build: wrote ${dist}`);
