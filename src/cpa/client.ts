@@ -57,6 +57,8 @@ interface RequestSpec {
   query?: Array<[string, string]>;
   json?: unknown;
   timeoutMs?: number;
+  /** The caller's own deadline or cancel, on top of timeoutMs. */
+  signal?: AbortSignal;
 }
 
 export function ok<T>(value: T): CpaResult<T> {
@@ -234,6 +236,7 @@ export class CpaClient {
       path: routes.value.apiCall,
       json: body,
       timeoutMs: this.#apiCallTimeoutMs,
+      signal: request.signal,
     });
     if (!answer.ok) return answer;
     if (answer.value.status !== 200) return this.#statusError(answer.value, 'api-call');
@@ -333,6 +336,8 @@ export class CpaClient {
       return this.#error('invalid_input', null, 'the server URL is not a valid http(s) URL like http://127.0.0.1:8317');
     }
     if (!this.#key) return this.#error('invalid_input', null, 'no management key configured for this server');
+    if (spec.signal?.aborted)
+      return this.#error('timeout', null, `${spec.method} ${spec.path} was cancelled before it was sent`);
     const url = new URL(this.#baseUrl + spec.path);
     for (const [k, v] of spec.query ?? []) url.searchParams.append(k, v);
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#key}`, Accept: 'application/json' };
@@ -344,7 +349,9 @@ export class CpaClient {
         method: spec.method,
         headers,
         body: spec.json === undefined ? undefined : JSON.stringify(spec.json),
-        signal: AbortSignal.timeout(spec.timeoutMs ?? this.#timeoutMs),
+        signal: spec.signal
+          ? AbortSignal.any([AbortSignal.timeout(spec.timeoutMs ?? this.#timeoutMs), spec.signal])
+          : AbortSignal.timeout(spec.timeoutMs ?? this.#timeoutMs),
       });
       text = await response.text();
     } catch (err) {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type StartedCpa, tryStartCpa, waitForAuthFiles } from '../../test/support/cpa.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { startSimulator } from '../sim/index.ts';
 import { CpaClient } from './client.ts';
 import { probeViaCpa } from './probe.ts';
@@ -18,6 +19,7 @@ const sim = await startSimulator({
     { id: 'acct-cf', email: 'cf@example.com', scenario: 'cloudflare' },
     { id: 'acct-exp', email: 'exp@example.com', scenario: 'expired-token' },
     { id: 'acct-revoked', email: 'revoked@example.com', scenario: 'auth-revoked' },
+    { id: 'acct-silent', email: 'silent@example.com', scenario: 'timeout' },
   ],
 });
 // A second upstream whose /wham/usage is retired: the probe must fall back to /codex/usage.
@@ -47,14 +49,14 @@ describe('CPA account source and probeViaCpa against the real CPA and the simula
     const list = await client.listAuthFiles();
     assert.ok(list.ok);
     for (const f of list.value) if (f.email && f.authIndex) authIndexByEmail.set(f.email, f.authIndex);
-    assert.equal(authIndexByEmail.size, 8);
+    assert.equal(authIndexByEmail.size, 9);
   });
 
   test('loadCpaAccounts: codex files become cpa accounts; details add account id and plan, never tokens', async () => {
     assert.ok((await client.setDisabled('codex-gone@example.com.json', true)).ok);
     const plain = await loadCpaAccounts(client);
     assert.ok(plain.ok);
-    assert.equal(plain.value.length, 8);
+    assert.equal(plain.value.length, 9);
     const gone = plain.value.find((a) => a.email === 'gone@example.com');
     assert.ok(gone);
     assert.equal(gone.id, 'cpa:real:codex-gone@example.com.json');
@@ -140,6 +142,22 @@ describe('CPA account source and probeViaCpa against the real CPA and the simula
     assert.equal(res.state, 'ok');
     assert.equal(res.snapshot?.plan, 'plus');
     assert.ok((res.snapshot?.windows.length ?? 0) > 0);
+  });
+
+  test('an upstream that never answers: the probe gives up at its own deadline and the call to CPA is cut', async () => {
+    const res = await probeViaCpa(
+      client,
+      { authIndex: authIndexByEmail.get('silent@example.com') ?? '', accountId: 'acct-silent' },
+      { chatgptUrl: sim.chatgptUrl, retries: 0, timeoutMs: 300 },
+    );
+    assert.ok(res.transient, `a deadline is a transient failure: ${JSON.stringify(res)}`);
+    // Cutting our call to CPA makes CPA cancel its upstream request, so the simulator sees it end long
+    // before the 60 s CPA gives an upstream. Left open, it held a slot of the server and kept a CLI
+    // process alive until then.
+    await waitFor(() => sim.stats().inFlight === 0, {
+      what: 'the simulator to see the request CPA made for the silent account end',
+      timeoutMs: 20_000,
+    });
   });
 
   test('a retired /wham/usage falls back to /codex/usage, as the direct client does', async () => {

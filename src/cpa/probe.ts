@@ -55,6 +55,7 @@ export function cpaFetch(client: CpaClient, authIndex: string, onFatal?: (e: Cpa
       url: String(input),
       header,
       data: typeof init.body === 'string' ? init.body : undefined,
+      signal: init.signal ?? undefined,
     });
     const res = await abortable(call, init.signal);
     if (!res.ok) {

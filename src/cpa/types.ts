@@ -72,6 +72,11 @@ export interface CpaApiCallRequest {
   data?: string;
   /** Proxy for this call (CPA's api-call ignores the environment proxy; else the file's or config's proxy-url). */
   proxyUrl?: string;
+  /**
+   * The caller giving up (a probe's own deadline): the call to CPA is cut too, so it neither holds one of
+   * the server's slots nor keeps a CLI process alive for the 60 s CPA gives a silent upstream.
+   */
+  signal?: AbortSignal;
 }
 
 export interface CpaApiCallResponse {
