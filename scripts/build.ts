@@ -46,6 +46,8 @@ const result = await build({
     index: 'src/index.ts',
     // The simulator is its own subpath export (codex-fleet/sim): the core never loads it.
     sim: 'src/sim/index.ts',
+    // The collector's SQLite connection runs on this worker thread (src/store/sqlite-worker.ts).
+    'sqlite-worker-thread': 'src/store/sqlite-worker-thread.ts',
   },
   outdir: dist,
   bundle: true,

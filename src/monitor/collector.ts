@@ -1,5 +1,7 @@
 // Runs one usage source: holds the queue's lease (exactly one consumer per queue), pops in batches,
-// spools before processing, commits, then empties the spool. Counters are plain numbers for /metrics.
+// spools before processing, commits, then empties the spool. One batch commits while the next is popped
+// and parsed, so there are two spool files: each batch goes to the one its predecessor is not using,
+// and a commit empties only its own. Counters are plain numbers for /metrics.
 import type { Clock } from '../domain/time.ts';
 import type { LeaseStore } from '../store/lease.ts';
 import { SourceError, type UsageSource } from './collectors/types.ts';
@@ -57,10 +59,19 @@ export function leaseNameFor(queueId: string): string {
   return `monitor.collector:${queueId}`;
 }
 
+/** The second spool file beside `path` (monitor-spool-x.jsonl → monitor-spool-x.2.jsonl). */
+export function secondSpoolPath(path: string): string {
+  return path.endsWith('.jsonl') ? `${path.slice(0, -'.jsonl'.length)}.2.jsonl` : `${path}.2`;
+}
+
 export class Collector {
   readonly stats: CollectorStats;
   private readonly o: Required<Omit<CollectorOptions, 'holder'>> & { holder: string };
-  private readonly spool: Spool;
+  private readonly spools: [Spool, Spool];
+  /** The spool the next batch goes to (the other may hold the batch still committing). */
+  private slot = 0;
+  /** The commit of the previous batch, still running while the next batch is gathered. */
+  private inflight: Promise<void> | null = null;
   private token: number | null = null;
   private renewedAt = 0;
   private stopping = false;
@@ -76,13 +87,13 @@ export class Collector {
       spoolPath: options.spoolPath,
       holder: options.holder ?? collectorHolder(),
       popSize: options.popSize ?? 1000,
-      maxBatch: options.maxBatch ?? 5000,
+      maxBatch: options.maxBatch ?? 10_000,
       idleMs: options.idleMs ?? 250,
       leaseTtlMs: options.leaseTtlMs ?? 15_000,
       clock: options.clock ?? Date.now,
       sleep: options.sleep ?? defaultSleep,
     };
-    this.spool = new Spool(options.spoolPath);
+    this.spools = [new Spool(options.spoolPath), new Spool(secondSpoolPath(options.spoolPath))];
     this.stats = {
       state: 'idle',
       queue: options.source.queueId,
@@ -128,27 +139,38 @@ export class Collector {
     this.token = lease.token;
     this.renewedAt = this.o.clock();
     this.stats.leaseHolder = this.o.holder;
-    const replay = this.spool.open();
-    this.stats.tornSpoolLines += replay.torn;
-    if (replay.records.length > 0) {
-      await this.commit(replay.records);
-      this.stats.replayed += replay.records.length;
-    } else if (replay.torn > 0) {
-      this.spool.clear();
-    }
+    const replayed = await this.replaySpools();
+    this.stats.replayed += replayed;
     this.stats.state = 'running';
-    return { ok: true, replayed: replay.records.length };
+    return { ok: true, replayed };
+  }
+
+  /** Opens both spools and commits what a previous run left in them; returns how many records. */
+  private async replaySpools(): Promise<number> {
+    const records: string[] = [];
+    for (const spool of this.spools) {
+      const replay = spool.open();
+      this.stats.tornSpoolLines += replay.torn;
+      for (const r of replay.records) records.push(r);
+    }
+    if (records.length > 0) await this.commit(records);
+    else for (const spool of this.spools) spool.clear();
+    return records.length;
   }
 
   /**
-   * One cycle: pop until the batch is full or the queue is empty, spool, commit. Returns records
-   * handled. Pipelined: each pop is written to the spool, the next pop is sent, and the records are
-   * parsed and flushed to disk while it travels; the commit waits for every flush.
+   * One cycle: pop until the batch is full or the queue is empty, spool, then start its commit and
+   * return the records handled; the commit runs while the next cycle pops (settle() waits for it).
+   * Pipelined: each pop is written to the spool, the next pop is sent, and the records are parsed and
+   * flushed to disk while it travels; a commit starts once every flush is done and the previous
+   * commit has finished. An empty queue returns 0 once the last commit is done.
    */
   async runOnce(): Promise<number> {
     if (this.stats.state !== 'running') return 0;
     if (!(await this.keepLease())) return 0;
-    const batch: string[] = [];
+    const spool = this.spools[this.slot];
+    // Records are kept parsed only: the raw text is in the spool, and holding both doubles the memory.
+    let count = 0;
     const parsed = newBatch();
     const flushes: Array<Promise<void>> = [];
     let failed: unknown = null;
@@ -158,16 +180,16 @@ export class Collector {
         const got: string[] = await next;
         next = null;
         if (got.length === 0) break;
-        this.spool.write(got);
+        spool.write(got);
         if (this.halt) {
           this.halt();
           return 0;
         }
-        flushes.push(this.spool.sync());
+        flushes.push(spool.sync());
         this.stats.popped += got.length;
-        for (const r of got) batch.push(r);
-        if (got.length >= this.o.popSize && batch.length < this.o.maxBatch)
-          next = this.pop(Math.min(this.o.popSize, this.o.maxBatch - batch.length));
+        count += got.length;
+        if (got.length >= this.o.popSize && count < this.o.maxBatch)
+          next = this.pop(Math.min(this.o.popSize, this.o.maxBatch - count));
         this.o.ingest.parseInto(parsed, got);
       }
     } catch (error) {
@@ -177,12 +199,27 @@ export class Collector {
       }
       failed = error;
     }
-    // Whatever was popped is in the spool; it is committed only once it is on disk.
+    // Whatever was popped is in the spool; it is committed only once it is on disk, after the batch
+    // before it (which used the other spool).
     await Promise.all(flushes);
-    if (batch.length > 0) await this.commit(batch, parsed);
+    await this.settle();
+    if (count > 0) {
+      const committing = this.commit(parsed, spool);
+      // Awaited by the next cycle or settle(); until then its failure must not count as unhandled.
+      committing.catch(() => {});
+      this.inflight = committing;
+      this.slot = 1 - this.slot;
+    }
     if (failed !== null) this.fail(failed);
     else this.stats.consecutiveErrors = 0;
-    return batch.length;
+    return count;
+  }
+
+  /** Waits for the commit still running, if any; throws its error (its records stay in the spool). */
+  async settle(): Promise<void> {
+    const committing = this.inflight;
+    this.inflight = null;
+    if (committing !== null) await committing;
   }
 
   private async pop(n: number): Promise<string[]> {
@@ -211,6 +248,7 @@ export class Collector {
         let n = 0;
         try {
           n = await this.runOnce();
+          if (n === 0) await this.settle();
         } catch (error) {
           // A failed commit leaves the records in the spool; they are retried on the next cycle's replay.
           this.fail(error);
@@ -228,34 +266,38 @@ export class Collector {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop?.catch(() => {});
+    // A commit that fails here leaves its records in the spool for the next start.
+    await this.settle().catch((error) => this.fail(error));
     if (this.token !== null) await this.o.leases.release(this.leaseName, this.o.holder, this.token).catch(() => false);
     this.token = null;
-    this.spool.close();
+    for (const spool of this.spools) spool.close();
     await this.o.source.close();
     if (this.stats.state === 'running') this.stats.state = 'stopped';
   }
 
   private async replaySpool(): Promise<void> {
     try {
-      this.spool.close();
-      const replay = this.spool.open();
-      if (replay.records.length > 0) await this.commit(replay.records);
+      await this.settle().catch(() => {});
+      for (const spool of this.spools) spool.close();
+      await this.replaySpools();
     } catch (error) {
       this.fail(error);
     }
   }
 
-  private async commit(records: string[], parsed?: ParsedBatch): Promise<void> {
-    const oldest = parsed ? oldestEvent(parsed) : oldestTimestamp(records);
-    const r = await this.o.ingest.ingestRaw(records, parsed);
-    this.spool.clear();
+  /** Stores a batch (raw records from a replay, or parsed) and empties the spool it came from (all for a replay). */
+  private async commit(input: string[] | ParsedBatch, from?: Spool): Promise<void> {
+    const replay = Array.isArray(input);
+    const oldest = replay ? oldestTimestamp(input) : oldestEvent(input);
+    const r = replay ? await this.o.ingest.ingestRaw(input) : await this.o.ingest.ingestParsed(input);
+    for (const spool of from ? [from] : this.spools) spool.clear();
     const now = this.o.clock();
     this.stats.inserted += r.inserted;
     this.stats.duplicates += r.duplicates;
     this.stats.quarantined += r.quarantined;
     this.stats.lastCommitAt = now;
     this.stats.lagMs = oldest === null ? null : Math.max(0, now - oldest);
-    this.stats.spoolPending = this.spool.size;
+    this.stats.spoolPending = this.spools[0].size + this.spools[1].size;
     const dropped = (this.o.source as { dropped?: number }).dropped;
     if (typeof dropped === 'number') this.stats.droppedFromBuffer = dropped;
   }

@@ -95,15 +95,20 @@ const insertSql = (table: string, columns: string[], rows: number, tail = ''): s
   return sql;
 };
 
-/** Cuts `items` into runs of the fixed CHUNK_SIZES. */
+/**
+ * Cuts `items` into runs of the fixed CHUNK_SIZES and sends one statement per run before awaiting any:
+ * a connection on another thread (or PostgreSQL) works through them while this thread goes on.
+ */
 async function forChunks<T>(items: readonly T[], fn: (chunk: readonly T[]) => Promise<void>): Promise<void> {
+  const sent: Array<Promise<void>> = [];
   let i = 0;
   for (const size of CHUNK_SIZES) {
     while (items.length - i >= size) {
-      await fn(items.slice(i, i + size));
+      sent.push(fn(items.slice(i, i + size)));
       i += size;
     }
   }
+  await Promise.all(sent);
 }
 
 const ROLLUP_UPSERT_TAIL = ` ON CONFLICT (${ROLLUP_KEY.join(',')}) DO UPDATE SET ${ROLLUP_SUMS.map(
@@ -121,14 +126,26 @@ export class MonitorIngest {
   private readonly secret: string;
   private readonly onInserted?: (events: InsertedEvent[]) => void;
   /** Lifetime counters (plain numbers; the metrics room exports them). */
-  readonly counters = { received: 0, inserted: 0, duplicates: 0, quarantined: 0, batches: 0 };
+  readonly counters: { received: number; inserted: number; duplicates: number; quarantined: number; batches: number };
 
-  constructor(options: IngestOptions) {
+  constructor(options: IngestOptions, counters?: MonitorIngest['counters']) {
     this.db = options.db;
     this.dict = new Dictionary(options.db);
     this.clock = options.clock;
     this.secret = options.keyHashSecret;
     this.onInserted = options.onInserted;
+    this.counters = counters ?? { received: 0, inserted: 0, duplicates: 0, quarantined: 0, batches: 0 };
+  }
+
+  /**
+   * This ingest writing through another connection to the same database (the collector's storage
+   * thread): same key secret, same listener, same counters.
+   */
+  through(db: Db): MonitorIngest {
+    return new MonitorIngest(
+      { db, clock: this.clock, keyHashSecret: this.secret, onInserted: this.onInserted },
+      this.counters,
+    );
   }
 
   /** Parses records into `batch` (the collector does this while the next pop is on the wire). */
@@ -142,16 +159,15 @@ export class MonitorIngest {
     batch.received += records.length;
   }
 
-  /**
-   * Parses and stores raw records (JSON strings or decoded objects). `parsed`: the same records
-   * already parsed with parseInto, so they are not parsed twice.
-   */
-  async ingestRaw(records: readonly unknown[], parsed?: ParsedBatch): Promise<IngestResult> {
-    let batch = parsed;
-    if (batch === undefined || batch.received !== records.length) {
-      batch = newBatch();
-      this.parseInto(batch, records);
-    }
+  /** Parses and stores raw records (JSON strings or decoded objects). */
+  async ingestRaw(records: readonly unknown[]): Promise<IngestResult> {
+    const batch = newBatch();
+    this.parseInto(batch, records);
+    return this.ingestParsed(batch);
+  }
+
+  /** Stores records parsed with parseInto. */
+  async ingestParsed(batch: ParsedBatch): Promise<IngestResult> {
     return this.store(batch.events, batch.bad, batch.received);
   }
 
@@ -178,33 +194,11 @@ export class MonitorIngest {
     const inserted: InsertedEvent[] = [];
     let quarantined = 0;
     await this.db.transaction(async (tx) => {
-      await forChunks(events, async (chunk) => {
-        const params: SqlValue[] = [];
-        for (const e of chunk) this.pushEventParams(params, e);
-        const rows = await tx.query<{ id: number }>(
-          insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id'),
-          params,
-        );
-        if (rows.length === 0) return;
-        if (rows.length === chunk.length) {
-          // Nothing was a duplicate: ids come back in insert order on both backends' multi-row VALUES
-          // (the ids grow with it; checked, and matched by key when not).
-          let ordered = true;
-          for (let j = 1; j < rows.length && ordered; j++) ordered = Number(rows[j].id) > Number(rows[j - 1].id);
-          if (ordered) {
-            for (let j = 0; j < chunk.length; j++) inserted.push({ id: Number(rows[j].id), event: chunk[j] });
-            return;
-          }
-        }
-        // Some were duplicates: which ones, by key.
-        const keyed = await tx.query<{ id: number; k: string }>(
-          `SELECT id, CAST(dedupe_key AS TEXT) AS k FROM mon_event WHERE id IN (${rows.map(() => '?').join(',')})`,
-          rows.map((r) => r.id),
-        );
-        this.matchByKey(chunk, keyed, inserted);
-      });
+      if (tx.dialect === 'sqlite') await this.insertNumbered(tx, events, inserted);
+      else await this.insertReturning(tx, events, inserted);
       const failures = inserted.filter((x) => x.event.failed);
-      await forChunks(failures, async (chunk) => {
+      // Failure rows, bodies and rollups go out together; none depends on another's answer.
+      const storeFailures = forChunks(failures, async (chunk) => {
         const summary: SqlValue[] = [];
         for (const { id, event: e } of chunk)
           summary.push(id, e.failure?.errorType ?? null, e.failure?.errorCode ?? null, e.failure?.message ?? null);
@@ -215,13 +209,13 @@ export class MonitorIngest {
       });
       // Stored masked: a database dump must not hand out the tokens an upstream echoed back.
       const bodies = failures.filter((x) => x.event.failureBody);
-      await forChunks(bodies, async (chunk) => {
+      const storeBodies = forChunks(bodies, async (chunk) => {
         const raw: SqlValue[] = [];
         for (const { id, event: e } of chunk)
           raw.push(id, maskSecrets((e.failureBody as string).slice(0, MAX_QUARANTINE_BYTES)));
         await tx.run(insertSql('mon_failure_raw', ['event_id', 'body'], chunk.length), raw);
       });
-      await this.addRollups(tx, inserted);
+      await Promise.all([storeFailures, storeBodies, this.addRollups(tx, inserted)]);
       for (const b of bad) {
         const r = await tx.run(
           'INSERT INTO mon_quarantine (received_at, content_key, reason, raw) VALUES (?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING',
@@ -274,6 +268,71 @@ export class MonitorIngest {
       if (e.apiKeyHash && !d.hasApiKey(e.apiKeyHash)) keys.push({ hash: e.apiKeyHash, label: e.apiKeyLabel ?? '****' });
     }
     if (values.length > 0 || keys.length > 0) await d.ensure(values, keys);
+  }
+
+  /**
+   * SQLite: this transaction holds the write lock, so the new rows' ids are known before they are
+   * written (the rowid SQLite would pick: one past the largest), and the inserts return nothing to read.
+   */
+  private async insertNumbered(tx: Db, events: readonly UsageEvent[], inserted: InsertedEvent[]): Promise<void> {
+    const top = await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM mon_event');
+    const first = Number(top?.id ?? 0) + 1;
+    let next = first;
+    let skipped = false;
+    const columns = ['id', ...EVENT_COLUMNS];
+    await forChunks(events, async (chunk) => {
+      const params: SqlValue[] = [];
+      for (const e of chunk) {
+        params.push(next++);
+        this.pushEventParams(params, e);
+      }
+      const r = await tx.run(
+        insertSql('mon_event', columns, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING'),
+        params,
+      );
+      if (r.changes !== chunk.length) skipped = true;
+    });
+    if (!skipped) {
+      for (let i = 0; i < events.length; i++) inserted.push({ id: first + i, event: events[i] });
+      return;
+    }
+    // Some were duplicates (their ids were never used): which ids exist now.
+    const rows = await tx.query<{ id: number }>('SELECT id FROM mon_event WHERE id BETWEEN ? AND ?', [first, next - 1]);
+    const stored = new Set(rows.map((r) => Number(r.id)));
+    for (let i = 0; i < events.length; i++)
+      if (stored.has(first + i)) inserted.push({ id: first + i, event: events[i] });
+  }
+
+  /** PostgreSQL: ids come from the sequence, read back with RETURNING. */
+  private async insertReturning(tx: Db, events: readonly UsageEvent[], inserted: InsertedEvent[]): Promise<void> {
+    let outOfOrder = false;
+    await forChunks(events, async (chunk) => {
+      const params: SqlValue[] = [];
+      for (const e of chunk) this.pushEventParams(params, e);
+      const rows = await tx.query<{ id: number }>(
+        insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id'),
+        params,
+      );
+      if (rows.length === 0) return;
+      if (rows.length === chunk.length) {
+        // Nothing was a duplicate: ids come back in insert order on both backends' multi-row VALUES
+        // (the ids grow with it; checked, and matched by key when not).
+        let ordered = true;
+        for (let j = 1; j < rows.length && ordered; j++) ordered = Number(rows[j].id) > Number(rows[j - 1].id);
+        if (ordered) {
+          for (let j = 0; j < chunk.length; j++) inserted.push({ id: Number(rows[j].id), event: chunk[j] });
+          return;
+        }
+      }
+      // Some were duplicates: which ones, by key. Later chunks may have been matched meanwhile.
+      outOfOrder = true;
+      const keyed = await tx.query<{ id: number; k: string }>(
+        `SELECT id, CAST(dedupe_key AS TEXT) AS k FROM mon_event WHERE id IN (${rows.map(() => '?').join(',')})`,
+        rows.map((r) => r.id),
+      );
+      this.matchByKey(chunk, keyed, inserted);
+    });
+    if (outOfOrder) inserted.sort((a, b) => a.id - b.id);
   }
 
   private pushEventParams(p: SqlValue[], e: UsageEvent): void {
@@ -411,7 +470,7 @@ export class MonitorIngest {
       }
     }
     const pairColumns = [...PAIR_KEY, ...ROLLUP_SUMS];
-    await forChunks(pairs, async (chunk) => {
+    const storePairs = forChunks(pairs, async (chunk) => {
       const params: SqlValue[] = [];
       for (const s of chunk) {
         for (const v of s.key) params.push(v);
@@ -420,7 +479,7 @@ export class MonitorIngest {
       await tx.run(insertSql('mon_rollup_pair', pairColumns, chunk.length, PAIR_UPSERT_TAIL), params);
     });
     const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
-    await forChunks(all, async (chunk) => {
+    const storeRollups = forChunks(all, async (chunk) => {
       const params: SqlValue[] = [];
       for (const s of chunk) {
         for (const v of s.key) params.push(v);
@@ -428,6 +487,7 @@ export class MonitorIngest {
       }
       await tx.run(insertSql('mon_rollup', columns, chunk.length, ROLLUP_UPSERT_TAIL), params);
     });
+    await Promise.all([storePairs, storeRollups]);
   }
 
   private matchByKey(

@@ -8,6 +8,7 @@ import type { CpaServerConfig } from '../cpa/types.ts';
 import type { Clock } from '../domain/time.ts';
 import type { Db } from '../store/db.ts';
 import { LeaseStore } from '../store/lease.ts';
+import { openSqliteInWorker } from '../store/sqlite-worker.ts';
 import { Collector, type StartResult } from './collector.ts';
 import { HttpQueueSource } from './collectors/http-queue.ts';
 import { RespSource } from './collectors/resp.ts';
@@ -77,12 +78,19 @@ export async function startCollector(o: {
   loop?: boolean;
 }): Promise<RunningCollector> {
   const clock = o.clock ?? Date.now;
-  await tuneWriter(o.db);
+  // A SQLite file gets the collector its own connection on a worker thread: SQLite blocks the thread it
+  // runs on, and there it writes one batch while this thread pops and parses the next. Everything the
+  // collector stores (events, its lease, retention, pair rollups) goes through it.
+  const storage = o.db.file === undefined ? o.db : openSqliteInWorker(o.db.file);
+  const closeStorage = async () => {
+    if (storage !== o.db) await storage.close();
+  };
+  await tuneWriter(storage);
   const source = sourceFor(o.target);
   const collector = new Collector({
     source,
-    ingest: o.monitor.ingest,
-    leases: new LeaseStore(o.db, clock),
+    ingest: storage === o.db ? o.monitor.ingest : o.monitor.ingest.through(storage),
+    leases: new LeaseStore(storage, clock),
     spoolPath: spoolPathFor(o.dataDir, source.queueId),
     holder: o.holder,
     clock,
@@ -93,12 +101,13 @@ export async function startCollector(o: {
   if (!started.ok) {
     unregister();
     await source.close();
+    await closeStorage();
     return { collector, started, done: Promise.resolve(), lastRetention: () => null, stop: async () => {} };
   }
   let retention: RetentionResult | null = null;
   const runRetention = async () => {
     try {
-      retention = await applyRetention(o.db, await loadRetention(o.monitor.settings), clock());
+      retention = await applyRetention(storage, await loadRetention(o.monitor.settings), clock());
     } catch (error) {
       collector.stats.errors++;
       collector.stats.lastError = `retention: ${(error as Error).message}`;
@@ -110,7 +119,7 @@ export async function startCollector(o: {
   // events, once a minute; the first calls catch up on history a day-sized step at a time.
   let compaction: Promise<void> | null = null;
   const runCompaction = () => {
-    compaction ??= compactPairs(o.db, clock(), 24)
+    compaction ??= compactPairs(storage, clock(), 24)
       .then(() => undefined)
       .catch((error: Error) => {
         collector.stats.errors++;
@@ -136,6 +145,7 @@ export async function startCollector(o: {
       await compaction;
       unregister();
       await collector.stop();
+      await closeStorage();
     },
   };
 }

@@ -9,6 +9,8 @@ export interface RunResult {
 
 export interface Db {
   readonly dialect: Dialect;
+  /** SQLite: the database file (absent in memory and on PostgreSQL); a second connection may open it. */
+  readonly file?: string;
   query<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;

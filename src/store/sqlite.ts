@@ -1,8 +1,9 @@
 // SQLite implementation of Db on node:sqlite (DatabaseSync). Calls are synchronous underneath; the
-// async surface only exists so the same code runs on PostgreSQL. One connection per Db: while a
-// transaction is open, calls from outside it wait, so they never land inside someone else's transaction.
-// Calls made through the outer Db from inside the transaction's callback (e.g. a repository built on
-// the outer Db) join that transaction instead of waiting for it forever.
+// async surface only exists so the same code runs on PostgreSQL, and so a connection can live on a
+// worker thread (sqlite-worker.ts) behind the same gate. One connection per Db: while a transaction is
+// open, calls from outside it wait, so they never land inside someone else's transaction. Calls made
+// through the outer Db from inside the transaction's callback (e.g. a repository built on the outer Db)
+// join that transaction instead of waiting for it forever.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Db, RunResult, SqlValue } from './db.ts';
@@ -15,8 +16,21 @@ export interface SqliteOptions {
 }
 
 type Params = readonly SqlValue[];
+type MaybePromise<T> = T | Promise<T>;
 
-export function openSqlite(path: string, options: SqliteOptions = {}): Db {
+/** One connection's raw operations, ungated: run here (SqliteConnection) or on a worker thread. */
+export interface SqlConnection {
+  all<T>(sql: string, params?: Params): MaybePromise<T[]>;
+  get<T>(sql: string, params?: Params): MaybePromise<T | undefined>;
+  run(sql: string, params?: Params): MaybePromise<RunResult>;
+  exec(sql: string): MaybePromise<void>;
+  /** Rolls back if a transaction is still open (a failed COMMIT may have ended it already). */
+  rollbackIfOpen(): MaybePromise<void>;
+  close(): MaybePromise<void>;
+}
+
+/** Opens a connection with the store's settings and a statement cache (also used on the worker). */
+export function sqliteConnection(path: string, options: SqliteOptions = {}): SqlConnection {
   const conn = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
   if (path !== ':memory:') conn.exec('PRAGMA journal_mode = WAL');
   conn.exec('PRAGMA synchronous = NORMAL');
@@ -34,17 +48,32 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
     }
     return stmt;
   };
-
-  // Direct (ungated) operations: used by the transaction handle and, when idle, by the outer Db.
-  const all = <T>(sql: string, params?: Params): T[] =>
-    (params && params.length > 0 ? prepare(sql).all(...(params as SqlValue[] as never[])) : prepare(sql).all()) as T[];
-  const one = <T>(sql: string, params?: Params): T | undefined =>
-    (params && params.length > 0 ? prepare(sql).get(...(params as never[])) : prepare(sql).get()) as T | undefined;
-  const write = (sql: string, params?: Params): RunResult => {
-    const r = params && params.length > 0 ? prepare(sql).run(...(params as never[])) : prepare(sql).run();
-    return { changes: Number(r.changes) };
+  return {
+    all: <T>(sql: string, params?: Params): T[] =>
+      (params && params.length > 0 ? prepare(sql).all(...(params as never[])) : prepare(sql).all()) as T[],
+    get: <T>(sql: string, params?: Params): T | undefined =>
+      (params && params.length > 0 ? prepare(sql).get(...(params as never[])) : prepare(sql).get()) as T | undefined,
+    run: (sql: string, params?: Params): RunResult => {
+      const r = params && params.length > 0 ? prepare(sql).run(...(params as never[])) : prepare(sql).run();
+      return { changes: Number(r.changes) };
+    },
+    exec: (sql: string) => conn.exec(sql),
+    rollbackIfOpen: () => {
+      if (conn.isTransaction) conn.exec('ROLLBACK');
+    },
+    close: () => {
+      cache.clear();
+      conn.close();
+    },
   };
+}
 
+export function openSqlite(path: string, options: SqliteOptions = {}): Db {
+  return gatedDb(sqliteConnection(path, options), path === ':memory:' ? undefined : path);
+}
+
+/** The Db over one connection: transactions are serialized and outside calls wait for them. */
+export function gatedDb(conn: SqlConnection, file?: string): Db {
   let closed = false;
   let busy: Promise<void> | null = null; // settled when the open transaction ends
   const context = new AsyncLocalStorage<Promise<void>>(); // which transaction a call runs inside
@@ -56,9 +85,10 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
 
   const tx: Db = {
     dialect: 'sqlite',
-    query: async (sql, params) => all(sql, params),
-    get: async (sql, params) => one(sql, params),
-    run: async (sql, params) => write(sql, params),
+    file,
+    query: async (sql, params) => conn.all(sql, params),
+    get: async (sql, params) => conn.get(sql, params),
+    run: async (sql, params) => conn.run(sql, params),
     exec: async (sql) => conn.exec(sql),
     // Nested transactions reuse the open one: an error propagates and the outermost rolls back.
     transaction: (fn) => fn(tx),
@@ -69,21 +99,22 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
 
   const db: Db = {
     dialect: 'sqlite',
+    file,
     async query(sql, params) {
       if (blocked()) await idle();
-      return all(sql, params);
+      return conn.all(sql, params);
     },
     async get(sql, params) {
       if (blocked()) await idle();
-      return one(sql, params);
+      return conn.get(sql, params);
     },
     async run(sql, params) {
       if (blocked()) await idle();
-      return write(sql, params);
+      return conn.run(sql, params);
     },
     async exec(sql) {
       if (blocked()) await idle();
-      conn.exec(sql);
+      await conn.exec(sql);
     },
     async transaction(fn) {
       if (busy !== null && context.getStore() === busy) return fn(tx);
@@ -97,13 +128,13 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
       busy = mine;
       try {
         // IMMEDIATE takes the write lock now, so two processes never deadlock upgrading read locks.
-        conn.exec('BEGIN IMMEDIATE');
+        await conn.exec('BEGIN IMMEDIATE');
         try {
           const result = await context.run(mine, () => fn(tx));
-          conn.exec('COMMIT');
+          await conn.exec('COMMIT');
           return result;
         } catch (error) {
-          if (conn.isTransaction) conn.exec('ROLLBACK');
+          await conn.rollbackIfOpen();
           throw error;
         }
       } finally {
@@ -115,8 +146,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Db {
       if (closed) return;
       await idle();
       closed = true;
-      cache.clear();
-      conn.close();
+      await conn.close();
     },
   };
   return db;

@@ -208,6 +208,7 @@ describe('collector over RESP (real redis-server)', () => {
         { what: '20 published records to be collected', intervalMs: 50 },
       );
       assert.equal(got, 20);
+      await c.settle(); // runOnce returns once its commit has started; the next cycle or settle() ends it
       assert.equal(c.stats.inserted, 20);
       assert.ok(collectorMetrics(c.stats).inserted_total === 20 && collectorMetrics(c.stats).up === 1);
     } finally {
@@ -240,6 +241,7 @@ describe('collector over RESP (real redis-server)', () => {
       ]);
       assert.equal((await c.start()).ok, true);
       assert.equal(await c.runOnce(), 11);
+      await c.settle();
       assert.equal(c.stats.inserted, 7);
       assert.equal(c.stats.duplicates, 1);
       assert.equal(c.stats.quarantined, 3);

@@ -14,14 +14,24 @@ const crashBatch = Number(crashBatchText || 1);
 const db = await openStore({ databaseUrl: `sqlite:${dbPath}` });
 const mon = await createMonitorService({ db });
 let batches = 0;
-const ingestRaw = mon.ingest.ingestRaw.bind(mon.ingest);
-mon.ingest.ingestRaw = async (records, parsed) => {
-  batches++;
-  if (crashAt === 'after-spool' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
-  const r = await ingestRaw(records, parsed);
-  if (crashAt === 'after-commit' && batches === crashBatch) process.kill(process.pid, 'SIGKILL');
-  return r;
-};
+// The crash: SIGKILL as soon as no LPOP reply is on the wire (the next batch is popped while this one
+// commits). A reply on the wire is lost to any consumer, LPOP being destructive (docs/monitoring.md);
+// the crash points test everything after it. The commit never returns, so its spool is never emptied.
+const crash = () =>
+  new Promise<never>(() => {
+    collector.haltSoon(() => process.kill(process.pid, 'SIGKILL'));
+  });
+// Every commit goes through one of these: parsed batches, or raw records replayed from the spool.
+for (const method of ['ingestParsed', 'ingestRaw'] as const) {
+  const original = mon.ingest[method].bind(mon.ingest) as (input: never) => ReturnType<typeof mon.ingest.ingestRaw>;
+  mon.ingest[method] = async (input: never) => {
+    batches++;
+    if (crashAt === 'after-spool' && batches === crashBatch) await crash();
+    const r = await original(input);
+    if (crashAt === 'after-commit' && batches === crashBatch) await crash();
+    return r;
+  };
+}
 const collector = new Collector({
   source: new RespSource({ host: '127.0.0.1', port: Number(port) }),
   ingest: mon.ingest,

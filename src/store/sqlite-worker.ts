@@ -1,0 +1,75 @@
+// A SQLite connection on its own worker thread, behind the same Db interface and transaction gate as
+// openSqlite. node:sqlite blocks the thread that calls it; the collector's storage runs here so that
+// popping and parsing the next batch go on while SQLite writes this one. Calls are answered in the
+// order they were sent, so a caller may send many statements before awaiting any of them.
+import { Worker } from 'node:worker_threads';
+import type { Db, RunResult, SqlValue } from './db.ts';
+import { gatedDb, type SqlConnection, type SqliteOptions } from './sqlite.ts';
+
+type Operation =
+  | { op: 'all' | 'get' | 'run'; sql: string; params?: readonly SqlValue[] }
+  | { op: 'exec'; sql: string }
+  | { op: 'rollbackIfOpen' | 'close' };
+export type WorkerRequest = Operation & { id: number };
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { message: string; code?: string; errcode?: number; errstr?: string } };
+
+// The thread's own heap stays small: it only holds statements and the parameters in flight.
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
+
+/** The worker's entry beside this module: .ts when run from the sources, .js in the built package. */
+const threadUrl = (): URL =>
+  new URL(`./sqlite-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+export function openSqliteInWorker(path: string, options: SqliteOptions = {}): Db {
+  if (path === ':memory:') throw new Error('an in-memory database cannot be shared with a worker thread');
+  const worker = new Worker(threadUrl(), { workerData: { path, options }, resourceLimits: RESOURCE_LIMITS });
+  worker.unref();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let gone: Error | null = null;
+  const failAll = (error: Error) => {
+    gone = error;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (r: WorkerReply) => {
+    const p = pending.get(r.id);
+    if (p === undefined) return;
+    pending.delete(r.id);
+    // Only a thread with calls in flight may keep the process alive.
+    if (pending.size === 0) worker.unref();
+    if (r.ok) p.resolve(r.value);
+    else p.reject(Object.assign(new Error(r.error.message), r.error));
+  });
+  worker.on('error', (error) => failAll(new Error(`sqlite worker failed: ${error.message}`)));
+  worker.on('exit', (code) => failAll(new Error(`sqlite worker exited (code ${code})`)));
+
+  const call = <T>(request: Operation): Promise<T> => {
+    if (gone !== null) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...request, id } satisfies WorkerRequest);
+    });
+  };
+
+  const conn: SqlConnection = {
+    all: (sql, params) => call({ op: 'all', sql, params }),
+    get: (sql, params) => call({ op: 'get', sql, params }),
+    run: (sql, params) => call<RunResult>({ op: 'run', sql, params }),
+    exec: (sql) => call({ op: 'exec', sql }),
+    rollbackIfOpen: () => call({ op: 'rollbackIfOpen' }),
+    close: async () => {
+      try {
+        await call({ op: 'close' });
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+  return gatedDb(conn, path);
+}
