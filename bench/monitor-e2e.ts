@@ -1,7 +1,8 @@
 // The collector a user runs, end to end: N CPA v7.2 records in a real Redis list, drained by the real
-// CLI process `codex-fleet monitor run --once` (no Node flags), timed and its peak RSS read from the
-// kernel; beside it the floor: LPOP batches of 1,000 and JSON.parse of every record, storing nothing.
-import { spawn } from 'node:child_process';
+// CLI process `codex-fleet monitor run --once` (the built bin an install runs, dist/codex-fleet.js, built
+// first; no Node flags), timed and its peak RSS read from the kernel; beside it the floor: LPOP batches
+// of 1,000 and JSON.parse of every record, storing nothing.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,8 @@ import { openSqlite } from '../src/store/sqlite.ts';
 import { pushUsageRecords } from '../test/support/monitor-events.ts';
 import { type RedisServer, tryStartRedis } from '../test/support/redis.ts';
 
-const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+const root = join(import.meta.dirname, '..');
+const CLI = join(root, 'dist', 'codex-fleet.js');
 
 export interface E2eResult {
   n: number;
@@ -62,6 +64,7 @@ function runCli(
 }
 
 export async function collectorEndToEnd(n: number): Promise<E2eResult | { skip: string }> {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.ts')], { stdio: 'ignore' });
   const redis = await tryStartRedis();
   if ('skip' in redis) return redis;
   const dir = mkdtempSync(join(tmpdir(), 'cf-mone2e-'));

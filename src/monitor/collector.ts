@@ -4,7 +4,7 @@
 // and a commit empties only its own. Counters are plain numbers for /metrics.
 import type { Clock } from '../domain/time.ts';
 import type { LeaseStore } from '../store/lease.ts';
-import { SourceError, type UsageSource } from './collectors/types.ts';
+import { type RawRecord, SourceError, type UsageSource } from './collectors/types.ts';
 import { collectorHolder } from './heap.ts';
 import { type MonitorIngest, newBatch, type ParsedBatch } from './ingest.ts';
 import { Spool } from './spool.ts';
@@ -175,9 +175,9 @@ export class Collector {
     const flushes: Array<Promise<void>> = [];
     let failed: unknown = null;
     try {
-      let next: Promise<string[]> | null = this.pop(Math.min(this.o.popSize, this.o.maxBatch));
+      let next: Promise<RawRecord[]> | null = this.pop(Math.min(this.o.popSize, this.o.maxBatch));
       while (next !== null) {
-        const got: string[] = await next;
+        const got: RawRecord[] = await next;
         next = null;
         if (got.length === 0) break;
         spool.write(got);
@@ -222,7 +222,7 @@ export class Collector {
     if (committing !== null) await committing;
   }
 
-  private async pop(n: number): Promise<string[]> {
+  private async pop(n: number): Promise<RawRecord[]> {
     this.popping++;
     try {
       return await this.o.source.pop(n);

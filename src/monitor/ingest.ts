@@ -150,7 +150,8 @@ export class MonitorIngest {
 
   /** Parses records into `batch` (the collector does this while the next pop is on the wire). */
   parseInto(batch: ParsedBatch, records: readonly unknown[]): void {
-    for (const raw of records) {
+    for (const record of records) {
+      const raw = Buffer.isBuffer(record) ? record.toString('utf8') : record;
       const r = parseUsageRecord(raw, { keyHashSecret: this.secret });
       if (r.ok) batch.events.push(r.event);
       else

@@ -3,7 +3,8 @@
 // replays the spool, and dedupe makes the replay harmless. write() puts the records in the kernel
 // (a SIGKILL cannot lose them); sync() makes them survive a power cut and runs on the thread pool,
 // so the collector parses and pops meanwhile; commit waits for every sync first.
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
+import type { RawRecord } from './collectors/types.ts';
 
 export interface SpoolReplay {
   records: string[];
@@ -14,6 +15,8 @@ export interface SpoolReplay {
 // One record per line. A record is written as it came (CPA's compact JSON has no raw newline) unless
 // it holds a newline or starts with a quote: then it is written JSON-quoted, and read back as such.
 const encode = (r: string): string => (r.includes('\n') || r.startsWith('"') ? JSON.stringify(r) : r);
+const NEWLINE = Buffer.from('\n');
+const QUOTE = 0x22;
 
 export class Spool {
   readonly path: string;
@@ -52,15 +55,36 @@ export class Spool {
     return { records, torn };
   }
 
-  /** Writes records into the file (the kernel has them when this returns); sync() for the disk. */
-  write(records: readonly string[]): void {
+  /**
+   * Writes records into the file (the kernel has them when this returns); sync() for the disk. Bytes
+   * are written as they are, in one writev: re-encoding text costs more than everything else here.
+   */
+  write(records: readonly RawRecord[]): void {
     if (this.fd === null) throw new Error('spool is not open');
     if (records.length === 0) return;
+    const parts: Buffer[] = [];
     let text = '';
-    for (const r of records) text += `${encode(r)}\n`;
-    const buf = Buffer.from(text);
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    for (const r of records) {
+      if (typeof r === 'string') {
+        text += `${encode(r)}\n`;
+        continue;
+      }
+      if (text !== '') {
+        parts.push(Buffer.from(text));
+        text = '';
+      }
+      if (r.indexOf(NEWLINE[0]) !== -1 || r[0] === QUOTE) parts.push(Buffer.from(`${encode(r.toString('utf8'))}\n`));
+      else parts.push(r, NEWLINE);
+    }
+    if (text !== '') parts.push(Buffer.from(text));
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const written = writevSync(this.fd, parts);
+    if (written < total) {
+      // A short write (disk full, a signal): the rest goes out piece by piece, or throws.
+      const rest = Buffer.concat(parts).subarray(written);
+      let off = 0;
+      while (off < rest.length) off += writeSync(this.fd, rest, off);
+    }
     this.pending += records.length;
   }
 
@@ -72,7 +96,7 @@ export class Spool {
   }
 
   /** write() and wait until the records are on disk. */
-  append(records: readonly string[]): void {
+  append(records: readonly RawRecord[]): void {
     this.write(records);
     if (this.fd !== null && records.length > 0) fsyncSync(this.fd);
   }

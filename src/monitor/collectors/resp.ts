@@ -3,7 +3,7 @@
 // SETNAME, no SELECT (db 0), RESP2 (no HELLO). A rejected key stops the client for good: five
 // failed AUTHs ban the IP for 30 minutes.
 import { Redis } from 'ioredis';
-import { SourceError, type UsageSource } from './types.ts';
+import { type RawRecord, SourceError, type UsageSource } from './types.ts';
 
 export interface RespSourceOptions {
   host: string;
@@ -85,7 +85,7 @@ export class RespSource implements UsageSource {
     return new SourceError('network', `RESP ${this.queueId}: ${msg.split('\n')[0]}`);
   }
 
-  async pop(max: number): Promise<string[]> {
+  async pop(max: number): Promise<RawRecord[]> {
     await this.connect();
     if (this.mode === 'subscribe') {
       this.subscribed ??= this.client.subscribe(this.queue).then(() => undefined);
@@ -98,7 +98,8 @@ export class RespSource implements UsageSource {
       return this.buffer.splice(0, max);
     }
     try {
-      const out = await this.client.lpop(this.queue, max);
+      // As bytes: the spool writes them unchanged, and each is decoded once, to be parsed.
+      const out = await this.client.lpopBuffer(this.queue, max);
       if (out == null) return [];
       return Array.isArray(out) ? out : [out];
     } catch (error) {

@@ -13,11 +13,14 @@ export class SourceError extends Error {
   }
 }
 
+/** One popped record as it came: JSON text, or its bytes (the RESP source skips decoding what the spool stores as is). */
+export type RawRecord = string | Buffer;
+
 export interface UsageSource {
   readonly kind: 'resp' | 'http' | 'jsonl';
   /** Names the queue (never the key): collectors on the same queue share one lease. */
   readonly queueId: string;
   /** Pops up to `max` raw records (JSON text), oldest first; [] when the queue is empty. Destructive. */
-  pop(max: number): Promise<string[]>;
+  pop(max: number): Promise<RawRecord[]>;
   close(): Promise<void>;
 }
