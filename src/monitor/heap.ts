@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 
-/** Enough for batches of 5,000 records with the collector's caches; a semi-space of 4 MB keeps RSS flat. */
-export const COLLECTOR_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=160'];
+/** Enough for two batches of 10,000 records (one committing, one gathered) with the collector's caches; a semi-space of 8 MB keeps RSS flat (4 MB: ~10% more CPU in GC, the same peak). */
+export const COLLECTOR_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
 const CHILD_ENV = 'CODEX_FLEET_COLLECTOR_PARENT';
 
 /** True in the relaunched collector process. */

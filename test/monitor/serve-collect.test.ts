@@ -85,7 +85,7 @@ test('serve --collect: a request through the real CPA reaches /api/monitor/reque
   const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
   assert.equal(kids.length, 1, `one relaunched server process, found ${JSON.stringify(kids)}`);
   const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
-  assert.ok(cmdline.includes('--max-semi-space-size=4') && cmdline.includes('serve'), cmdline.join(' '));
+  assert.ok(cmdline.includes('--max-semi-space-size=8') && cmdline.includes('serve'), cmdline.join(' '));
 
   const res = await fetch(`${cpa.url}/v1/chat/completions`, {
     method: 'POST',

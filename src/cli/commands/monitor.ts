@@ -101,7 +101,14 @@ export function register(program: Command): void {
       const mon = await createMonitorService({ db });
       const { dataDir } = resolveStoreLocation(flags);
       const target = await targetFrom(flags, db);
-      const running = await startCollector({ db, monitor: mon, dataDir, target, loop: !flags.once });
+      const running = await startCollector({
+        db,
+        monitor: mon,
+        dataDir,
+        target,
+        loop: !flags.once,
+        storageThread: true,
+      });
       if (!running.started.ok) {
         process.exitCode = 3;
         if (flags.json)
