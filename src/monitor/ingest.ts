@@ -195,6 +195,9 @@ export class MonitorIngest {
     const inserted: InsertedEvent[] = [];
     let quarantined = 0;
     await this.db.transaction(async (tx) => {
+      // Asked now, with the inserts: the rollups need it once they are done (src/monitor/pairs.ts).
+      const mark = pairMark(tx);
+      mark.catch(() => {}); // awaited by addRollups; an insert's failure is the error to report
       if (tx.dialect === 'sqlite') await this.insertNumbered(tx, events, inserted);
       else await this.insertReturning(tx, events, inserted);
       const failures = inserted.filter((x) => x.event.failed);
@@ -216,7 +219,7 @@ export class MonitorIngest {
           raw.push(id, maskSecrets((e.failureBody as string).slice(0, MAX_QUARANTINE_BYTES)));
         await tx.run(insertSql('mon_failure_raw', ['event_id', 'body'], chunk.length), raw);
       });
-      await Promise.all([storeFailures, storeBodies, this.addRollups(tx, inserted)]);
+      await Promise.all([storeFailures, storeBodies, this.addRollups(tx, inserted, mark)]);
       for (const b of bad) {
         const r = await tx.run(
           'INSERT INTO mon_quarantine (received_at, content_key, reason, raw) VALUES (?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING',
@@ -272,36 +275,36 @@ export class MonitorIngest {
   }
 
   /**
-   * SQLite: this transaction holds the write lock, so the new rows' ids are known before they are
-   * written (the rowid SQLite would pick: one past the largest), and the inserts return nothing to read.
+   * SQLite: the largest id before and the inserts go out together and return no rows. Under this
+   * transaction's write lock nobody else inserts, so with no duplicate the new rows took the ids
+   * right after it, in order (the rowid SQLite picks is one past the largest).
    */
   private async insertNumbered(tx: Db, events: readonly UsageEvent[], inserted: InsertedEvent[]): Promise<void> {
-    const top = await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM mon_event');
-    const first = Number(top?.id ?? 0) + 1;
-    let next = first;
-    let skipped = false;
-    const columns = ['id', ...EVENT_COLUMNS];
+    const top = tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM mon_event');
+    top.catch(() => {}); // awaited below; if an insert fails first, that is the error to report
+    let stored = 0;
     await forChunks(events, async (chunk) => {
       const params: SqlValue[] = [];
-      for (const e of chunk) {
-        params.push(next++);
-        this.pushEventParams(params, e);
-      }
+      for (const e of chunk) this.pushEventParams(params, e);
       const r = await tx.run(
-        insertSql('mon_event', columns, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING'),
+        insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING'),
         params,
       );
-      if (r.changes !== chunk.length) skipped = true;
+      stored += r.changes;
     });
-    if (!skipped) {
-      for (let i = 0; i < events.length; i++) inserted.push({ id: first + i, event: events[i] });
+    const before = Number((await top)?.id ?? 0);
+    if (stored === events.length) {
+      for (let i = 0; i < events.length; i++) inserted.push({ id: before + 1 + i, event: events[i] });
       return;
     }
-    // Some were duplicates (their ids were never used): which ids exist now.
-    const rows = await tx.query<{ id: number }>('SELECT id FROM mon_event WHERE id BETWEEN ? AND ?', [first, next - 1]);
-    const stored = new Set(rows.map((r) => Number(r.id)));
-    for (let i = 0; i < events.length; i++)
-      if (stored.has(first + i)) inserted.push({ id: first + i, event: events[i] });
+    if (stored === 0) return;
+    // Some were duplicates: which ones were stored, by key.
+    const rows = await tx.query<{ id: number; k: string }>(
+      'SELECT id, CAST(dedupe_key AS TEXT) AS k FROM mon_event WHERE id > ?',
+      [before],
+    );
+    this.matchByKey(events, rows, inserted);
+    inserted.sort((a, b) => a.id - b.id);
   }
 
   /** PostgreSQL: ids come from the sequence, read back with RETURNING. */
@@ -371,7 +374,7 @@ export class MonitorIngest {
   // Rollup deltas are summed here for the rows this transaction inserted and upserted in the same
   // transaction, so rollups always agree with the raw events. Minute rollups hold totals only (a
   // per-account minute rollup would be bigger than the raw rows); hour rollups hold every dimension.
-  private async addRollups(tx: Db, inserted: readonly InsertedEvent[]): Promise<void> {
+  private async addRollups(tx: Db, inserted: readonly InsertedEvent[], markAsked: Promise<number>): Promise<void> {
     if (inserted.length === 0) return;
     const d = this.dict;
     const width = ROLLUP_SUMS.length;
@@ -387,7 +390,7 @@ export class MonitorIngest {
     ];
     const grains = [GRAIN_MINUTE, GRAIN_HOUR, GRAIN_DAY];
     const pairs: Slot[] = [];
-    const mark = await pairMark(tx);
+    const mark = await markAsked;
     const pairBuckets = [new Map<number, Map<number | string, Slot>>(), new Map<number, Map<number | string, Slot>>()];
     const pairValues = new Array<number>(16).fill(0);
     const dimValues = [0, 0, 0, 0, 0];

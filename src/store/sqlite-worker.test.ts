@@ -92,3 +92,46 @@ test('after close, calls fail with a clear error and the thread is gone', async 
 test('an in-memory database is refused: a worker cannot share it', () => {
   assert.throws(() => openSqliteInWorker(':memory:'), /in-memory/);
 });
+
+test('statements sent before a failed BEGIN never run outside the transaction; the BEGIN error is thrown', async () => {
+  const path = join(dir, 'busy.db');
+  const setup = openSqlite(path);
+  await setup.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  await setup.exec('BEGIN IMMEDIATE'); // another writer holds the lock
+  const db = openSqliteInWorker(path, { busyTimeoutMs: 50 });
+  try {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await Promise.all([
+          tx.run("INSERT INTO t (id, v) VALUES (1, 'a')"),
+          tx.run("INSERT INTO t (id, v) VALUES (2, 'b')"),
+        ]);
+      }),
+      /database is locked/,
+    );
+    await setup.exec('ROLLBACK');
+    assert.deepEqual(await db.query('SELECT * FROM t'), [], 'nothing was written in autocommit');
+  } finally {
+    await db.close();
+    await setup.close();
+  }
+});
+
+test('after a failed statement the rest of the transaction is refused and nothing commits', async () => {
+  const { db } = await fresh('pipelined-failure');
+  try {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await Promise.all([
+          tx.run("INSERT INTO t (id, v) VALUES (1, 'a')"),
+          tx.run('INSERT INTO t (id, v) VALUES (2, NULL)'),
+          tx.run("INSERT INTO t (id, v) VALUES (3, 'c')"),
+        ]);
+      }),
+      /NOT NULL/,
+    );
+    assert.deepEqual(await db.query('SELECT * FROM t'), []);
+  } finally {
+    await db.close();
+  }
+});

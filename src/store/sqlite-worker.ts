@@ -7,9 +7,9 @@ import type { Db, RunResult, SqlValue } from './db.ts';
 import { gatedDb, type SqlConnection, type SqliteOptions } from './sqlite.ts';
 
 type Operation =
-  | { op: 'all' | 'get' | 'run'; sql: string; params?: readonly SqlValue[] }
-  | { op: 'exec'; sql: string }
-  | { op: 'rollbackIfOpen' | 'close' };
+  | { op: 'all' | 'get' | 'run'; sql: string; params?: readonly SqlValue[]; tx?: true }
+  | { op: 'exec'; sql: string; tx?: true }
+  | { op: 'begin' | 'commit' | 'rollbackIfOpen' | 'close' };
 export type WorkerRequest = Operation & { id: number };
 
 export type WorkerReply =
@@ -62,6 +62,14 @@ export function openSqliteInWorker(path: string, options: SqliteOptions = {}): D
     get: (sql, params) => call({ op: 'get', sql, params }),
     run: (sql, params) => call<RunResult>({ op: 'run', sql, params }),
     exec: (sql) => call({ op: 'exec', sql }),
+    inTransaction: {
+      all: (sql, params) => call({ op: 'all', sql, params, tx: true }),
+      get: (sql, params) => call({ op: 'get', sql, params, tx: true }),
+      run: (sql, params) => call<RunResult>({ op: 'run', sql, params, tx: true }),
+      exec: (sql) => call({ op: 'exec', sql, tx: true }),
+    },
+    begin: () => call({ op: 'begin' }),
+    commit: () => call({ op: 'commit' }),
     rollbackIfOpen: () => call({ op: 'rollbackIfOpen' }),
     close: async () => {
       try {

@@ -18,19 +18,34 @@ export interface SqliteOptions {
 type Params = readonly SqlValue[];
 type MaybePromise<T> = T | Promise<T>;
 
-/** One connection's raw operations, ungated: run here (SqliteConnection) or on a worker thread. */
-export interface SqlConnection {
+interface Statements {
   all<T>(sql: string, params?: Params): MaybePromise<T[]>;
   get<T>(sql: string, params?: Params): MaybePromise<T | undefined>;
   run(sql: string, params?: Params): MaybePromise<RunResult>;
   exec(sql: string): MaybePromise<void>;
+}
+
+/** One connection's raw operations, ungated: run on this thread (sqliteConnection) or on a worker. */
+export interface SqlConnection extends Statements {
+  /** BEGIN IMMEDIATE. Here it throws at once; on a worker its answer may come after the statements. */
+  begin(): MaybePromise<void>;
+  /** COMMIT; on a worker, a transaction one of whose statements failed is rolled back instead. */
+  commit(): MaybePromise<void>;
   /** Rolls back if a transaction is still open (a failed COMMIT may have ended it already). */
   rollbackIfOpen(): MaybePromise<void>;
+  /**
+   * The statements of the open transaction. A worker refuses them when no transaction is open (its
+   * BEGIN failed) or one of them failed, so they can be sent without waiting for BEGIN's answer.
+   */
+  readonly inTransaction: Statements;
   close(): MaybePromise<void>;
 }
 
 /** Opens a connection with the store's settings and a statement cache (also used on the worker). */
-export function sqliteConnection(path: string, options: SqliteOptions = {}): SqlConnection {
+export function sqliteConnection(
+  path: string,
+  options: SqliteOptions = {},
+): SqlConnection & { isTransaction(): boolean } {
   const conn = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
   if (path !== ':memory:') conn.exec('PRAGMA journal_mode = WAL');
   conn.exec('PRAGMA synchronous = NORMAL');
@@ -48,7 +63,7 @@ export function sqliteConnection(path: string, options: SqliteOptions = {}): Sql
     }
     return stmt;
   };
-  return {
+  const statements: Statements = {
     all: <T>(sql: string, params?: Params): T[] =>
       (params && params.length > 0 ? prepare(sql).all(...(params as never[])) : prepare(sql).all()) as T[],
     get: <T>(sql: string, params?: Params): T | undefined =>
@@ -58,6 +73,13 @@ export function sqliteConnection(path: string, options: SqliteOptions = {}): Sql
       return { changes: Number(r.changes) };
     },
     exec: (sql: string) => conn.exec(sql),
+  };
+  return {
+    ...statements,
+    inTransaction: statements,
+    isTransaction: () => conn.isTransaction,
+    begin: () => conn.exec('BEGIN IMMEDIATE'),
+    commit: () => conn.exec('COMMIT'),
     rollbackIfOpen: () => {
       if (conn.isTransaction) conn.exec('ROLLBACK');
     },
@@ -86,10 +108,10 @@ export function gatedDb(conn: SqlConnection, file?: string): Db {
   const tx: Db = {
     dialect: 'sqlite',
     file,
-    query: async (sql, params) => conn.all(sql, params),
-    get: async (sql, params) => conn.get(sql, params),
-    run: async (sql, params) => conn.run(sql, params),
-    exec: async (sql) => conn.exec(sql),
+    query: async (sql, params) => conn.inTransaction.all(sql, params),
+    get: async (sql, params) => conn.inTransaction.get(sql, params),
+    run: async (sql, params) => conn.inTransaction.run(sql, params),
+    exec: async (sql) => conn.inTransaction.exec(sql),
     // Nested transactions reuse the open one: an error propagates and the outermost rolls back.
     transaction: (fn) => fn(tx),
     close: async () => {
@@ -128,13 +150,18 @@ export function gatedDb(conn: SqlConnection, file?: string): Db {
       busy = mine;
       try {
         // IMMEDIATE takes the write lock now, so two processes never deadlock upgrading read locks.
-        await conn.exec('BEGIN IMMEDIATE');
+        // Here a failed BEGIN throws at once; a worker's answer is awaited before COMMIT, and until
+        // then the worker refuses the transaction's statements if it failed.
+        const begun = Promise.resolve(conn.begin());
+        begun.catch(() => {});
         try {
           const result = await context.run(mine, () => fn(tx));
-          await conn.exec('COMMIT');
+          await begun;
+          await conn.commit();
           return result;
         } catch (error) {
           await conn.rollbackIfOpen();
+          await begun; // a failed BEGIN (say SQLITE_BUSY) is the cause of whatever failed after it
           throw error;
         }
       } finally {
