@@ -290,7 +290,10 @@ export class Collector {
     const replay = Array.isArray(input);
     const oldest = replay ? oldestTimestamp(input) : oldestEvent(input);
     const r = replay ? await this.o.ingest.ingestRaw(input) : await this.o.ingest.ingestParsed(input);
-    for (const spool of from ? [from] : this.spools) spool.clear();
+    // The next batch for this spool is written only after this commit settled, so the truncate runs
+    // on the thread pool.
+    if (from) await from.clearSoon();
+    else for (const spool of this.spools) spool.clear();
     const now = this.o.clock();
     this.stats.inserted += r.inserted;
     this.stats.duplicates += r.duplicates;

@@ -3,7 +3,17 @@
 // replays the spool, and dedupe makes the replay harmless. write() puts the records in the kernel
 // (a SIGKILL cannot lose them); sync() makes them survive a power cut and runs on the thread pool,
 // so the collector parses and pops meanwhile; commit waits for every sync first.
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fsync,
+  fsyncSync,
+  ftruncate,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
 import type { RawRecord } from './collectors/types.ts';
 
 export interface SpoolReplay {
@@ -101,12 +111,22 @@ export class Spool {
     if (this.fd !== null && records.length > 0) fsyncSync(this.fd);
   }
 
-  /** Empties the spool once its records are committed. */
+  /**
+   * Empties the spool once its records are committed. Not synced: a power cut that brings committed
+   * records back only replays them, and dedupe stores each once.
+   */
   clear(): void {
     if (this.fd === null) throw new Error('spool is not open');
     ftruncateSync(this.fd, 0);
-    fsyncSync(this.fd);
     this.pending = 0;
+  }
+
+  /** clear() on the thread pool; nothing may be written to this spool until it resolves. */
+  clearSoon(): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) return Promise.reject(new Error('spool is not open'));
+    this.pending = 0;
+    return new Promise((resolve, reject) => ftruncate(fd, 0, (err) => (err ? reject(err) : resolve())));
   }
 
   get size(): number {
