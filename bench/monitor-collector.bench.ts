@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMonitorService } from '../src/monitor/service.ts';
 import { openStore } from '../src/store/open.ts';
-import { openSqlite } from '../src/store/sqlite.ts';
 import { pushUsageRecords } from '../test/support/monitor-events.ts';
 import { tryStartRedis } from '../test/support/redis.ts';
 import { collectorEndToEnd } from './monitor-e2e.ts';
@@ -91,9 +90,10 @@ async function killRestartRows(): Promise<BenchRow[]> {
   try {
     const push = redis.client();
     await pushUsageRecords(push, n);
-    // Create the schema first, so the reader can start right away.
-    await (await openStore({ databaseUrl: `sqlite:${dbPath}` })).close();
-    const reader = openSqlite(dbPath);
+    // The schema first, so the reader can start right away. The reader is a store like the child's
+    // (same secret key): a bare connection would seal the monitor's key-hash secret with a key only
+    // this process holds, and the collector could not open it.
+    const reader = await openStore({ databaseUrl: `sqlite:${dbPath}` });
     const mon = await createMonitorService({ db: reader });
     let polling = true;
     let polls = 0;
