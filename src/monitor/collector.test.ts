@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { generateRecords } from '../../test/support/monitor-events.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { LeaseStore } from '../store/lease.ts';
 import { openStore } from '../store/open.ts';
 import { Collector, secondSpoolPath } from './collector.ts';
@@ -96,8 +97,13 @@ test('a commit that fails while the next batch is popped loses nothing: the loop
   try {
     assert.equal((await s.collector.start()).ok, true);
     const loop = s.collector.run();
-    for (let i = 0; i < 200 && (s.queue.items.length > 0 || (await s.stored()) < 900); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitFor(
+      async () => {
+        const n = await s.stored();
+        return n === 900 || { ok: false, seen: `${n} stored, ${s.queue.items.length} queued` };
+      },
+      { what: 'all 900 records stored after the failed commit' },
+    );
     await s.collector.stop();
     await loop;
     assert.equal(await s.stored(), 900);

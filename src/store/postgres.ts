@@ -104,7 +104,32 @@ const toParam = (v: SqlValue): unknown => {
   return v;
 };
 
-type Queryable = pg.Pool | pg.PoolClient;
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/**
+ * A transaction's client, one statement at a time in the order they were sent: callers may send
+ * several before awaiting any (pg deprecates overlapping queries on one client). After a failure the
+ * statements still queued are refused, not sent; `last` (ROLLBACK) always runs, after all of them.
+ */
+function inOrder(client: pg.PoolClient): { target: Queryable; last(sql: string): Promise<unknown> } {
+  let tail: Promise<unknown> = Promise.resolve();
+  let failed: Error | null = null;
+  const enqueue = <T>(work: () => Promise<T>, always: boolean): Promise<T> => {
+    const run = tail.then(() => {
+      if (failed !== null && !always)
+        throw new Error(`an earlier statement of this transaction failed: ${failed.message}`);
+      return work().catch((error: Error) => {
+        failed ??= error;
+        throw error;
+      });
+    });
+    tail = run.catch(() => {});
+    return run;
+  };
+  const query = ((text: string, values?: unknown[]) =>
+    enqueue(() => client.query(text, values), false)) as unknown as pg.Pool['query'];
+  return { target: { query }, last: (sql) => enqueue(() => client.query(sql), true) };
+}
 
 function makeOps(target: Queryable, rewrite: (sql: string) => string) {
   const q = async (sql: string, params?: readonly SqlValue[]) =>
@@ -187,9 +212,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       const open = context.getStore();
       if (open && !open.done) return fn(open.tx);
       const client = await pool.connect();
+      const ordered = inOrder(client);
+      const ops = makeOps(ordered.target, rewrite);
       const tx: Db = {
         dialect: 'postgres',
-        ...makeOps(client, rewrite),
+        ...ops,
         // Nested transactions reuse the open one: an error propagates and the outermost rolls back.
         transaction: (inner) => inner(tx),
         close: async () => {
@@ -199,13 +226,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       const scope = { tx, done: false };
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await ops.exec('BEGIN');
         const result = await context.run(scope, () => fn(tx));
-        await client.query('COMMIT');
+        await ops.exec('COMMIT');
         return result;
       } catch (error) {
         try {
-          await client.query('ROLLBACK');
+          await ordered.last('ROLLBACK');
         } catch (rollbackError) {
           broken = rollbackError as Error; // connection is unusable: do not return it to the pool
         }

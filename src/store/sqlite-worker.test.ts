@@ -62,17 +62,24 @@ test('an error rolls the transaction back and keeps the SQLite error code', asyn
 test('a call from outside waits for the open transaction instead of landing in it', async () => {
   const { db } = await fresh('gate');
   try {
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => {
+      entered = r;
+    });
     let release!: () => void;
     const hold = new Promise<void>((r) => {
       release = r;
     });
     const txDone = db.transaction(async (tx) => {
       await tx.run("INSERT INTO t (id, v) VALUES (1, 'in')");
+      entered();
       await hold;
+      // Had the outside call gone to the thread, it would have run before this.
+      assert.deepEqual(await tx.query('SELECT id FROM t'), [{ id: 1 }]);
       throw new Error('roll back');
     });
+    await inside;
     const outside = db.run("INSERT INTO t (id, v) VALUES (2, 'out')");
-    await new Promise((r) => setTimeout(r, 20));
     release();
     await assert.rejects(txDone, /roll back/);
     await outside;

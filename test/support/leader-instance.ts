@@ -18,6 +18,7 @@ import { SCHEDULE_LEASE } from '../../src/core/inspection-scheduler.ts';
 import { startLeaderTasks } from '../../src/core/leader-tasks.ts';
 import { Collector, type CollectorStats } from '../../src/monitor/collector.ts';
 import { RespSource } from '../../src/monitor/collectors/resp.ts';
+import type { ParsedBatch } from '../../src/monitor/ingest.ts';
 import { spoolPathFor } from '../../src/monitor/run.ts';
 import { createMonitorService } from '../../src/monitor/service.ts';
 import { LeaseStore } from '../../src/store/lease.ts';
@@ -67,15 +68,23 @@ process.on('SIGUSR2', () => {
   crashArmed = true;
   say('crash-armed');
 });
-const ingestRaw = monitor.ingest.ingestRaw.bind(monitor.ingest);
-monitor.ingest.ingestRaw = async (records) => {
-  if (crashArmed && inspecting === 0) {
-    say('crashing', { batch: records.length });
-    process.kill(process.pid, 'SIGKILL');
-    await new Promise(() => {}); // never returns: the signal lands first
-  }
-  return ingestRaw(records);
-};
+// Every commit goes through one of these: a parsed batch (its commit starts once its pops are spooled
+// and none is on the wire), or raw records replayed from the spool.
+for (const method of ['ingestParsed', 'ingestRaw'] as const) {
+  const original = monitor.ingest[method].bind(monitor.ingest) as (
+    input: never,
+  ) => ReturnType<typeof monitor.ingest.ingestRaw>;
+  monitor.ingest[method] = async (input: never) => {
+    if (crashArmed && inspecting === 0) {
+      say('crashing', {
+        batch: method === 'ingestRaw' ? (input as unknown[]).length : (input as ParsedBatch).received,
+      });
+      process.kill(process.pid, 'SIGKILL');
+      await new Promise(() => {}); // never returns: the signal lands first
+    }
+    return original(input);
+  };
+}
 
 const collectors: Collector[] = [];
 const source = () => new RespSource({ host: '127.0.0.1', port: o.redisPort, queue: 'usage' });
