@@ -3,6 +3,7 @@
 // transaction, and not after its ROLLBACK either, where they would commit on their own).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { assertFailureStopsQueuedStatements } from '../../test/support/pipelined-transaction.ts';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { openPostgres } from './postgres.ts';
 
@@ -34,18 +35,7 @@ test('after a failed statement the queued ones never run, inside or after the tr
   const db = await openPostgres(await pgServer!.createDatabase('txfail'));
   try {
     await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
-    await assert.rejects(
-      db.transaction(async (tx) => {
-        await Promise.all([
-          tx.run("INSERT INTO t (id, v) VALUES (1, 'a')"),
-          tx.run('INSERT INTO t (id, v) VALUES (2, NULL)'),
-          tx.run("INSERT INTO t (id, v) VALUES (3, 'c')"),
-          tx.run("INSERT INTO t (id, v) VALUES (4, 'd')"),
-        ]);
-      }),
-      /null value/,
-    );
-    assert.deepEqual(await db.query('SELECT id FROM t'), []);
+    await assertFailureStopsQueuedStatements(db, /null value/);
   } finally {
     await db.close();
   }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { assertFailureStopsQueuedStatements } from '../../test/support/pipelined-transaction.ts';
 import { openSqlite } from './sqlite.ts';
 import { openSqliteInWorker } from './sqlite-worker.ts';
 
@@ -127,17 +128,7 @@ test('statements sent before a failed BEGIN never run outside the transaction; t
 test('after a failed statement the rest of the transaction is refused and nothing commits', async () => {
   const { db } = await fresh('pipelined-failure');
   try {
-    await assert.rejects(
-      db.transaction(async (tx) => {
-        await Promise.all([
-          tx.run("INSERT INTO t (id, v) VALUES (1, 'a')"),
-          tx.run('INSERT INTO t (id, v) VALUES (2, NULL)'),
-          tx.run("INSERT INTO t (id, v) VALUES (3, 'c')"),
-        ]);
-      }),
-      /NOT NULL/,
-    );
-    assert.deepEqual(await db.query('SELECT * FROM t'), []);
+    await assertFailureStopsQueuedStatements(db, /NOT NULL/);
   } finally {
     await db.close();
   }
