@@ -1,9 +1,10 @@
 // Replaces a file so that a reader (or a crash) sees either the old or the new content, never a mix:
 // temp file in the same directory, write, fsync, rename over the target, fsync the directory.
 // Credentials files end up mode 0600 whatever the old mode was (as the Codex CLI does).
-import { randomBytes } from 'node:crypto';
+
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export interface AtomicWriteOptions {
   /** Final file mode; 0600 by default because these files hold tokens. */
@@ -17,7 +18,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   const path = await realpath(target).catch(() => target);
   const dir = dirname(path);
   // Dot-prefixed and not ending in .json: directory watchers (CLIProxyAPI) and our own sources skip it.
-  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`);
   const previous = await stat(path).catch(() => null);
   const handle = await open(temp, 'wx', mode);
   try {

@@ -1,8 +1,9 @@
 // Who an account is: a ChatGPT workspace (`chatgpt_account_id`, sent as ChatGPT-Account-Id) plus the
 // seat's user inside it. Every seat of a Team/Business workspace shares the workspace id but has its own
 // user, tokens and usage limits, so the workspace id alone collapses seats. Pure: claims in, key out.
-import { createHash } from 'node:crypto';
+
 import type { TokenClaims } from '../domain/account.ts';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export interface IdentityInput {
   /** The workspace id the file states (`account_id` / `tokens.account_id` / `accountId`). */
@@ -46,7 +47,7 @@ export function accountKey(workspaceId: string | null, userId: string | null, em
 
 /** 16 hex digits of the SHA-256 of the trimmed, lower-case email: stable, and not the email. */
 export function emailHash(email: string): string {
-  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+  return nodeCrypto().createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
 }
 
 /** The workspace part of an account key (a `src-…`/`cpa:…` id has none of its own: null). */

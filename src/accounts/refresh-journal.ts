@@ -3,9 +3,10 @@
 //  - pending: a refresh with this token was sent; if the process dies before the new pair is saved,
 //    the next run knows why upstream now says `refresh_token_reused` and says so.
 //  - dead: upstream said this token can never work again; no process calls upstream with it again.
-import { createHash } from 'node:crypto';
+
 import { readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export interface JournalEntry {
@@ -25,7 +26,7 @@ export function journalPath(authPath: string): string {
 }
 
 export function tokenHash(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('hex').slice(0, 32);
+  return nodeCrypto().createHash('sha256').update(refreshToken).digest('hex').slice(0, 32);
 }
 
 export async function readJournal(authPath: string): Promise<Journal> {

@@ -1,8 +1,9 @@
 // The action queue, disable ownership and the audit log. Every state change of an action and every
 // executed change writes an audit row: who (a person or a schedule), what, when, why, evidence, result.
-import { randomUUID } from 'node:crypto';
+
 import type { DisableOwnership, SuggestedAction } from '../domain/inspection.ts';
 import type { Clock } from '../domain/time.ts';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import type { Db } from '../store/db.ts';
 
 export const ACTION_STATUSES = ['pending', 'approved', 'rejected', 'done', 'failed'] as const;
@@ -104,7 +105,7 @@ export class ActionsRepo {
       }
       const action: QueuedAction = {
         ...input,
-        id: randomUUID(),
+        id: nodeCrypto().randomUUID(),
         status: 'pending',
         createdAt: this.#clock(),
         decidedAt: null,
@@ -215,7 +216,7 @@ export class ActionsRepo {
   }
 
   async audit(entry: Omit<AuditRecord, 'id' | 'at'> & { at?: number }): Promise<AuditRecord> {
-    const record: AuditRecord = { ...entry, id: randomUUID(), at: entry.at ?? this.#clock() };
+    const record: AuditRecord = { ...entry, id: nodeCrypto().randomUUID(), at: entry.at ?? this.#clock() };
     await this.#db.run(
       'INSERT INTO audit_log (id, at, actor, action, account_id, account_name, reason, evidence, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [

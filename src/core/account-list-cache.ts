@@ -4,7 +4,7 @@
 // core computes per read catches what happens elsewhere (another process writing the same SQLite store,
 // a file added to the auth dir); the TTL bounds the rest (another instance on a shared PostgreSQL store,
 // a file edited in place, time passing a reset).
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import type { AccountView } from './views.ts';
 
 /** The longest a list is served without any change the core can see. */
@@ -21,7 +21,7 @@ export class AccountList {
     if (!this.#body) {
       const json = JSON.stringify({ accounts: this.views });
       // A content hash: the same list from another instance behind one address answers 304 too.
-      const etag = `"${createHash('sha1').update(json).digest('base64url')}"`;
+      const etag = `"${nodeCrypto().createHash('sha1').update(json).digest('base64url')}"`;
       this.#body = { json, etag };
     }
     return this.#body;

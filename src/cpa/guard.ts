@@ -1,8 +1,9 @@
 // Process-wide ban protection per CPA server. Several CpaClient objects may talk to one server (an
 // inspection run and an action executor, say). So the in-flight cap is shared per server URL, and
 // so is the breaker per (URL, key). A key rejected once is then not sent again by any of them.
-import { createHash } from 'node:crypto';
+
 import pLimit, { type LimitFunction } from 'p-limit';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 const limiters = new Map<string, LimitFunction>();
 const breakers = new Map<string, string>();
@@ -19,7 +20,7 @@ export function serverLimiter(baseUrl: string, maxInFlight: number): LimitFuncti
 
 /** Identifies a key without holding it. */
 export function keyFingerprint(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return nodeCrypto().createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 const id = (baseUrl: string, key: string) => `${baseUrl}|${keyFingerprint(key)}`;

@@ -1,8 +1,9 @@
 // Inspection runs with their results and logs. A run still marked running when no process holds it
 // (the process crashed) is marked failed on the next start, never left running forever.
-import { randomUUID } from 'node:crypto';
+
 import type { InspectionResult, SuggestedAction } from '../domain/inspection.ts';
 import type { Clock } from '../domain/time.ts';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import type { Db } from '../store/db.ts';
 
 export const RUN_STATUSES = ['running', 'done', 'failed'] as const;
@@ -59,7 +60,7 @@ export class RunsRepo {
 
   async start(trigger: RunTrigger, source: string | null, holder: string): Promise<InspectionRun> {
     const run: InspectionRun = {
-      id: randomUUID(),
+      id: nodeCrypto().randomUUID(),
       trigger,
       source,
       status: 'running',

@@ -1,6 +1,6 @@
 // Pure: when pending alerts go out, and as how many messages. Quiet hours hold everything; the digest
 // folds every alert of a window into one message, so 300 accounts crossing 80% at once send one message.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export interface QuietHours {
   /** Local "HH:MM" in `timeZone`; start after end means the quiet time spans midnight. */
@@ -64,7 +64,7 @@ export function isQuiet(quiet: QuietHours | null, now: number): boolean {
 }
 
 function digestKey(alerts: readonly PendingAlert[]): string {
-  const hash = createHash('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   for (const key of alerts.map((a) => a.key).sort()) hash.update(`${key}\n`);
   return `digest:${hash.digest('hex').slice(0, 16)}`;
 }

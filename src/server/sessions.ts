@@ -4,8 +4,9 @@
 // restart means logging in again); before that a visitor holds a random id the server does not keep,
 // which is enough for the login form's CSRF token. So anonymous requests, however many, never push a
 // signed-in session out of the bounded store.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
 import type { Clock } from '../domain/time.ts';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export const SESSION_COOKIE = 'cf_session';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -21,7 +22,7 @@ export interface Session {
 }
 
 export class SessionStore {
-  private readonly secret = randomBytes(32);
+  private readonly secret = nodeCrypto().randomBytes(32);
   private readonly sessions = new Map<string, Session>();
   private readonly clock: Clock;
 
@@ -33,7 +34,7 @@ export class SessionStore {
   create(authenticated: boolean): Session {
     this.sweep();
     const session = {
-      id: randomBytes(24).toString('base64url'),
+      id: nodeCrypto().randomBytes(24).toString('base64url'),
       authenticated,
       expiresAt: this.clock() + SESSION_TTL_MS,
     };
@@ -54,7 +55,11 @@ export class SessionStore {
 
   /** A new visitor id: nothing is stored, the cookie alone carries it. */
   newVisitor(authenticated: boolean): Session {
-    return { id: randomBytes(24).toString('base64url'), authenticated, expiresAt: Number.POSITIVE_INFINITY };
+    return {
+      id: nodeCrypto().randomBytes(24).toString('base64url'),
+      authenticated,
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
   }
 
   /** The visitor a cookie names when it is no stored session (a well-formed id only). */
@@ -68,7 +73,7 @@ export class SessionStore {
   }
 
   csrfToken(sessionId: string): string {
-    return createHmac('sha256', this.secret).update(`csrf:${sessionId}`).digest('base64url');
+    return nodeCrypto().createHmac('sha256', this.secret).update(`csrf:${sessionId}`).digest('base64url');
   }
 
   checkCsrf(sessionId: string, token: string | undefined | null): boolean {
@@ -92,5 +97,5 @@ export class SessionStore {
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return x.length === y.length && nodeCrypto().timingSafeEqual(x, y);
 }

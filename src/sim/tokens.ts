@@ -1,6 +1,6 @@
 // JWT-shaped tokens (header.payload.sig, base64url) that real decoders and the real Codex CLI accept.
 // They are not signed: nothing downstream verifies them, and a fake signature keeps the shape honest.
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export const SIM_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 export const AUTH_CLAIM = 'https://api.openai.com/auth';
@@ -26,7 +26,7 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 export function encodeJwt(payload: Record<string, unknown>): string {
   const header = { alg: 'RS256', typ: 'JWT', kid: 'codex-fleet-sim' };
-  return `${b64url(header)}.${b64url(payload)}.${randomBytes(32).toString('base64url')}`;
+  return `${b64url(header)}.${b64url(payload)}.${nodeCrypto().randomBytes(32).toString('base64url')}`;
 }
 
 /** Decodes the payload of a JWT-shaped token; null when it is not one. */
@@ -61,11 +61,11 @@ export function mintTokens(subject: TokenSubject, nowSeconds: number, expiresAt:
     ...common,
     aud: ['https://api.openai.com/v1'],
     client_id: SIM_CLIENT_ID,
-    jti: randomBytes(12).toString('hex'),
+    jti: nodeCrypto().randomBytes(12).toString('hex'),
     scp: ['openid', 'profile', 'email', 'offline_access'],
     'https://api.openai.com/profile': { email: subject.email, email_verified: true },
     [AUTH_CLAIM]: auth,
   });
-  const refreshToken = `rt_${randomBytes(24).toString('base64url')}`;
+  const refreshToken = `rt_${nodeCrypto().randomBytes(24).toString('base64url')}`;
   return { idToken, accessToken, refreshToken, expiresAt };
 }

@@ -2,7 +2,7 @@
 // them for requests through the simulated accounts: realistic models, a daily rhythm, failures (429
 // usage limits, 401 dead sessions, 5xx), latency, tokens and a handful of client API keys. Used both
 // to seed a week of history and to feed the live usage queue the demo's collector drains.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import { createRng, type Rng } from './rng.ts';
 
 /** Models weighted roughly as Codex traffic is: mostly the codex models. */
@@ -68,7 +68,8 @@ export function createTraffic(o: TrafficOptions) {
   const rng = createRng(o.seed ?? 7);
   const failureRate = o.failureRate ?? 0.06;
   let n = 0;
-  const authIndex = (a: TrafficAccount) => createHash('sha256').update(`codex:${a.name}`).digest('hex').slice(0, 16);
+  const authIndex = (a: TrafficAccount) =>
+    nodeCrypto().createHash('sha256').update(`codex:${a.name}`).digest('hex').slice(0, 16);
   return {
     next(t: number): Record<string, unknown> {
       n++;

@@ -1,6 +1,6 @@
 // Copies every table of one store into another (SQLite ⇄ PostgreSQL) in keyset-paginated batches,
 // then verifies each table by row count and an order-independent checksum computed on both sides.
-import { hash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import type { Db, SqlValue } from './db.ts';
 import { appliedVersions } from './migrate.ts';
 
@@ -140,7 +140,7 @@ class Checksum {
   add(row: Record<string, unknown>, columns: string[]): void {
     let text = '';
     for (const c of columns) text += `${canon(row[c])}\u001f`;
-    this.sum = (this.sum + hash('sha256', text, 'buffer').readBigUInt64BE(0)) & MASK64;
+    this.sum = (this.sum + nodeCrypto().hash('sha256', text, 'buffer').readBigUInt64BE(0)) & MASK64;
     this.rows++;
   }
   hex(): string {

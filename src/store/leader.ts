@@ -3,10 +3,11 @@
 // If the database cannot be reached, the leader steps down once its lease would have expired,
 // because by then another instance may have taken over. A leader on this host whose process is gone
 // is taken over at once (LeaseStore.acquireOrTakeOver).
-import { randomUUID } from 'node:crypto';
+
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Clock } from '../domain/time.ts';
+import { nodeCrypto } from '../runtime/crypto.ts';
 import type { Lease, LeaseStore } from './lease.ts';
 
 export interface Timers {
@@ -21,7 +22,7 @@ const realTimers: Timers = {
 
 /** A holder id unique to this process: a restarted instance must never reuse its predecessor's id. */
 export function instanceId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  return `${hostname()}:${process.pid}:${nodeCrypto().randomUUID().slice(0, 8)}`;
 }
 
 export interface LeaderOptions {

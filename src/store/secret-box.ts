@@ -2,9 +2,10 @@
 // AES-256-GCM from node:crypto with a key that never lives in the database: CODEX_FLEET_SECRET_KEY,
 // else a random key in <dataDir>/secret-key (0600, created on first need). A copied or dumped
 // database (PostgreSQL, `db copy`, a backup) holds only sealed values; the key travels separately.
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCrypto } from '../runtime/crypto.ts';
 
 export const SECRET_KEY_ENV = 'CODEX_FLEET_SECRET_KEY';
 export const SECRET_KEY_FILE = 'secret-key';
@@ -26,14 +27,14 @@ export class SecretBox {
 
   constructor(material: string, source: string) {
     // HKDF turns any long random string (openssl rand -base64 32) into exactly 32 key bytes.
-    this.#key = Buffer.from(hkdfSync('sha256', material, 'codex-fleet', 'secret-box v1', 32));
-    this.keyId = createHmac('sha256', this.#key).update('key-id').digest('hex').slice(0, 8);
+    this.#key = Buffer.from(nodeCrypto().hkdfSync('sha256', material, 'codex-fleet', 'secret-box v1', 32));
+    this.keyId = nodeCrypto().createHmac('sha256', this.#key).update('key-id').digest('hex').slice(0, 8);
     this.source = source;
   }
 
   seal(plaintext: string, context: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const iv = nodeCrypto().randomBytes(IV_BYTES);
+    const cipher = nodeCrypto().createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(context));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return `${PREFIX}${this.keyId}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
@@ -50,7 +51,7 @@ export class SecretBox {
     }
     const raw = Buffer.from(data, 'base64url');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES));
+      const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
@@ -122,7 +123,7 @@ export function secretKeys(opts: { dataDir: string; env?: NodeJS.ProcessEnv }): 
       try {
         mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
         // 'wx': never overwrite a key another process just wrote; then read back whichever won.
-        writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+        writeFileSync(file, `${nodeCrypto().randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new SecretKeyError(
@@ -155,7 +156,10 @@ export function secretKeysOf(db: object): SecretKeys {
   if (attached) return attached;
   if (process.env[SECRET_KEY_ENV]) return secretKeys({ dataDir: '/nonexistent', env: process.env });
   if (!processKeys) {
-    const box = new SecretBox(randomBytes(32).toString('base64url'), 'a key held in memory by this process');
+    const box = new SecretBox(
+      nodeCrypto().randomBytes(32).toString('base64url'),
+      'a key held in memory by this process',
+    );
     processKeys = { hint: 'this process holds the only key', forOpen: () => box, forSeal: () => box };
   }
   return processKeys;

@@ -1,7 +1,8 @@
 // Builds an Account from what a file holds, filling email / plan / account id from the JWT claims
 // when the file does not say, and choosing the stable id (one per seat: src/accounts/identity.ts).
-import { createHash } from 'node:crypto';
+
 import type { Account, AccountSourceKind, AuthFileFormat } from '../../domain/account.ts';
+import { nodeCrypto } from '../../runtime/crypto.ts';
 import { decodeJwtClaims } from '../../upstream/jwt.ts';
 import { seatIdentity } from '../identity.ts';
 
@@ -33,7 +34,7 @@ export function nameFromFileName(fileName: string): string {
 /** Stable id when no ChatGPT account id is known: derived from where the credentials live. */
 export function derivedId(sourceKind: AccountSourceKind, path: string, index: number | null): string {
   const key = `${sourceKind}:${path}${index == null ? '' : `#${index}`}`;
-  return `src-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+  return `src-${nodeCrypto().createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 export interface AccountFields {

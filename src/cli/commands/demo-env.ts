@@ -4,9 +4,10 @@
 // `--demo` commands run one after another share one store: what `quota --demo` checked,
 // `report --demo` reports. A new store is seeded once with a week of quota and traffic history.
 // Nothing real is touched.
-import { randomBytes } from 'node:crypto';
+
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { nodeCrypto } from '../../runtime/crypto.ts';
 import { type CommonOptions, configFrom } from '../shared-args.ts';
 
 export const DEMO_ACCOUNT_COUNT = 30;
@@ -40,7 +41,7 @@ export async function withDemo<T extends CommonOptions & { demo?: boolean; colle
   const { createCpaEmulationState, mountCpaEmulation } = await import('../../sim/cpa.ts');
   const { createTraffic, playTraffic } = await import('../../sim/traffic.ts');
   const dir = demoDir();
-  const managementKey = randomBytes(18).toString('base64url');
+  const managementKey = nodeCrypto().randomBytes(18).toString('base64url');
   const cpa = createCpaEmulationState({ managementKey });
   const specs = demoAccounts(DEMO_ACCOUNT_COUNT);
   const sim = await startSimulator({

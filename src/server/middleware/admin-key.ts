@@ -2,11 +2,12 @@
 // route but /healthz, /login and /assets needs it (header) or a logged-in session cookie; every
 // mutating request from a browser session also needs the session's CSRF token. On loopback without a
 // key, mutating requests still need the CSRF token, so another web page cannot drive the API.
-import { randomBytes } from 'node:crypto';
+
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { nodeCrypto } from '../../runtime/crypto.ts';
 import { SESSION_COOKIE, type Session, type SessionStore, safeEqual } from '../sessions.ts';
 
 export const ADMIN_KEY_ENV = 'CODEX_FLEET_ADMIN_KEY';
@@ -67,7 +68,7 @@ export function resolveAdminKey(opts: { host: string; dataDir: string; env?: Nod
     }
     return { key, source: 'file', file };
   }
-  const key = randomBytes(24).toString('base64url');
+  const key = nodeCrypto().randomBytes(24).toString('base64url');
   try {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     // 'wx': never overwrite a key another process just wrote.

@@ -2,11 +2,12 @@
 // ever touches the file system), preact + htm + uPlot from node_modules (no CDN), the app shell for
 // every page path with the session's CSRF token in a meta tag, and an HTML 404 page for any other
 // page-like path (API paths keep their JSON errors).
-import { createHash } from 'node:crypto';
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { nodeCrypto } from '../../runtime/crypto.ts';
 import type { AppEnv, RouteDeps } from './context.ts';
 
 const TYPES: Record<string, string> = {
@@ -70,7 +71,7 @@ export function loadWebAssets(root = DEFAULT_ROOT): WebAssets {
   }
   const shell = readFileSync(join(root, 'index.html'), 'utf8');
   const scriptHashes = [...shell.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
-    (m) => `sha256-${createHash('sha256').update(m[1]).digest('base64')}`,
+    (m) => `sha256-${nodeCrypto().createHash('sha256').update(m[1]).digest('base64')}`,
   );
   return { files, shell, scriptHashes };
 }
