@@ -248,7 +248,6 @@ export class Collector {
         let n = 0;
         try {
           n = await this.runOnce();
-          if (n === 0) await this.settle();
         } catch (error) {
           // A failed commit leaves the records in the spool; they are retried on the next cycle's replay.
           this.fail(error);

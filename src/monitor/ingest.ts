@@ -284,11 +284,9 @@ export class MonitorIngest {
     top.catch(() => {}); // awaited below; if an insert fails first, that is the error to report
     let stored = 0;
     await forChunks(events, async (chunk) => {
-      const params: SqlValue[] = [];
-      for (const e of chunk) this.pushEventParams(params, e);
       const r = await tx.run(
         insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING'),
-        params,
+        this.eventParams(chunk),
       );
       stored += r.changes;
     });
@@ -311,11 +309,9 @@ export class MonitorIngest {
   private async insertReturning(tx: Db, events: readonly UsageEvent[], inserted: InsertedEvent[]): Promise<void> {
     let outOfOrder = false;
     await forChunks(events, async (chunk) => {
-      const params: SqlValue[] = [];
-      for (const e of chunk) this.pushEventParams(params, e);
       const rows = await tx.query<{ id: number }>(
         insertSql('mon_event', EVENT_COLUMNS, chunk.length, ' ON CONFLICT (dedupe_key) DO NOTHING RETURNING id'),
-        params,
+        this.eventParams(chunk),
       );
       if (rows.length === 0) return;
       if (rows.length === chunk.length) {
@@ -337,6 +333,13 @@ export class MonitorIngest {
       this.matchByKey(chunk, keyed, inserted);
     });
     if (outOfOrder) inserted.sort((a, b) => a.id - b.id);
+  }
+
+  /** One chunk's parameters for the mon_event insert (EVENT_COLUMNS, row after row). */
+  private eventParams(chunk: readonly UsageEvent[]): SqlValue[] {
+    const params: SqlValue[] = [];
+    for (const e of chunk) this.pushEventParams(params, e);
+    return params;
   }
 
   private pushEventParams(p: SqlValue[], e: UsageEvent): void {

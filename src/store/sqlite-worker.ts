@@ -57,17 +57,16 @@ export function openSqliteInWorker(path: string, options: SqliteOptions = {}): D
     });
   };
 
+  // `tx`: the statement belongs to the open transaction (the thread refuses it if that failed).
+  const statements = (tx?: true): SqlConnection['inTransaction'] => ({
+    all: (sql, params) => call({ op: 'all', sql, params, tx }),
+    get: (sql, params) => call({ op: 'get', sql, params, tx }),
+    run: (sql, params) => call<RunResult>({ op: 'run', sql, params, tx }),
+    exec: (sql) => call({ op: 'exec', sql, tx }),
+  });
   const conn: SqlConnection = {
-    all: (sql, params) => call({ op: 'all', sql, params }),
-    get: (sql, params) => call({ op: 'get', sql, params }),
-    run: (sql, params) => call<RunResult>({ op: 'run', sql, params }),
-    exec: (sql) => call({ op: 'exec', sql }),
-    inTransaction: {
-      all: (sql, params) => call({ op: 'all', sql, params, tx: true }),
-      get: (sql, params) => call({ op: 'get', sql, params, tx: true }),
-      run: (sql, params) => call<RunResult>({ op: 'run', sql, params, tx: true }),
-      exec: (sql) => call({ op: 'exec', sql, tx: true }),
-    },
+    ...statements(),
+    inTransaction: statements(true),
     begin: () => call({ op: 'begin' }),
     commit: () => call({ op: 'commit' }),
     rollbackIfOpen: () => call({ op: 'rollbackIfOpen' }),
