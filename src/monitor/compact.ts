@@ -1,5 +1,6 @@
 // Pair-rollup compactor: builds mon_rollup_pair rows (src/monitor/pairs.ts) for each hour once it has
-// closed, and the day rows once the day has, from the raw events of that bucket, then moves the mark
+// closed, and the day rows once the day has, from the raw events of that bucket, fills the hour's
+// key lookup (mon_key_lookup, migration 250), then moves the mark
 // (mon_pair_mark: every bucket before it is compacted). The views read pair rows only before the mark.
 // Events that arrive later for an already compacted bucket are folded in by the ingest transaction,
 // so pair rows always equal the raw events of their bucket.
@@ -38,6 +39,12 @@ export async function compactPairs(db: Db, now: number, maxHours = 24 * 40): Pro
           await tx.run(pairRollupSql(ROLLUP_SUMS, GRAIN_HOUR, pair, true), [h, h + GRAIN_HOUR]);
       }
       const end = h + GRAIN_HOUR;
+      // The hour's events become findable by key alone (migration 250), sorted so the lookup's pages
+      // are written in order.
+      await tx.run(
+        'INSERT INTO mon_key_lookup (dedupe_key, event_id) SELECT dedupe_key, id FROM mon_event WHERE ts >= ? AND ts < ? ORDER BY dedupe_key ON CONFLICT DO NOTHING',
+        [h, end],
+      );
       if (end % GRAIN_DAY === 0) {
         for (const pair of PAIRS) {
           if (pair.grains.includes(GRAIN_DAY))

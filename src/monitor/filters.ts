@@ -113,9 +113,14 @@ export function eventConditions(
     p.push(CACHE_STATES.indexOf(f.cacheState));
   }
   if (f.requestId !== undefined) {
-    // The unique dedupe index finds it; the text comparison rules out a hash collision.
-    c.push('e.dedupe_key = ? AND e.request_id = ?');
-    p.push(dedupeKeyOf(f.requestId, null), f.requestId);
+    // By key (migration 250): hours the compactor closed through mon_key_lookup, the hours after its
+    // mark through the (ts, dedupe_key) index; the text comparison rules out a hash collision.
+    c.push(
+      'e.request_id = ? AND e.id IN (SELECT event_id FROM mon_key_lookup WHERE dedupe_key = ? UNION ALL ' +
+        'SELECT id FROM mon_event WHERE ts >= (SELECT COALESCE(MAX(mark), 0) FROM mon_pair_mark) AND dedupe_key = ?)',
+    );
+    const key = dedupeKeyOf(f.requestId, null);
+    p.push(f.requestId, key, key);
   }
   return { sql: c.length > 0 ? c.join(' AND ') : '1 = 1', params: p };
 }

@@ -28,6 +28,11 @@ export async function applyRetention(db: Db, r: RetentionSettings, now: number):
     await db.transaction(async (tx) => {
       await tx.run(`DELETE FROM mon_failure_raw WHERE event_id IN (${list})`, ids);
       await tx.run(`DELETE FROM mon_failure WHERE event_id IN (${list})`, ids);
+      // The lookup is keyed by dedupe key first (migration 250): found through the events' keys.
+      await tx.run(
+        `DELETE FROM mon_key_lookup WHERE dedupe_key IN (SELECT dedupe_key FROM mon_event WHERE id IN (${list})) AND event_id IN (${list})`,
+        [...ids, ...ids],
+      );
       deletedEvents += (await tx.run(`DELETE FROM mon_event WHERE id IN (${list})`, ids)).changes;
     });
     if (ids.length < CHUNK) break;

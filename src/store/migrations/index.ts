@@ -11,6 +11,7 @@ import monitorFailures210 from './210-monitor-failure-index.ts';
 import monitorPairs220 from './220-monitor-pair-rollups.ts';
 import monitorFailedGroups230 from './230-monitor-failed-group-index.ts';
 import monitorSlow240 from './240-monitor-slow-index.ts';
+import monitorTimeOrderedDedupe250 from './250-monitor-time-ordered-dedupe.ts';
 
 export const MIGRATIONS: Migration[] = [
   core001,
@@ -23,4 +24,5 @@ export const MIGRATIONS: Migration[] = [
   monitorPairs220,
   monitorFailedGroups230,
   monitorSlow240,
+  monitorTimeOrderedDedupe250,
 ].sort((a, b) => a.version - b.version);
