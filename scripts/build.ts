@@ -48,6 +48,8 @@ const result = await build({
     sim: 'src/sim/index.ts',
     // The collector's SQLite connection runs on this worker thread (src/store/sqlite-worker.ts).
     'sqlite-worker-thread': 'src/store/sqlite-worker-thread.ts',
+    // `monitor run` stores through this one: the same loop plus the procedure that stores a batch.
+    'monitor-storage-thread': 'src/monitor/monitor-storage-thread.ts',
   },
   outdir: dist,
   bundle: true,

@@ -171,7 +171,7 @@ export class Collector {
     const spool = this.spools[this.slot];
     // Records are kept parsed only: the raw text is in the spool, and holding both doubles the memory.
     let count = 0;
-    const parsed = newBatch();
+    const parsed = newBatch(this.o.maxBatch);
     const flushes: Array<Promise<void>> = [];
     let failed: unknown = null;
     try {
@@ -287,7 +287,7 @@ export class Collector {
   /** Stores a batch (raw records from a replay, or parsed) and empties the spool it came from (all for a replay). */
   private async commit(input: string[] | ParsedBatch, from?: Spool): Promise<void> {
     const replay = Array.isArray(input);
-    const oldest = replay ? oldestTimestamp(input) : oldestEvent(input);
+    const oldest = replay ? oldestTimestamp(input) : input.oldest;
     const r = replay ? await this.o.ingest.ingestRaw(input) : await this.o.ingest.ingestParsed(input);
     // The next batch for this spool is written only after this commit settled, so the truncate runs
     // on the thread pool.
@@ -333,12 +333,6 @@ export class Collector {
     if (error instanceof SourceError && (error.kind === 'auth' || error.kind === 'config'))
       this.stats.state = 'auth_failed';
   }
-}
-
-function oldestEvent(b: ParsedBatch): number | null {
-  let oldest: number | null = null;
-  for (const e of b.events) if (oldest === null || e.timestamp < oldest) oldest = e.timestamp;
-  return oldest;
 }
 
 // Cheap scan for "timestamp" without parsing every record twice.

@@ -129,6 +129,11 @@ export type ParseResult = { ok: true; event: UsageEvent } | { ok: false; reason:
 export interface ParseOptions {
   /** Secret for the keyed hash of API keys (HMAC-SHA256), so a leaked database cannot confirm a key. */
   keyHashSecret: string;
+  /**
+   * Leave `dedupeKey` 0n when the record has a request id: the store derives it from the id
+   * (event-store.ts), on the collector's storage thread rather than on the thread that parses.
+   */
+  requestKeyLater?: boolean;
 }
 
 /** `sk-…abcd`: the key's scheme prefix and last four characters, nothing more. */
@@ -144,14 +149,19 @@ export function hashApiKey(key: string, secret: string): string {
 }
 
 // A few hundred caller keys send millions of records: hash each key once (bounded, per secret).
-const keyCache = new Map<string, { hash: string; label: string }>();
+const keyCaches = new Map<string, Map<string, { hash: string; label: string }>>();
 function apiKeyRef(key: string, secret: string): { hash: string; label: string } {
-  const k = `${secret}\u0000${key}`;
-  let ref = keyCache.get(k);
+  let cache = keyCaches.get(secret);
+  if (cache === undefined) {
+    if (keyCaches.size >= 16) keyCaches.clear();
+    cache = new Map();
+    keyCaches.set(secret, cache);
+  }
+  let ref = cache.get(key);
   if (ref === undefined) {
-    if (keyCache.size >= 10_000) keyCache.clear();
+    if (cache.size >= 10_000) cache.clear();
     ref = { hash: hashApiKey(key, secret), label: maskApiKey(key) };
-    keyCache.set(k, ref);
+    cache.set(key, ref);
   }
   return ref;
 }
@@ -311,7 +321,7 @@ export function parseUsageRecord(raw: unknown, options: ParseOptions): ParseResu
       reasoningEffort: nz(effort as string | null),
       serviceTier: nz(responseTier as string | null) ?? nz(tier as string | null),
       requestId,
-      dedupeKey: dedupeKeyOf(requestId, value),
+      dedupeKey: requestId && options.requestKeyLater ? 0n : dedupeKeyOf(requestId, value),
     },
   };
 }

@@ -8,7 +8,6 @@ import type { CpaServerConfig } from '../cpa/types.ts';
 import type { Clock } from '../domain/time.ts';
 import type { Db } from '../store/db.ts';
 import { LeaseStore } from '../store/lease.ts';
-import { openSqliteInWorker } from '../store/sqlite-worker.ts';
 import { Collector, type StartResult } from './collector.ts';
 import { HttpQueueSource } from './collectors/http-queue.ts';
 import { RespSource } from './collectors/resp.ts';
@@ -18,6 +17,7 @@ import { onParentGone } from './heap.ts';
 import { applyRetention, type RetentionResult } from './retention.ts';
 import type { MonitorService } from './service.ts';
 import { loadRetention } from './settings.ts';
+import { openStorageThread } from './storage-thread.ts';
 
 export const COLLECTOR_VIAS = ['resp', 'subscribe', 'http'] as const;
 export type CollectorVia = (typeof COLLECTOR_VIAS)[number];
@@ -88,7 +88,8 @@ export async function startCollector(o: {
   // With storageThread the collector gets its own connection on a worker thread: SQLite blocks the
   // thread it runs on, and there it writes one batch while this thread pops and parses the next.
   // Everything the collector stores (events, its lease, retention, pair rollups) goes through it.
-  const storage = o.storageThread && o.db.file !== undefined ? openSqliteInWorker(o.db.file) : o.db;
+  const thread = o.storageThread && o.db.file !== undefined ? openStorageThread(o.db.file) : null;
+  const storage = thread?.db ?? o.db;
   const closeStorage = async () => {
     if (storage !== o.db) await storage.close();
   };
@@ -96,7 +97,7 @@ export async function startCollector(o: {
   const source = sourceFor(o.target);
   const collector = new Collector({
     source,
-    ingest: storage === o.db ? o.monitor.ingest : o.monitor.ingest.through(storage),
+    ingest: thread ? o.monitor.ingest.storingThrough(thread.store) : o.monitor.ingest,
     leases: new LeaseStore(storage, clock),
     spoolPath: spoolPathFor(o.dataDir, source.queueId),
     // Bigger batches cut the per-commit work (COMMIT, rollup upserts) for `monitor run`; the server,

@@ -48,6 +48,7 @@ export async function createMonitorService(o: MonitorServiceOptions): Promise<Mo
     clock,
     keyHashSecret: await keyHashSecret(settings),
     onInserted: (events: InsertedEvent[]) => emitter.emit('events', events),
+    listening: () => emitter.listenerCount('events') > 0,
   });
   const queries = new MonitorQueries({
     db: o.readDb ?? o.db,

@@ -3,13 +3,14 @@
 // popping and parsing the next batch go on while SQLite writes this one. Calls are answered in the
 // order they were sent, so a caller may send many statements before awaiting any of them.
 import { Worker } from 'node:worker_threads';
-import type { Db, RunResult, SqlValue } from './db.ts';
-import { gatedDb, type SqlConnection, type SqliteOptions } from './sqlite.ts';
+import type { RunResult, SqlValue } from './db.ts';
+import { gatedDb, type SqlConnection, type SqliteDb, type SqliteOptions } from './sqlite.ts';
 
 type Operation =
   | { op: 'all' | 'get' | 'run'; sql: string; params?: readonly SqlValue[]; tx?: true }
   | { op: 'exec'; sql: string; tx?: true }
-  | { op: 'begin' | 'commit' | 'rollbackIfOpen' | 'close' };
+  | { op: 'begin' | 'commit' | 'rollbackIfOpen' | 'close' }
+  | { op: 'procedure'; name: string; arg: unknown };
 export type WorkerRequest = Operation & { id: number };
 
 export type WorkerReply =
@@ -19,13 +20,24 @@ export type WorkerReply =
 // The thread's own heap stays small: it only holds statements and the parameters in flight.
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
 
-/** The worker's entry beside this module: .ts when run from the sources, .js in the built package. */
-const threadUrl = (): URL =>
-  new URL(`./sqlite-worker-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+/**
+ * A worker entry beside `base` (a module's import.meta.url): `name`.ts when run from the sources,
+ * `name`.js in the built package, where every entry sits in dist/.
+ */
+export const threadEntry = (name: string, base: string): URL =>
+  new URL(`./${name}.${base.endsWith('.ts') ? 'ts' : 'js'}`, base);
 
-export function openSqliteInWorker(path: string, options: SqliteOptions = {}): Db {
+/**
+ * `entry`: the thread's module (default the plain one); an entry that calls serveSqlite with
+ * procedures (sqlite-worker-loop.ts) makes them callable through the returned Db's `procedure`.
+ */
+export function openSqliteInWorker(
+  path: string,
+  options: SqliteOptions = {},
+  entry = threadEntry('sqlite-worker-thread', import.meta.url),
+): SqliteDb {
   if (path === ':memory:') throw new Error('an in-memory database cannot be shared with a worker thread');
-  const worker = new Worker(threadUrl(), { workerData: { path, options }, resourceLimits: RESOURCE_LIMITS });
+  const worker = new Worker(entry, { workerData: { path, options }, resourceLimits: RESOURCE_LIMITS });
   worker.unref();
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
@@ -47,13 +59,13 @@ export function openSqliteInWorker(path: string, options: SqliteOptions = {}): D
   worker.on('error', (error) => failAll(new Error(`sqlite worker failed: ${error.message}`)));
   worker.on('exit', (code) => failAll(new Error(`sqlite worker exited (code ${code})`)));
 
-  const call = <T>(request: Operation): Promise<T> => {
+  const call = <T>(request: Operation, transfer?: readonly ArrayBuffer[]): Promise<T> => {
     if (gone !== null) return Promise.reject(gone);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       if (pending.size === 0) worker.ref();
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...request, id } satisfies WorkerRequest);
+      worker.postMessage({ ...request, id } satisfies WorkerRequest, transfer as ArrayBuffer[] | undefined);
     });
   };
 
@@ -70,6 +82,7 @@ export function openSqliteInWorker(path: string, options: SqliteOptions = {}): D
     begin: () => call({ op: 'begin' }),
     commit: () => call({ op: 'commit' }),
     rollbackIfOpen: () => call({ op: 'rollbackIfOpen' }),
+    procedure: (name, arg, transfer) => call({ op: 'procedure', name, arg }, transfer),
     close: async () => {
       try {
         await call({ op: 'close' });

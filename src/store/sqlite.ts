@@ -39,6 +39,14 @@ export interface SqlConnection extends Statements {
    */
   readonly inTransaction: Statements;
   close(): MaybePromise<void>;
+  /** A named procedure of a worker thread (sqlite-worker.ts), run there on its own connection. */
+  procedure?(name: string, arg: unknown, transfer?: readonly ArrayBuffer[]): Promise<unknown>;
+}
+
+/** A SQLite Db; over a worker thread it can also run that thread's procedures. */
+export interface SqliteDb extends Db {
+  /** Runs `name` on the worker, outside any transaction of this Db (it waits for an open one). */
+  procedure<T>(name: string, arg: unknown, transfer?: readonly ArrayBuffer[]): Promise<T>;
 }
 
 /** Opens a connection with the store's settings and a statement cache (also used on the worker). */
@@ -90,12 +98,12 @@ export function sqliteConnection(
   };
 }
 
-export function openSqlite(path: string, options: SqliteOptions = {}): Db {
+export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDb {
   return gatedDb(sqliteConnection(path, options), path === ':memory:' ? undefined : path);
 }
 
 /** The Db over one connection: transactions are serialized and outside calls wait for them. */
-export function gatedDb(conn: SqlConnection, file?: string): Db {
+export function gatedDb(conn: SqlConnection, file?: string): SqliteDb {
   let closed = false;
   let busy: Promise<void> | null = null; // settled when the open transaction ends
   const context = new AsyncLocalStorage<Promise<void>>(); // which transaction a call runs inside
@@ -119,9 +127,14 @@ export function gatedDb(conn: SqlConnection, file?: string): Db {
     },
   };
 
-  const db: Db = {
+  const db: SqliteDb = {
     dialect: 'sqlite',
     file,
+    async procedure<T>(name: string, arg: unknown, transfer?: readonly ArrayBuffer[]): Promise<T> {
+      if (blocked()) await idle();
+      if (conn.procedure === undefined) throw new Error(`no procedure ${name}: this connection is not on a worker`);
+      return (await conn.procedure(name, arg, transfer)) as T;
+    },
     async query(sql, params) {
       if (blocked()) await idle();
       return conn.all(sql, params);
