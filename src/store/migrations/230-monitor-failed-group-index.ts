@@ -11,7 +11,7 @@ CREATE INDEX mon_event_failed_api_key_ts ON mon_event (api_key_id, ts${idTail}) 
 const migration: Migration = {
   version: 230,
   name: 'monitor-failed-group-index',
-  // SQLite: the rowid (id) rides in every index, as in mon_event_ts.
+  // SQLite: the rowid (id) rides in every index, as in mon_event_ts (ts; since migration 250, (ts, dedupe_key)).
   sql: { sqlite: sql(''), postgres: sql(', id') },
 };
 export default migration;

@@ -12,7 +12,7 @@ const sql = (idTail: string) =>
 const migration: Migration = {
   version: 240,
   name: 'monitor-slow-index',
-  // SQLite: the rowid (id) rides in every index, as in mon_event_ts.
+  // SQLite: the rowid (id) rides in every index, as in mon_event_ts (ts; since migration 250, (ts, dedupe_key)).
   sql: { sqlite: sql(''), postgres: sql(', id') },
 };
 export default migration;
