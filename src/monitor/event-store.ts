@@ -532,25 +532,29 @@ async function addRollups(
       for (let j = 0; j < width; j++) sums[j] += h.sums[j];
     }
   }
-  const pairColumns = [...PAIR_KEY, ...ROLLUP_SUMS];
-  const storePairs = forChunks(pairs, async (chunk) => {
+  await Promise.all([
+    upsertSlots(tx, 'mon_rollup_pair', PAIR_KEY, PAIR_UPSERT_TAIL, pairs),
+    upsertSlots(tx, 'mon_rollup', ROLLUP_KEY, ROLLUP_UPSERT_TAIL, all),
+  ]);
+}
+
+/** Rollup rows (key columns, then the sums) added to what is stored, a chunk per statement. */
+function upsertSlots(
+  tx: Db,
+  table: string,
+  key: readonly string[],
+  tail: string,
+  slots: ReadonlyArray<{ key: number[]; sums: Float64Array }>,
+): Promise<void> {
+  const columns = [...key, ...ROLLUP_SUMS];
+  return forChunks(slots, async (chunk) => {
     const params: SqlValue[] = [];
     for (const s of chunk) {
       for (const v of s.key) params.push(v);
       for (const v of s.sums) params.push(v);
     }
-    await tx.run(insertSql('mon_rollup_pair', pairColumns, chunk.length, PAIR_UPSERT_TAIL), params);
+    await tx.run(insertSql(table, columns, chunk.length, tail), params);
   });
-  const columns = [...ROLLUP_KEY, ...ROLLUP_SUMS];
-  const storeRollups = forChunks(all, async (chunk) => {
-    const params: SqlValue[] = [];
-    for (const s of chunk) {
-      for (const v of s.key) params.push(v);
-      for (const v of s.sums) params.push(v);
-    }
-    await tx.run(insertSql('mon_rollup', columns, chunk.length, ROLLUP_UPSERT_TAIL), params);
-  });
-  await Promise.all([storePairs, storeRollups]);
 }
 
 const HIST0 = ROLLUP_SUMS.indexOf('h0');
