@@ -3,6 +3,7 @@
 // before the command is known, so `--version` costs no library and each command loads only its own module.
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import type { PlainCommand } from './plain-args.ts';
 
 // The installed bin turns the compile cache on before loading this file; from the sources it starts here.
 module.enableCompileCache?.();
@@ -55,6 +56,22 @@ async function interruptSweepsOnSignal(): Promise<void> {
   });
 }
 
+/** Commands that read a plain command line without commander (src/cli/plain-args.ts). */
+const PLAIN_COMMANDS: Record<string, () => Promise<PlainCommand>> = {
+  report: () => import('./commands/report.ts'),
+};
+
+/** Runs a plain command line of a PLAIN_COMMANDS command; false when commander has to parse it. */
+async function runPlainCommandLine(argv: readonly string[]): Promise<boolean> {
+  const load = PLAIN_COMMANDS[argv[2]];
+  if (!load) return false;
+  const [command, { parsePlainArgs }] = await Promise.all([load(), import('./plain-args.ts')]);
+  const options = parsePlainArgs(argv.slice(3), command.OPTIONS);
+  if (!options) return false;
+  await command.action(options);
+  return true;
+}
+
 const version = packageVersion();
 const first = process.argv[2];
 if (first === '--version' || first === '-V') {
@@ -69,9 +86,11 @@ if (first === '--version' || first === '-V') {
     }
     // serve, monitor and sim handle their own signals; every other command stops its sweep cleanly.
     if (first !== 'serve' && first !== 'monitor' && first !== 'sim') await interruptSweepsOnSignal();
-    const { buildProgram } = await import('./program.ts');
-    const program = await buildProgram(process.argv, { version });
-    await program.parseAsync(process.argv);
+    if (!(await runPlainCommandLine(process.argv))) {
+      const { buildProgram } = await import('./program.ts');
+      const program = await buildProgram(process.argv, { version });
+      await program.parseAsync(process.argv);
+    }
   } catch (error) {
     console.error(`codex-fleet: ${(error as Error).message}`);
     process.exitCode = 1;
