@@ -9,10 +9,30 @@ import type { PlainCommand } from './plain-args.ts';
 module.enableCompileCache?.();
 
 // A closed pipe (`report --json | head -c 10`) is the reader saying it has enough: stop quietly.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+function onWriteError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+}
+
+// The handler goes on each stream when something first uses it, not here: creating process.stdout loads Node's
+// stream classes, which a report written with fs.writeSync (src/cli/stdout.ts) never needs.
+for (const name of ['stdout', 'stderr'] as const) {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  const get = original?.get;
+  if (!original?.configurable || !get) {
+    process[name].on('error', onWriteError);
+    continue;
+  }
+  let stream: NodeJS.WriteStream | undefined;
+  Object.defineProperty(process, name, {
+    ...original,
+    get() {
+      if (!stream) {
+        stream = get.call(process) as NodeJS.WriteStream;
+        stream.on('error', onWriteError);
+      }
+      return stream;
+    },
   });
 }
 

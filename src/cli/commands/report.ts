@@ -13,6 +13,7 @@ import {
   progressReporter,
   runCommand,
 } from '../shared-args.ts';
+import { writeStdout } from '../stdout.ts';
 import { withDemo } from './demo-env.ts';
 
 export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
@@ -80,7 +81,7 @@ export async function runReport(options: ReportOptions): Promise<number> {
       }
       return 0;
     }
-    process.stdout.write(body);
+    writeStdout(body);
     return 0;
   });
 }
