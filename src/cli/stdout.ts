@@ -9,14 +9,18 @@ const { writeSync } = process.getBuiltinModule('node:fs');
  * so) that is full hands the rest to process.stdout, which waits for it to drain.
  */
 export function writeStdout(text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  let written = 0;
+  let rest: Buffer | null = null;
   try {
-    while (written < bytes.length) written += writeSync(1, bytes, written);
+    // The string itself first: no copy on the heap when it goes out whole, as it does to a file or a blocking pipe.
+    const written = writeSync(1, text);
+    if (written === Buffer.byteLength(text)) return;
+    rest = Buffer.from(text).subarray(written);
+    while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
     if (code !== 'EAGAIN') throw error;
-    process.stdout.write(bytes.subarray(written));
+    // EAGAIN before anything was written: all of it.
+    process.stdout.write(rest ?? text);
   }
 }

@@ -72,7 +72,8 @@ export interface LoadOptions {
 
 export async function loadAccounts(
   config: FleetConfig,
-  stored: readonly StoredAccount[],
+  /** Where the store's local accounts were read from: files imported from elsewhere are read again. */
+  stored: readonly Pick<StoredAccount, 'sourcePath' | 'sourceKind'>[],
   now: number = Date.now(),
   options: LoadOptions = {},
 ): Promise<AccountLoadResult> {
