@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The CLI's entry (run from the sources in development, built to dist/cli.js): only Node built-ins load
 // before the command is known, so `--version` costs no library and each command loads only its own module.
-import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import type { PlainCommand } from './plain-args.ts';
+
+// From the loaded built-in: an ESM import of node:fs loads fs/promises, the fs streams and the watchers (src/runtime/fs.ts).
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 // The installed bin turns the compile cache on before loading this file; from the sources it starts here.
 module.enableCompileCache?.();
