@@ -70,6 +70,9 @@ it('a plain report --json line runs without commander; --help still goes through
   const report = await loaded(['report', '--json', ...store]);
   assert.equal(report.status, 0, `report exits 0 (stderr: ${report.stderr.slice(0, 500)})`);
   assert.equal(commander(report.urls), false, 'report --json loads no commander (src/cli/plain-args.ts)');
+  // An ESM import of either loads fs/promises, the fs streams and the watchers (src/runtime/fs.ts).
+  const fsImports = report.urls.filter((u) => u === 'node:fs' || u === 'node:fs/promises');
+  assert.deepEqual(fsImports, [], 'report --json takes node:fs through process.getBuiltinModule');
   const help = await loaded(['report', '--help']);
   assert.equal(help.status, 0);
   assert.equal(commander(help.urls), true, 'report --help goes through commander');
