@@ -29,21 +29,31 @@ describe('writeStdout', () => {
   });
 
   it('waits for a full non-blocking pipe instead of failing with EAGAIN', async () => {
-    // The child makes its own stdout non-blocking, as a parent sharing the pipe may have done.
+    // The child makes its own stdout non-blocking, as a parent sharing the pipe may have done, and says on
+    // stderr when writeStdout has returned: with nobody reading, the pipe was full long before.
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', writer('process.stdout._handle?.setBlocking?.(false)')],
+      [
+        '--input-type=module',
+        '-e',
+        `${writer('process.stdout._handle?.setBlocking?.(false)')} console.error('returned');`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    child.stdout.pause(); // a slow reader: the pipe fills while the child writes
-    await new Promise((r) => setTimeout(r, 300));
+    child.stdout.pause();
+    let errors = '';
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (c: Buffer) => {
+        errors += c.toString();
+        if (errors.includes('returned')) resolve();
+      }),
+    );
     const chunks: Buffer[] = [];
-    const errors: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => errors.push(c));
     child.stdout.resume();
     const code = await new Promise((r) => child.on('close', r));
-    assert.equal(code, 0, Buffer.concat(errors).toString());
+    assert.equal(code, 0, errors);
+    assert.equal(errors, 'returned\n');
     assert.equal(Buffer.concat(chunks).toString('utf8'), TEXT);
   });
 
