@@ -2,9 +2,9 @@
 // temp file in the same directory, write, fsync, rename over the target, fsync the directory.
 // Credentials files end up mode 0600 whatever the old mode was (as the Codex CLI does).
 
-import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { nodeCrypto } from '../runtime/crypto.ts';
+import { fsPromises } from '../runtime/fs.ts';
 
 export interface AtomicWriteOptions {
   /** Final file mode; 0600 by default because these files hold tokens. */
@@ -15,12 +15,16 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   const mode = options.mode ?? 0o600;
   // A symlinked auth file (e.g. ~/.codex/auth.json linked into the account dir) must stay a link:
   // replace the file it points to, or the other tool keeps a copy whose refresh token we just spent.
-  const path = await realpath(target).catch(() => target);
+  const path = await fsPromises()
+    .realpath(target)
+    .catch(() => target);
   const dir = dirname(path);
   // Dot-prefixed and not ending in .json: directory watchers (CLIProxyAPI) and our own sources skip it.
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`);
-  const previous = await stat(path).catch(() => null);
-  const handle = await open(temp, 'wx', mode);
+  const previous = await fsPromises()
+    .stat(path)
+    .catch(() => null);
+  const handle = await fsPromises().open(temp, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.chmod(mode); // the umask may have narrowed or the open mode been ignored
@@ -29,14 +33,18 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
-    await unlink(temp).catch(() => {});
+    await fsPromises()
+      .unlink(temp)
+      .catch(() => {});
     throw error;
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    await fsPromises().rename(temp, path);
   } catch (error) {
-    await unlink(temp).catch(() => {});
+    await fsPromises()
+      .unlink(temp)
+      .catch(() => {});
     throw error;
   }
   await syncDir(dir);
@@ -44,7 +52,9 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
 
 /** Makes the rename itself durable. Some file systems refuse fsync on a directory: that is fine. */
 async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => null);
+  const handle = await fsPromises()
+    .open(dir, 'r')
+    .catch(() => null);
   if (!handle) return;
   try {
     await handle.sync();

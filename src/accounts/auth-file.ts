@@ -2,11 +2,13 @@
 // problem), and serializes a changed document back in the file's own style. The one place the
 // product reads auth files: regular files only, opened non-blocking (a FIFO named *.json cannot
 // hang a sweep) and read with a size cap (a link to /dev/zero cannot eat the memory).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AccountSourceKind, AuthFileFormat } from '../domain/account.ts';
+import { fs } from '../runtime/fs.ts';
 import { type AccountLoadError, type ParsedAuthFile, parseAuthText } from './formats/index.ts';
 import { stringifyJson } from './formats/json-style.ts';
+
+const { closeSync, constants, fstatSync, openSync, readSync } = fs;
 
 /** Real auth files are a few KiB; a multi-auth file with hundreds of accounts stays far below this. */
 export const MAX_AUTH_FILE_BYTES = 1024 * 1024;

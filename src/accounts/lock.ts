@@ -13,9 +13,9 @@
 // proper-lockfile (a mkdir lock, portable, no extra binary) on a dot-file beside the auth file.
 // A lock left by a killed process is taken over once it is older than STALE_MS.
 import type { ChildProcess } from 'node:child_process';
-import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AuthFileFormat } from '../domain/account.ts';
+import { fsPromises } from '../runtime/fs.ts';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_MS = 5_000;
@@ -56,7 +56,7 @@ export function codexCliLockPaths(authPath: string): string[] {
 
 async function ensureLockFile(path: string, mode: number): Promise<void> {
   // Create it as the CLI does (auth.json.lock is 0600) before flock(1) would create it 0644.
-  const handle = await open(path, 'a', mode);
+  const handle = await fsPromises().open(path, 'a', mode);
   await handle.close();
 }
 
@@ -145,7 +145,9 @@ export async function withFileLock<T>(
   options: LockOptions = {},
 ): Promise<T> {
   // Lock the real file: a symlink in the account dir and the Codex CLI's own path share one lock.
-  const path = await realpath(authPath).catch(() => resolve(authPath));
+  const path = await fsPromises()
+    .realpath(authPath)
+    .catch(() => resolve(authPath));
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const releaseLocal = await inProcessLock(path);
   try {

@@ -1,14 +1,15 @@
 // Account management behind `codex-fleet accounts …` and the dashboard: import auth files from a path,
 // add one from token JSON (a file or stdin, never argv), and the one auth-file name rule and the one
 // delete (a move into `.deleted/`, so it can be undone) that both faces use.
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Account, AccountSourceKind } from '../domain/account.ts';
+import { fs, fsPromises } from '../runtime/fs.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { fsErrorMessage, readAuthFile } from './auth-file.ts';
 import { type AccountLoadError, isLoadError, parseAuthText, problemsAsErrors } from './formats/index.ts';
 import type { AccountLoad } from './sources/types.ts';
+
+const { existsSync } = fs;
 
 /** The kind an imported file is remembered as (and re-read with, so derived ids stay stable). */
 export function importKind(path: string, format: Account['format']): AccountSourceKind {
@@ -31,12 +32,12 @@ export async function readImportPath(path: string): Promise<AccountLoad> {
   const full = resolve(path);
   let isDir: boolean;
   try {
-    isDir = (await stat(full)).isDirectory();
+    isDir = (await fsPromises().stat(full)).isDirectory();
   } catch (error) {
     return { accounts: [], errors: [{ path: full, index: null, format: null, message: fsErrorMessage(full, error) }] };
   }
   if (!isDir) return importFile(full);
-  const names = (await readdir(full)).filter((n) => !n.startsWith('.') && /\.json$/i.test(n)).sort();
+  const names = (await fsPromises().readdir(full)).filter((n) => !n.startsWith('.') && /\.json$/i.test(n)).sort();
   const loads = await Promise.all(names.map((n) => importFile(join(full, n))));
   return { accounts: loads.flatMap((l) => l.accounts), errors: loads.flatMap((l) => l.errors) };
 }
@@ -60,9 +61,9 @@ export const TRASH_DIR = '.deleted';
 /** Moves an auth file into its directory's `.deleted/`; returns the new path. Throws ENOENT when absent. */
 export async function moveToTrash(path: string, now: number): Promise<string> {
   const trash = join(dirname(path), TRASH_DIR);
-  await mkdir(trash, { recursive: true, mode: 0o700 });
+  await fsPromises().mkdir(trash, { recursive: true, mode: 0o700 });
   const target = join(trash, `${now}-${basename(path)}`);
-  await rename(path, target);
+  await fsPromises().rename(path, target);
   return target;
 }
 

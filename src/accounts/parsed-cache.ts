@@ -9,10 +9,13 @@
 //    the file system's timestamp granularity could keep every field of the key and change the content;
 //  - a file that changed while it was read (stat before and after differ) is not cached.
 // Only a file stat can see is cached; errors about missing or unreadable files are read every time.
-import { type BigIntStats, statSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { type Account, type AccountSourceKind, type AuthFileFormat, maskSecret } from '../domain/account.ts';
+import { fs } from '../runtime/fs.ts';
 import { type FileLoader, readFileLoad } from './sources/file-load.ts';
 import type { AccountLoad } from './sources/types.ts';
+
+const { statSync } = fs;
 
 /** Files modified this recently (ms) are re-read on every run. */
 export const FRESH_MS = 2_000;

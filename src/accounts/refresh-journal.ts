@@ -4,9 +4,9 @@
 //    the next run knows why upstream now says `refresh_token_reused` and says so.
 //  - dead: upstream said this token can never work again; no process calls upstream with it again.
 
-import { readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { nodeCrypto } from '../runtime/crypto.ts';
+import { fsPromises } from '../runtime/fs.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export interface JournalEntry {
@@ -31,7 +31,7 @@ export function tokenHash(refreshToken: string): string {
 
 export async function readJournal(authPath: string): Promise<Journal> {
   try {
-    const value = JSON.parse(await readFile(journalPath(authPath), 'utf8'));
+    const value = JSON.parse(await fsPromises().readFile(journalPath(authPath), 'utf8'));
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Journal) : {};
   } catch {
     // Missing or damaged: it only explains failures, so starting empty is safe.
@@ -48,7 +48,9 @@ export async function updateJournal(authPath: string, hash: string, entry: Journ
     if (!(nowMs - Date.parse(value.at) < KEEP_MS)) delete journal[key];
   }
   if (Object.keys(journal).length === 0) {
-    await unlink(journalPath(authPath)).catch(() => {});
+    await fsPromises()
+      .unlink(journalPath(authPath))
+      .catch(() => {});
     return;
   }
   await writeFileAtomic(journalPath(authPath), JSON.stringify(journal, null, 2));

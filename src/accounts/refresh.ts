@@ -9,9 +9,9 @@
 // - Read-only callers construct the manager with refresh: 'never'; it then cannot refresh at all.
 // - Shutdown: after `stop` no token request is sent (old tokens kept, nothing spent); one already sent
 //   is read to the end and saved (upstream spent the old token on receipt), unless `cutoff` comes first.
-import { realpath, writeFile } from 'node:fs/promises';
 import type { Account } from '../domain/account.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
+import { fsPromises } from '../runtime/fs.ts';
 import { type RefreshOutcome, refreshTokens } from '../upstream/oauth.ts';
 import { createSingleFlight, LockError, withFileLock } from './lock.ts';
 import { readJournal, tokenHash, updateJournal } from './refresh-journal.ts';
@@ -186,7 +186,9 @@ export class TokenManager {
       );
     }
     // The journal sits beside the real file, so a symlinked copy shares it.
-    const path = await realpath(current.sourcePath!).catch(() => current.sourcePath!);
+    const path = await fsPromises()
+      .realpath(current.sourcePath!)
+      .catch(() => current.sourcePath!);
     const hash = tokenHash(refreshToken);
     const known = (await readJournal(path))[hash];
     if (known?.state === 'dead') {
@@ -303,7 +305,7 @@ export class TokenManager {
   async #testPause(): Promise<void> {
     const marker = (this.#opts.env ?? process.env)[TEST_PAUSE_ENV];
     if (!marker) return;
-    await writeFile(marker, 'paused-after-upstream-answer');
+    await fsPromises().writeFile(marker, 'paused-after-upstream-answer');
     // Hold here (with the lock) until the test kills this process.
     await new Promise<never>(() => setInterval(() => {}, 60_000));
   }

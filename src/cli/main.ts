@@ -1,17 +1,40 @@
 #!/usr/bin/env node
 // The CLI's entry (run from the sources in development, built to dist/cli.js): only Node built-ins load
 // before the command is known, so `--version` costs no library and each command loads only its own module.
-import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import type { PlainCommand } from './plain-args.ts';
+
+// From the loaded built-in: an ESM import of node:fs loads fs/promises, the fs streams and the watchers (src/runtime/fs.ts).
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 // The installed bin turns the compile cache on before loading this file; from the sources it starts here.
 module.enableCompileCache?.();
 
 // A closed pipe (`report --json | head -c 10`) is the reader saying it has enough: stop quietly.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+function onWriteError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+}
+
+// The handler goes on each stream when something first uses it, not here: creating process.stdout loads Node's
+// stream classes, which a report written with fs.writeSync (src/cli/stdout.ts) never needs.
+for (const name of ['stdout', 'stderr'] as const) {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  const get = original?.get;
+  if (!original?.configurable || !get) {
+    process[name].on('error', onWriteError);
+    continue;
+  }
+  let stream: NodeJS.WriteStream | undefined;
+  Object.defineProperty(process, name, {
+    ...original,
+    get() {
+      if (!stream) {
+        stream = get.call(process) as NodeJS.WriteStream;
+        stream.on('error', onWriteError);
+      }
+      return stream;
+    },
   });
 }
 
@@ -55,6 +78,22 @@ async function interruptSweepsOnSignal(): Promise<void> {
   });
 }
 
+/** Commands that read a plain command line without commander (src/cli/plain-args.ts). */
+const PLAIN_COMMANDS: Record<string, () => Promise<PlainCommand>> = {
+  report: () => import('./commands/report.ts'),
+};
+
+/** Runs a plain command line of a PLAIN_COMMANDS command; false when commander has to parse it. */
+async function runPlainCommandLine(argv: readonly string[]): Promise<boolean> {
+  const load = PLAIN_COMMANDS[argv[2]];
+  if (!load) return false;
+  const [command, { parsePlainArgs }] = await Promise.all([load(), import('./plain-args.ts')]);
+  const options = parsePlainArgs(argv.slice(3), command.OPTIONS);
+  if (!options) return false;
+  await command.action(options);
+  return true;
+}
+
 const version = packageVersion();
 const first = process.argv[2];
 if (first === '--version' || first === '-V') {
@@ -69,9 +108,11 @@ if (first === '--version' || first === '-V') {
     }
     // serve, monitor and sim handle their own signals; every other command stops its sweep cleanly.
     if (first !== 'serve' && first !== 'monitor' && first !== 'sim') await interruptSweepsOnSignal();
-    const { buildProgram } = await import('./program.ts');
-    const program = await buildProgram(process.argv, { version });
-    await program.parseAsync(process.argv);
+    if (!(await runPlainCommandLine(process.argv))) {
+      const { buildProgram } = await import('./program.ts');
+      const program = await buildProgram(process.argv, { version });
+      await program.parseAsync(process.argv);
+    }
   } catch (error) {
     console.error(`codex-fleet: ${(error as Error).message}`);
     process.exitCode = 1;

@@ -64,39 +64,78 @@ export async function runCommand(
   }
 }
 
-/** Where the store lives: every command that opens it takes these. */
-export function addStoreOptions(cmd: Command): Command {
-  return cmd
-    .option('--data-dir <dir>', 'where the SQLite store lives (env CODEX_FLEET_DATA_DIR, default ./data)')
-    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env CODEX_FLEET_DATABASE_URL)');
+/**
+ * One commander option as data: commands register it through commander, and a plain command line is read
+ * from the same list without commander (src/cli/plain-args.ts).
+ */
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  default?: string;
 }
+
+/** Where the store lives: every command that opens it takes these. */
+export const STORE_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--data-dir <dir>', description: 'where the SQLite store lives (env CODEX_FLEET_DATA_DIR, default ./data)' },
+  { flags: '--database-url <url>', description: 'postgres://… to use PostgreSQL (env CODEX_FLEET_DATABASE_URL)' },
+];
 
 /** Where the accounts come from: commands that read or change auth files take these (with the store's). */
-export function addAccountOptions(cmd: Command): Command {
-  return addStoreOptions(cmd)
-    .option('--account-dir <dir>', 'directory of auth files (env CODEX_FLEET_ACCOUNT_DIR, default ./account)')
-    .option('--codex-home <dir>', 'also read the Codex CLI auth.json in this directory')
-    .option('--multi-auth-file <file>', 'also read a codex-multi-auth v3 accounts file');
-}
+export const ACCOUNT_OPTIONS: readonly OptionSpec[] = [
+  ...STORE_OPTIONS,
+  {
+    flags: '--account-dir <dir>',
+    description: 'directory of auth files (env CODEX_FLEET_ACCOUNT_DIR, default ./account)',
+  },
+  { flags: '--codex-home <dir>', description: 'also read the Codex CLI auth.json in this directory' },
+  { flags: '--multi-auth-file <file>', description: 'also read a codex-multi-auth v3 accounts file' },
+];
 
 /** Store, accounts and which upstream to talk to: every command that probes or refreshes takes these. */
+export const FLEET_OPTIONS: readonly OptionSpec[] = [
+  ...ACCOUNT_OPTIONS,
+  { flags: '--chatgpt-url <url>', description: 'ChatGPT backend base URL (env CODEX_FLEET_CHATGPT_URL)' },
+  { flags: '--auth-url <url>', description: 'OAuth token endpoint (env CODEX_FLEET_AUTH_URL)' },
+];
+
+export const PROBE_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--concurrency <n>', description: 'parallel probes, 1-20 (env CODEX_FLEET_CONCURRENCY, default 5)' },
+  { flags: '--timeout-ms <ms>', description: 'per-request timeout (env CODEX_AUTH_FETCH_TIMEOUT_MS, default 15000)' },
+  { flags: '--retries <n>', description: 'retries on 408/429/5xx/network errors', default: '3' },
+  {
+    flags: '--retry-delay <seconds>',
+    description: 'first retry delay, doubled each time, with jitter',
+    default: '2.0',
+  },
+  {
+    flags: '--probe <mode>',
+    description: 'http | codex-cli | auto (auto falls back to the Codex CLI after Cloudflare answers)',
+    default: 'http',
+  },
+];
+
+export function addOptions(cmd: Command, options: readonly OptionSpec[]): Command {
+  for (const o of options) {
+    if (o.default === undefined) cmd.option(o.flags, o.description);
+    else cmd.option(o.flags, o.description, o.default);
+  }
+  return cmd;
+}
+
+export function addStoreOptions(cmd: Command): Command {
+  return addOptions(cmd, STORE_OPTIONS);
+}
+
+export function addAccountOptions(cmd: Command): Command {
+  return addOptions(cmd, ACCOUNT_OPTIONS);
+}
+
 export function addFleetOptions(cmd: Command): Command {
-  return addAccountOptions(cmd)
-    .option('--chatgpt-url <url>', 'ChatGPT backend base URL (env CODEX_FLEET_CHATGPT_URL)')
-    .option('--auth-url <url>', 'OAuth token endpoint (env CODEX_FLEET_AUTH_URL)');
+  return addOptions(cmd, FLEET_OPTIONS);
 }
 
 export function addProbeOptions(cmd: Command): Command {
-  return cmd
-    .option('--concurrency <n>', 'parallel probes, 1-20 (env CODEX_FLEET_CONCURRENCY, default 5)')
-    .option('--timeout-ms <ms>', 'per-request timeout (env CODEX_AUTH_FETCH_TIMEOUT_MS, default 15000)')
-    .option('--retries <n>', 'retries on 408/429/5xx/network errors', '3')
-    .option('--retry-delay <seconds>', 'first retry delay, doubled each time, with jitter', '2.0')
-    .option(
-      '--probe <mode>',
-      'http | codex-cli | auto (auto falls back to the Codex CLI after Cloudflare answers)',
-      'http',
-    );
+  return addOptions(cmd, PROBE_OPTIONS);
 }
 
 export function configFrom(options: CommonOptions, env: NodeJS.ProcessEnv = process.env): FleetConfig {

@@ -3,7 +3,6 @@
 // accounts (a fresh install, or an operator whose accounts all live on CPA); a directory the operator
 // named (--account-dir, CODEX_FLEET_ACCOUNT_DIR) that is missing is an error naming it, because showing
 // only the accounts the store remembers would hide the typo.
-import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { resolveDuplicates } from '../accounts/duplicates.ts';
 import type { AccountLoadError } from '../accounts/formats/index.ts';
@@ -18,8 +17,11 @@ import {
   readFileLoad,
 } from '../accounts/sources/index.ts';
 import type { Account } from '../domain/account.ts';
+import { fs } from '../runtime/fs.ts';
 import type { StoredAccount } from '../store/index.ts';
 import type { FleetConfig } from './config.ts';
+
+const { existsSync } = fs;
 
 /** The account directory was named explicitly and does not exist. */
 export class AccountDirMissingError extends Error {
@@ -72,7 +74,8 @@ export interface LoadOptions {
 
 export async function loadAccounts(
   config: FleetConfig,
-  stored: readonly StoredAccount[],
+  /** Where the store's local accounts were read from: files imported from elsewhere are read again. */
+  stored: readonly Pick<StoredAccount, 'sourcePath' | 'sourceKind'>[],
   now: number = Date.now(),
   options: LoadOptions = {},
 ): Promise<AccountLoadResult> {

@@ -2,7 +2,6 @@
 // Secrets never leave here unmasked. Background work (scheduled inspections, webhooks) starts here too.
 
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
 import { readAuthFile } from '../accounts/auth-file.ts';
@@ -37,6 +36,7 @@ import type { MonitorService } from '../monitor/service.ts';
 import { disagreementEvent } from '../notify/changes.ts';
 import type { AlertChannel } from '../notify/channels.ts';
 import { Notifier, type NotifierMemory } from '../notify/notifier.ts';
+import { fsPromises } from '../runtime/fs.ts';
 import { probeFromSnapshot } from '../store/snapshots-repo.ts';
 import { type AccountList, AccountListCache } from './account-list-cache.ts';
 import type { AccountLoadResult } from './account-registry.ts';
@@ -385,10 +385,12 @@ export class FleetService {
       db.dialect === 'sqlite'
         ? db.get<{ data_version: number }>('PRAGMA data_version').then((r) => r?.data_version ?? 0)
         : 0,
-      stat(this.fleet.config.accountDir, { bigint: true }).then(
-        (st) => `${st.mtimeNs}:${st.ctimeNs}:${st.ino}`,
-        () => 'none',
-      ),
+      fsPromises()
+        .stat(this.fleet.config.accountDir, { bigint: true })
+        .then(
+          (st) => `${st.mtimeNs}:${st.ctimeNs}:${st.ino}`,
+          () => 'none',
+        ),
     ]);
     return `${version}:${dir}:${this.requestOutcomes ? 'join' : 'no-join'}`;
   }
@@ -848,7 +850,9 @@ export class FleetService {
     if (isLoadError(parsed)) return null;
     const account = parsed.accounts[0];
     if (!account) return null;
-    const info = await stat(path).catch(() => null);
+    const info = await fsPromises()
+      .stat(path)
+      .catch(() => null);
     return {
       name: basename(path).replace(/\.json$/i, ''),
       format: parsed.format.format,
@@ -864,7 +868,9 @@ export class FleetService {
 
   async listAuthFiles(): Promise<AuthFileView[]> {
     const dir = this.fleet.config.accountDir;
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const names = await fsPromises()
+      .readdir(dir)
+      .catch(() => [] as string[]);
     const views = await Promise.all(
       names
         .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
@@ -890,10 +896,12 @@ export class FleetService {
 
   async saveAuthFile(input: AuthFileInput, mode: 'create' | 'update'): Promise<AuthFileView> {
     const path = this.#authPath(input.name);
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
+    const exists = await fsPromises()
+      .stat(path)
+      .then(
+        () => true,
+        () => false,
+      );
     if (mode === 'create' && exists) throw new FleetError('conflict', `${basename(path)} exists already`);
     if (mode === 'update' && !exists) throw new FleetError('not_found', `no auth file ${basename(path)}`);
     let doc: Record<string, unknown>;
@@ -925,7 +933,7 @@ export class FleetService {
     }
     applyAuthFields(doc, format, input);
     if (!hasAccessToken(doc, format)) throw new FleetError('invalid', 'an auth file needs an access token');
-    await mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
+    await fsPromises().mkdir(this.fleet.config.accountDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, stringifyJson(doc, style));
     this.#emit('auth-files');
     this.#emit('accounts');

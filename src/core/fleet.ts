@@ -52,17 +52,6 @@ export interface ProbeDefaults {
   probe?: ProbeMode;
   concurrency?: number;
 }
-const STORED_FIELDS = [
-  'name',
-  'email',
-  'plan',
-  'accountId',
-  'format',
-  'sourceKind',
-  'sourcePath',
-  'sourceIndex',
-  'disabled',
-] as const;
 
 export interface QuotaCheckOptions {
   /** Only these accounts (by name or id). */
@@ -160,7 +149,7 @@ export class Fleet {
    * come from the parsed-account cache, one store row instead of every file, with masked tokens.
    */
   async accounts(options: { tokens?: boolean } = {}): Promise<AccountLoadResult> {
-    const stored = await this.repos.accounts.list();
+    const stored = await this.repos.accounts.storedPaths();
     let result: AccountLoadResult;
     if (options.tokens === false) {
       const cacheRepo = new AuthFileCacheRepo(this.repos.db, this.clock);
@@ -179,11 +168,7 @@ export class Fleet {
       result.errors.push({ path: problem.split(':')[0], index: null, format: 'cpa', message: problem });
     }
     // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
-    const byId = new Map(stored.map((s) => [s.id, s]));
-    const changed = result.accounts.filter((a) => {
-      const s = byId.get(a.id);
-      return !s || STORED_FIELDS.some((f) => s[f] !== a[f]);
-    });
+    const changed = await this.repos.accounts.changed(result.accounts);
     if (changed.length > 0) await this.repos.accounts.upsertMany(changed);
     return result;
   }

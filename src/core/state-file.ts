@@ -3,9 +3,9 @@
 // the `quota --json` rows (docs/codex-quota-parity.md says why). Written atomically (temp file, fsync,
 // rename), mode 0600 (rows name accounts and emails), one write at a time so an older sweep can never
 // land after a newer one; read back at start so the page has data before the first refresh.
-import { access, constants, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../accounts/atomic-write.ts';
+import { fsPromises } from '../runtime/fs.ts';
 import type { QuotaCheckResult } from './fleet.ts';
 import { type QuotaRow, rowKeepingLastGood } from './quota-rows.ts';
 
@@ -30,15 +30,19 @@ export async function checkStateFilePath(
 ): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   const full = resolve(path);
   const dir = dirname(full);
-  const info = await stat(dir).catch(() => null);
+  const info = await fsPromises()
+    .stat(dir)
+    .catch(() => null);
   if (!info?.isDirectory())
     return { ok: false, error: `--state-file: directory ${dir} does not exist; create it first` };
   try {
-    await access(dir, constants.W_OK);
+    await fsPromises().access(dir, fsPromises().constants.W_OK);
   } catch {
     return { ok: false, error: `--state-file: directory ${dir} is not writable` };
   }
-  const existing = await stat(full).catch(() => null);
+  const existing = await fsPromises()
+    .stat(full)
+    .catch(() => null);
   if (existing?.isDirectory()) return { ok: false, error: `--state-file: ${full} is a directory; give a file name` };
   return { ok: true, path: full };
 }
@@ -62,7 +66,7 @@ export async function readStateFile(
 ): Promise<{ ok: true; content: StateFileContent | null } | { ok: false; error: string }> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await fsPromises().readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, content: null };
     return { ok: false, error: `cannot read state file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };

@@ -95,6 +95,53 @@ describe('buildHealthReport', () => {
     for (const b of bad) assert.equal(validate(b), false);
   });
 
+  it('prints every account field in the seed order, optional ones only when present', () => {
+    const bob = json.accounts.find((a) => a.email === 'bob@example.com');
+    assert.deepEqual(Object.keys(bob ?? {}), [
+      'index',
+      'accountId',
+      'email',
+      'status',
+      'healthScore',
+      'quota5hPercent',
+      'quota7dPercent',
+      'rateLimited',
+      'disabled',
+      'lastUsed',
+      'addedAt',
+      'extensions',
+    ]);
+    assert.deepEqual(Object.keys(bob?.extensions ?? {}), ['name', 'reasons', 'stale', 'resetsAt', 'checkedAt', 'plan']);
+    const withRequests = buildHealthReport(
+      { accounts: fleet.slice(0, 1), requests: new Map([['id-alice', { total: 1 }]]) },
+      { mode: 'default', now: T0 },
+    );
+    assert.deepEqual(withRequests.accounts[0].extensions, {
+      ...report.accounts[0].extensions,
+      requests: { total: 1 },
+    });
+    const bare = buildHealthReport(
+      {
+        accounts: [
+          {
+            ...acct('x'),
+            account: makeAccount({ accountId: null, email: null, lastUsed: null, addedAt: null, plan: null }),
+          },
+        ],
+      },
+      { mode: 'default', now: T0 },
+    );
+    assert.deepEqual(Object.keys(bare.accounts[0]), [
+      'index',
+      'status',
+      'healthScore',
+      'rateLimited',
+      'disabled',
+      'extensions',
+    ]);
+    assert.deepEqual(Object.keys(bare.accounts[0].extensions ?? {}), ['name', 'reasons', 'stale']);
+  });
+
   it('answers the seed jq examples', () => {
     // jq '[.accounts[] | select(.rateLimited == true)] | length'
     assert.equal(

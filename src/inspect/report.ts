@@ -3,6 +3,7 @@
 import type {
   HealthReport,
   HealthReportAccount,
+  HealthReportAccountExtensions,
   HealthReportFlagged,
   HealthReportRecommendation,
   ReportMode,
@@ -53,37 +54,41 @@ export function buildHealthReport(input: HealthReportInput, opts: HealthReportOp
   input.accounts.forEach((ev, index) => {
     const probeTime = ev.probe ? Date.parse(ev.probe.fetchedAt) : opts.now;
     const flag = ev.flag !== undefined ? ev.flag : nextFlagState(null, ev.probe, probeTime);
-    const status = deriveStatus({ ...ev, flag }, opts.now, settings);
+    const status = deriveStatus(flag === ev.flag ? ev : { ...ev, flag }, opts.now, settings);
     const { account } = ev;
     const snap = status.basis?.snapshot ?? null;
     const q5 = remainingOf(mainWindow(snap, '5h'));
     const q7 = remainingOf(mainWindow(snap, 'weekly'));
     const qm = remainingOf(mainWindow(snap, 'monthly'));
-    const item: HealthReportAccount = {
-      index,
-      ...(account.accountId ? { accountId: account.accountId } : {}),
-      ...(account.email ? { email: account.email } : {}),
-      status: status.status,
-      healthScore: status.healthScore,
-      ...(q5 != null ? { quota5hPercent: q5 } : {}),
-      ...(q7 != null ? { quota7dPercent: q7 } : {}),
-      rateLimited: status.rateLimited,
-      disabled: account.disabled,
-      ...(account.lastUsed != null ? { lastUsed: account.lastUsed } : {}),
-      ...(account.addedAt != null ? { addedAt: account.addedAt } : {}),
-      extensions: {
-        name: account.name,
-        reasons: status.reasons,
-        stale: status.stale,
-        ...(status.resetsAt != null ? { resetsAt: status.resetsAt } : {}),
-        ...(status.basis ? { checkedAt: Date.parse(status.basis.fetchedAt) } : {}),
-        ...(qm != null ? { quotaMonthlyPercent: qm } : {}),
-        ...((snap?.plan ?? account.plan) ? { plan: (snap?.plan ?? account.plan) as string } : {}),
-        ...(ev.plan?.endsAt ? { planEndsAt: ev.plan.endsAt } : {}),
-        ...(ev.plan?.willRenew != null ? { planWillRenew: ev.plan.willRenew } : {}),
-        ...(input.requests?.get(account.id) ? { requests: input.requests.get(account.id) } : {}),
-      },
+    // Built field by field in the JSON's order, optional fields only when present: object spreads here cost a
+    // cached report of 1000 accounts ~2% of its start.
+    const item = { index } as HealthReportAccount;
+    if (account.accountId) item.accountId = account.accountId;
+    if (account.email) item.email = account.email;
+    item.status = status.status;
+    item.healthScore = status.healthScore;
+    if (q5 != null) item.quota5hPercent = q5;
+    if (q7 != null) item.quota7dPercent = q7;
+    item.rateLimited = status.rateLimited;
+    item.disabled = account.disabled;
+    if (account.lastUsed != null) item.lastUsed = account.lastUsed;
+    if (account.addedAt != null) item.addedAt = account.addedAt;
+    // Issue 20's request outcomes ride along in extensions without being part of the report's schema type.
+    const extensions: HealthReportAccountExtensions & { requests?: object } = {
+      name: account.name,
+      reasons: status.reasons,
+      stale: status.stale,
     };
+    if (status.resetsAt != null) extensions.resetsAt = status.resetsAt;
+    if (status.basis) extensions.checkedAt = Date.parse(status.basis.fetchedAt);
+    if (qm != null) extensions.quotaMonthlyPercent = qm;
+    const plan = snap?.plan ?? account.plan;
+    if (plan) extensions.plan = plan;
+    if (ev.plan?.endsAt) extensions.planEndsAt = ev.plan.endsAt;
+    if (ev.plan?.willRenew != null) extensions.planWillRenew = ev.plan.willRenew;
+    const requests = input.requests?.get(account.id);
+    if (requests) extensions.requests = requests;
+    item.extensions = extensions;
     const tight = tightestWindow(snap);
     rows.push({
       item,

@@ -1,8 +1,8 @@
 // Picks and opens the store: SQLite in the data directory by default, PostgreSQL when a URL is given.
 // Where it lives is resolved from flags and environment once, in core/config.ts (resolveStoreLocation);
 // this module takes the values. Creates the directory (0700) and brings the schema up to date.
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fs } from '../runtime/fs.ts';
 import type { Db, Migration } from './db.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
@@ -10,6 +10,8 @@ import { redactUrl } from './redact-url.ts';
 import { attachSecretKeys, secretKeys } from './secret-box.ts';
 import { SettingsRepo } from './settings-repo.ts';
 import { openSqlite } from './sqlite.ts';
+
+const { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } = fs;
 
 export const DB_FILE_NAME = 'codex-fleet.db';
 

@@ -3,9 +3,11 @@
 // else a random key in <dataDir>/secret-key (0600, created on first need). A copied or dumped
 // database (PostgreSQL, `db copy`, a backup) holds only sealed values; the key travels separately.
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeCrypto } from '../runtime/crypto.ts';
+import { fs } from '../runtime/fs.ts';
+
+const { mkdirSync, readFileSync, statSync, writeFileSync } = fs;
 
 export const SECRET_KEY_ENV = 'CODEX_FLEET_SECRET_KEY';
 export const SECRET_KEY_FILE = 'secret-key';

@@ -313,6 +313,51 @@ for (const backend of backends) {
         assert.equal(await repos.accounts.setDisabled('missing', true), false);
       });
 
+      test('changed names the accounts whose row is missing or differs in a field the source gives', async () => {
+        const repos = createRepos(db, clock);
+        await repos.accounts.upsertMany([
+          account('c1'),
+          account('c2', { email: null, plan: null, accountId: null, sourcePath: null, sourceIndex: 3 }),
+          account('c3', { disabled: true, name: 'ünïcode "quoted" …' }),
+        ]);
+        const same = [
+          account('c1', { lastUsed: 5, addedAt: null }), // not fields the source gives
+          account('c2', { email: null, plan: null, accountId: null, sourcePath: null, sourceIndex: 3 }),
+          account('c3', { disabled: true, name: 'ünïcode "quoted" …' }),
+        ];
+        assert.deepEqual(await repos.accounts.changed(same), []);
+        const differing = [
+          account('c1', { name: 'renamed' }),
+          account('c1', { email: 'other@example.com' }),
+          account('c1', { email: null }),
+          account('c1', { plan: 'pro' }),
+          account('c1', { accountId: 'acct-other' }),
+          account('c1', { format: 'codex-cli' }),
+          account('c1', { sourceKind: 'manual' }),
+          account('c1', { sourcePath: '/elsewhere.json' }),
+          account('c1', { sourceIndex: 0 }),
+          account('c1', { disabled: true }),
+          account('c2', { email: null, plan: null, accountId: null, sourcePath: null, sourceIndex: null }),
+          account('c3', { disabled: false, name: 'ünïcode "quoted" …' }),
+          account('new'),
+        ];
+        for (const a of differing) assert.deepEqual(await repos.accounts.changed([a]), [a], JSON.stringify(a));
+        assert.deepEqual(await repos.accounts.changed([...same, account('new')]), [account('new')]);
+        assert.deepEqual(await repos.accounts.changed([]), []);
+      });
+
+      test('storedPaths lists the local accounts with a path', async () => {
+        const repos = createRepos(db, clock);
+        await repos.accounts.upsertMany([
+          account('p1', { sourcePath: '/imported/one.json', sourceKind: 'manual' }),
+          account('p2', { sourcePath: null }),
+          account('p3', { sourcePath: 'https://cpa.example/auth', sourceKind: 'cpa' }),
+        ]);
+        const paths = await repos.accounts.storedPaths();
+        assert.ok(paths.some((p) => p.sourcePath === '/imported/one.json' && p.sourceKind === 'manual'));
+        assert.ok(!paths.some((p) => p.sourcePath === null || p.sourceKind === 'cpa'));
+      });
+
       test('credentials passed in are never stored', async () => {
         const repos = createRepos(db, clock);
         const secret = 'eyJhbGciOiJSUzI1NiJ9.secret-access-token-value';

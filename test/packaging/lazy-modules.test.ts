@@ -63,3 +63,17 @@ it('report --json, quota --json and --help load no zod, hono, Redis client, cron
     assert.deepEqual(own, [], `${args[0]} loads no monitoring ingest or query module, join or inspection rules`);
   }
 });
+
+it('a plain report --json line runs without commander; --help still goes through it', async () => {
+  const store = ['--data-dir', join(tmp, 'data'), '--account-dir', join(tmp, 'account')];
+  const commander = (urls: string[]) => urls.some((u) => /node_modules\/commander\//.test(u));
+  const report = await loaded(['report', '--json', ...store]);
+  assert.equal(report.status, 0, `report exits 0 (stderr: ${report.stderr.slice(0, 500)})`);
+  assert.equal(commander(report.urls), false, 'report --json loads no commander (src/cli/plain-args.ts)');
+  // An ESM import of either loads fs/promises, the fs streams and the watchers (src/runtime/fs.ts).
+  const fsImports = report.urls.filter((u) => u === 'node:fs' || u === 'node:fs/promises');
+  assert.deepEqual(fsImports, [], 'report --json takes node:fs through process.getBuiltinModule');
+  const help = await loaded(['report', '--help']);
+  assert.equal(help.status, 0);
+  assert.equal(commander(help.urls), true, 'report --help goes through commander');
+});

@@ -1,10 +1,12 @@
 // A directory of auth files in any mix of the §4 formats (default `./account`). Dot-files (our
 // temp files, locks and journals) and anything not ending in .json are skipped.
-import { readdirSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { fs } from '../../runtime/fs.ts';
 import { fsErrorMessage } from '../auth-file.ts';
 import { type FileLoader, readFileLoad } from './file-load.ts';
 import type { AccountLoad, AccountSource } from './types.ts';
+
+const { readdirSync } = fs;
 
 export const DEFAULT_ACCOUNT_DIR = 'account';
 

@@ -4,7 +4,16 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../accounts/atomic-write.ts';
 import { renderHealthReportText } from '../../inspect/report.ts';
-import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
+import {
+  addOptions,
+  type CommonOptions,
+  FLEET_OPTIONS,
+  type OptionSpec,
+  PROBE_OPTIONS,
+  progressReporter,
+  runCommand,
+} from '../shared-args.ts';
+import { writeStdout } from '../stdout.ts';
 import { withDemo } from './demo-env.ts';
 
 export const DEFAULT_REPORT_MODEL = 'gpt-5-codex';
@@ -16,26 +25,34 @@ interface ReportOptions extends CommonOptions {
   demo?: boolean;
 }
 
+/** Every option of `report`, in the order its --help lists them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { flags: '--live', description: 'probe every account now (default: answer from the last stored check, no network)' },
+  { flags: '--json', description: 'print the HealthReport JSON (schema: src/inspect/health-report.schema.json)' },
+  {
+    flags: '--model [model]',
+    description: `with --live, probe through /codex/responses with this model (default ${DEFAULT_REPORT_MODEL})`,
+  },
+  {
+    flags: '--out <path>',
+    description: 'write the report to this file atomically (JSON with --json or a .json path) and print nothing',
+  },
+  { flags: '--demo', description: 'run against the built-in simulator with demo accounts' },
+  ...FLEET_OPTIONS,
+  ...PROBE_OPTIONS,
+];
+
 export function register(program: Command): void {
   const cmd = program
     .command('report')
-    .description('Health report: status, score, quota, flagged accounts and which account to use next')
-    .option('--live', 'probe every account now (default: answer from the last stored check, no network)')
-    .option('--json', 'print the HealthReport JSON (schema: src/inspect/health-report.schema.json)')
-    .option(
-      '--model [model]',
-      `with --live, probe through /codex/responses with this model (default ${DEFAULT_REPORT_MODEL})`,
-    )
-    .option(
-      '--out <path>',
-      'write the report to this file atomically (JSON with --json or a .json path) and print nothing',
-    )
-    .option('--demo', 'run against the built-in simulator with demo accounts');
-  addFleetOptions(cmd);
-  addProbeOptions(cmd);
-  cmd.action(async (options: ReportOptions) => {
-    process.exitCode = await withDemo(options, runReport);
-  });
+    .description('Health report: status, score, quota, flagged accounts and which account to use next');
+  addOptions(cmd, OPTIONS);
+  cmd.action(action);
+}
+
+/** What `report` does with its parsed options (from commander, or from a plain command line). */
+export async function action(options: ReportOptions): Promise<void> {
+  process.exitCode = await withDemo(options, runReport);
 }
 
 export async function runReport(options: ReportOptions): Promise<number> {
@@ -64,7 +81,7 @@ export async function runReport(options: ReportOptions): Promise<number> {
       }
       return 0;
     }
-    process.stdout.write(body);
+    writeStdout(body);
     return 0;
   });
 }
