@@ -42,7 +42,7 @@ export async function compactPairs(db: Db, now: number, maxHours = 24 * 40): Pro
       // The hour's events become findable by key alone (migration 250), sorted so the lookup's pages
       // are written in order.
       await tx.run(
-        'INSERT INTO mon_key_lookup (dedupe_key, event_id) SELECT dedupe_key, id FROM mon_event WHERE ts >= ? AND ts < ? ORDER BY dedupe_key ON CONFLICT DO NOTHING',
+        'INSERT INTO mon_key_lookup (key_high, event_id) SELECT dedupe_key >> 32, id FROM mon_event WHERE ts >= ? AND ts < ? ORDER BY dedupe_key ON CONFLICT DO NOTHING',
         [h, end],
       );
       if (end % GRAIN_DAY === 0) {

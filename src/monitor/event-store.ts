@@ -8,7 +8,7 @@ import { CACHE_STATES } from './event.ts';
 import { type EventColumns, NUM_WIDTH, STR, STR_WIDTH } from './event-columns.ts';
 import { latencyBucket } from './latency.ts';
 import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, pairMark, SMALL_DIM2 } from './pairs.ts';
-import { dedupeKeyOf } from './record.ts';
+import { dedupeKeyOf, keyHigh } from './record.ts';
 import { ROLLUP_SUMS } from './rollup-sums.ts';
 import { maskSecrets } from './sanitize.ts';
 
@@ -389,9 +389,9 @@ async function addLateKeys(
   for (let j = 0; j < rows.length; j++) if (c.num[rows[j] * NUM_WIDTH] < mark) late.push(j);
   await forChunks(late, async (chunk) => {
     const params: SqlValue[] = [];
-    for (const j of chunk) params.push(c.keys[rows[j]], ids[j]);
+    for (const j of chunk) params.push(keyHigh(c.keys[rows[j]]), ids[j]);
     await tx.run(
-      insertSql('mon_key_lookup', ['dedupe_key', 'event_id'], chunk.length, ' ON CONFLICT DO NOTHING'),
+      insertSql('mon_key_lookup', ['key_high', 'event_id'], chunk.length, ' ON CONFLICT DO NOTHING'),
       params,
     );
   });

@@ -3,7 +3,7 @@
 import type { Dictionary } from './dictionary.ts';
 import { CACHE_STATES, type CacheState } from './event.ts';
 import { SLOW_LATENCY_MS } from './pairs.ts';
-import { dedupeKeyOf } from './record.ts';
+import { dedupeKeyOf, keyHigh } from './record.ts';
 
 export interface MonitorFilter {
   /** Epoch ms, inclusive. */
@@ -116,11 +116,11 @@ export function eventConditions(
     // By key (migration 250): hours the compactor closed through mon_key_lookup, the hours after its
     // mark through the (ts, dedupe_key) index; the text comparison rules out a hash collision.
     c.push(
-      'e.request_id = ? AND e.id IN (SELECT event_id FROM mon_key_lookup WHERE dedupe_key = ? UNION ALL ' +
+      'e.request_id = ? AND e.dedupe_key = ? AND e.id IN (SELECT event_id FROM mon_key_lookup WHERE key_high = ? UNION ALL ' +
         'SELECT id FROM mon_event WHERE ts >= (SELECT COALESCE(MAX(mark), 0) FROM mon_pair_mark) AND dedupe_key = ?)',
     );
     const key = dedupeKeyOf(f.requestId, null);
-    p.push(f.requestId, key, key);
+    p.push(f.requestId, key, keyHigh(key), key);
   }
   return { sql: c.length > 0 ? c.join(' AND ') : '1 = 1', params: p };
 }

@@ -183,6 +183,9 @@ export function dedupeKeyOf(requestId: string | null, record: unknown): bigint {
   return hash('sha256', input, 'buffer').readBigInt64BE(0);
 }
 
+/** The dedupe key's high 32 bits, as mon_key_lookup keeps them (SQL: `dedupe_key >> 32`). */
+export const keyHigh = (key: bigint): number => Number(key >> 32n);
+
 const nz = (s: string | null | undefined): string | null => {
   if (s == null) return null;
   const t = s.trim();

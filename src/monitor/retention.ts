@@ -28,9 +28,9 @@ export async function applyRetention(db: Db, r: RetentionSettings, now: number):
     await db.transaction(async (tx) => {
       await tx.run(`DELETE FROM mon_failure_raw WHERE event_id IN (${list})`, ids);
       await tx.run(`DELETE FROM mon_failure WHERE event_id IN (${list})`, ids);
-      // The lookup is keyed by dedupe key first (migration 250): found through the events' keys.
+      // The lookup is keyed by the dedupe key's high bits (migration 250): found through the events' keys.
       await tx.run(
-        `DELETE FROM mon_key_lookup WHERE dedupe_key IN (SELECT dedupe_key FROM mon_event WHERE id IN (${list})) AND event_id IN (${list})`,
+        `DELETE FROM mon_key_lookup WHERE key_high IN (SELECT dedupe_key >> 32 FROM mon_event WHERE id IN (${list})) AND event_id IN (${list})`,
         [...ids, ...ids],
       );
       deletedEvents += (await tx.run(`DELETE FROM mon_event WHERE id IN (${list})`, ids)).changes;
