@@ -219,6 +219,6 @@ export function eventAt(c: EventColumns, i: number, failures: ReadonlyMap<number
     serviceTier: text(STR.tier),
     requestId: c.requestIds[i],
     // A parser may leave request keys to the store (requestKeyLater): derived the same way here.
-    dedupeKey: c.requestIds[i] !== null ? dedupeKeyOf(c.requestIds[i], null) : c.keys[i],
+    dedupeKey: c.keys[i] === 0n && c.requestIds[i] !== null ? dedupeKeyOf(c.requestIds[i], null) : c.keys[i],
   };
 }

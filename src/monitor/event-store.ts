@@ -141,10 +141,11 @@ export class EventStore {
   }
 
   async store(c: EventColumns, bad: readonly BadRecord[], now: number): Promise<StoreOutcome> {
-    // Derived here from the request id (the parser leaves them to this thread: requestKeyLater).
+    // Keys the parser left to this thread (requestKeyLater: 0n with a request id) are derived here;
+    // events that came with their keys keep them (a real key of 0n would derive to 0n again).
     for (let i = 0; i < c.n; i++) {
       const id = c.requestIds[i];
-      if (id !== null) c.keys[i] = dedupeKeyOf(id, null);
+      if (id !== null && c.keys[i] === 0n) c.keys[i] = dedupeKeyOf(id, null);
     }
     const ids = await this.intern(c);
     const rows: number[] = [];
