@@ -5,6 +5,7 @@
 import { CACHE_STATES } from '../src/monitor/event.ts';
 import { GRAIN_DAY, GRAIN_HOUR, GRAIN_MINUTE } from '../src/monitor/ingest.ts';
 import { RAW_SUMS_SQL } from '../src/monitor/pairs.ts';
+import { dedupeKeyOf } from '../src/monitor/record.ts';
 import { ROLLUP_SUMS } from '../src/monitor/rollup-sums.ts';
 import type { Db } from '../src/store/db.ts';
 
@@ -53,15 +54,27 @@ export async function fillEvents(
   const miss = CACHE_STATES.indexOf('miss');
   await db.transaction(async (tx) => {
     const before = await tx.get<{ m: number | null }>('SELECT MAX(id) AS m FROM mon_event');
+    // Each event's dedupe key is the one ingest derives from its request id, so a lookup by request id
+    // finds it as it would a collected event (random keys made the bench's lookup time a miss).
+    await tx.exec('CREATE TEMP TABLE IF NOT EXISTS bench_keys (i INTEGER PRIMARY KEY, k INTEGER NOT NULL)');
+    await tx.run('DELETE FROM bench_keys');
+    const keys: string[] = [];
+    for (let i = offset; i < offset + count; i++) keys.push(String(dedupeKeyOf(`req-fill-${i}`, null)));
+    await tx.run('INSERT INTO bench_keys (i, k) SELECT ? + key, CAST(value AS INTEGER) FROM json_each(?)', [
+      offset,
+      JSON.stringify(keys),
+    ]);
+    // node:sqlite binds a JS number as REAL: without the CAST every request id read 'req-fill-5.0'.
+
     await tx.run(
-      `WITH RECURSIVE seq(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM seq WHERE i < ?),
+      `WITH RECURSIVE seq(i) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT i + 1 FROM seq WHERE i < ?),
        r AS (SELECT i, abs(random()) AS a, abs(random()) AS b, abs(random()) AS c FROM seq),
        g AS (SELECT i, a, b, c, (a % 100 < 5) AS f, 500 + b % 20000 AS input,
                     CASE WHEN c % 10 < 6 THEN (b % 20000) * (c % 97) / 100 ELSE 0 END AS cached FROM r)
        INSERT INTO mon_event (ts, dedupe_key, status, failed, latency_ms, ttft_ms, provider_id, executor_id, model_id, alias_id,
          endpoint_id, account_id, auth_type_id, api_key_id, project_id, failure_type_id, effort_id, tier_id, cache_state,
          input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_creation_tokens, total_tokens, request_id)
-       SELECT ? + CAST(i * ? AS INTEGER), random(),
+       SELECT ? + CAST(i * ? AS INTEGER), (SELECT k FROM bench_keys WHERE bench_keys.i = g.i),
          CASE WHEN f THEN (CASE b % 4 WHEN 0 THEN 429 WHEN 1 THEN 401 WHEN 2 THEN 502 ELSE 500 END) ELSE 200 END,
          f, 200 + (b % 20000) * (c % 1000) / 1000, 50 + c % 2000,
          ${c.provider || 'NULL'}, ${c.executor || 'NULL'},
