@@ -10,6 +10,7 @@ import type { FleetService } from '../../core/fleet-service.ts';
 import { type Account, maskSecret } from '../../domain/account.ts';
 import { formatDuration } from '../../domain/time.ts';
 import type { TokenState } from '../../store/index.ts';
+import { jsonOutput } from '../json-output.ts';
 import { addFleetOptions, type CommonOptions, withCore } from '../shared-args.ts';
 
 interface AccountsOptions extends CommonOptions {
@@ -88,7 +89,7 @@ export function register(program: Command): void {
       const states = new Map((await fleet.tokenStates()).map((t) => [t.accountId, t]));
       const rows = list.map((a) => accountView(a, states.get(a.id), fleet.clock()));
       if (options.json) {
-        console.log(JSON.stringify(rows, null, 2));
+        console.log(jsonOutput(rows));
       } else if (rows.length === 0) {
         console.log(
           `no accounts yet: put auth files in ${fleet.config.accountDir} or run \`codex-fleet accounts import <path>\``,
@@ -144,7 +145,7 @@ export function register(program: Command): void {
       if (!account) return 1;
       const token = (await fleet.tokenStates()).find((t) => t.accountId === account.id);
       const view = accountView(account, token, fleet.clock());
-      if (options.json) console.log(JSON.stringify(view, null, 2));
+      if (options.json) console.log(jsonOutput(view));
       else for (const [k, v] of Object.entries(view)) console.log(`${k.padEnd(18)} ${v ?? '-'}`);
       return 0;
     }),

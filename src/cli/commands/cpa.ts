@@ -10,6 +10,7 @@ import { loadCpaAccounts } from '../../cpa/source.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
+import { jsonOutput } from '../json-output.ts';
 import { addStoreOptions, withCore } from '../shared-args.ts';
 
 interface StoreFlags {
@@ -60,7 +61,7 @@ export function register(program: Command): void {
 
   store(cpa.command('list').description('configured CPA servers (keys masked)')).action(async (flags: StoreFlags) => {
     const list = await withServers(flags, (s) => s.list());
-    if (flags.json) console.log(JSON.stringify(list));
+    if (flags.json) console.log(jsonOutput(list));
     else if (list.length === 0)
       console.log('no CPA servers configured (add one with: codex-fleet cpa add <name> <url>)');
     else for (const s of list) console.log(`${s.name.padEnd(16)} ${s.url.padEnd(36)} key ${s.managementKey}`);
@@ -84,7 +85,7 @@ export function register(program: Command): void {
     }).catch((error: Error) => error);
     if (out instanceof Error) return fail(out.message);
     for (const p of out.problems) console.error(`codex-fleet cpa add: ${p}`);
-    if (flags.json) console.log(JSON.stringify({ ...out.saved, accounts: out.accounts }));
+    if (flags.json) console.log(jsonOutput({ ...out.saved, accounts: out.accounts }));
     else
       console.log(
         `saved CPA server ${out.saved.name} (${out.saved.url}, key ${out.saved.managementKey}): ${out.accounts} codex account(s) checked`,
@@ -95,7 +96,7 @@ export function register(program: Command): void {
     async (name: string, flags: StoreFlags) => {
       const removed = await withServers(flags, (s) => s.remove(name));
       if (!removed) return fail(`no CPA server named "${name}"`);
-      if (flags.json) console.log(JSON.stringify({ removed: name }));
+      if (flags.json) console.log(jsonOutput({ removed: name }));
       else console.log(`removed CPA server ${name}`);
     },
   );
@@ -115,7 +116,7 @@ export function register(program: Command): void {
         status: a.cpa.status,
         statusMessage: a.cpa.statusMessage,
       }));
-      if (flags.json) console.log(JSON.stringify(rows));
+      if (flags.json) console.log(jsonOutput(rows));
       else if (rows.length === 0) console.log(`no codex auth files on ${name}`);
       else
         for (const r of rows) {
@@ -155,7 +156,7 @@ export function register(program: Command): void {
       return out;
     });
     if (!Array.isArray(reports)) return fail(reports.message);
-    if (flags.json) console.log(JSON.stringify(reports));
+    if (flags.json) console.log(jsonOutput(reports));
     else if (reports.length === 0) console.log('no CPA servers configured');
     else
       for (const c of reports) {

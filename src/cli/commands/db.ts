@@ -7,6 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { appliedVersions, migrate } from '../../store/migrate.ts';
 import { openDatabase, openStore, parseDatabaseSpec, resolveTarget } from '../../store/open.ts';
 import { redactUrl } from '../../store/postgres.ts';
+import { jsonOutput } from '../json-output.ts';
 import { addStoreOptions } from '../shared-args.ts';
 
 interface StoreFlags {
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     async (flags: StoreFlags) => {
       const store = await openStore({ ...resolveStoreLocation(flags), migrate: false });
       const result = await withDb(store, (d) => migrate(d));
-      if (flags.json) console.log(JSON.stringify({ database: describeTarget(flags), ...result }));
+      if (flags.json) console.log(jsonOutput({ database: describeTarget(flags), ...result }));
       else if (result.applied.length === 0)
         console.log(`${describeTarget(flags)}: schema up to date (version ${result.current})`);
       else
@@ -73,7 +74,7 @@ export function register(program: Command): void {
         for (const t of await listTables(d)) tables[t] = await countRows(d, t);
         return { database: describeTarget(flags), dialect: d.dialect, versions, tables };
       });
-      if (flags.json) console.log(JSON.stringify(status));
+      if (flags.json) console.log(jsonOutput(status));
       else {
         console.log(`${status.database} (${status.dialect}): migrations ${status.versions.join(', ') || 'none'}`);
         for (const [t, n] of Object.entries(status.tables))
@@ -117,7 +118,7 @@ export function register(program: Command): void {
             force: flags.force,
             onProgress: progressPrinter(flags.json),
           });
-          if (flags.json) console.log(JSON.stringify(report));
+          if (flags.json) console.log(jsonOutput(report));
           else {
             for (const t of report.tables) {
               const mark = t.ok ? 'ok' : 'MISMATCH';

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { DoctorReport, DoctorStatus } from '../../doctor/checks.ts';
+import { jsonOutput } from '../json-output.ts';
 import { addFleetOptions, type CommonOptions, runCommand } from '../shared-args.ts';
 
 interface DoctorOptions extends CommonOptions {
@@ -29,7 +30,7 @@ export async function runDoctorCommand(options: DoctorOptions): Promise<number> 
   }
   return runCommand('doctor', options, async (fleet) => {
     const report = await fleet.doctor({ pollIntervalSeconds: poll });
-    console.log(options.json ? JSON.stringify(report, null, 2) : renderDoctor(report));
+    console.log(options.json ? jsonOutput(report) : renderDoctor(report));
     return report.ok ? 0 : 1;
   });
 }

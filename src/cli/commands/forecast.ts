@@ -2,6 +2,7 @@
 // snapshot history, when each runs out vs when it resets, and when pool capacity returns.
 import type { Command } from 'commander';
 import { renderForecastText } from '../../inspect/forecast.ts';
+import { jsonOutput } from '../json-output.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
 
@@ -37,7 +38,7 @@ export async function runForecast(options: ForecastOptions): Promise<number> {
       );
       return 1;
     }
-    process.stdout.write(options.json ? `${JSON.stringify(forecast, null, 2)}\n` : renderForecastText(forecast));
+    process.stdout.write(options.json ? `${jsonOutput(forecast)}\n` : renderForecastText(forecast));
     return 0;
   });
 }

@@ -4,6 +4,7 @@ import { ACTION_STATUSES, type ActionStatus, type QueuedAction } from '../../act
 import type { FleetService } from '../../core/fleet-service.ts';
 import { type InspectionResult, SUGGESTED_ACTIONS } from '../../domain/inspection.ts';
 import { describeSchedule } from '../../inspect/schedule.ts';
+import { jsonOutput } from '../json-output.ts';
 import {
   addAccountOptions,
   addFleetOptions,
@@ -76,11 +77,12 @@ export function register(program: Command): void {
         }
         if (options.json) {
           console.log(
-            JSON.stringify(
-              { run: outcome.run, results: outcome.results, queued: outcome.queued, executed: outcome.executed },
-              null,
-              2,
-            ),
+            jsonOutput({
+              run: outcome.run,
+              results: outcome.results,
+              queued: outcome.queued,
+              executed: outcome.executed,
+            }),
           );
         } else {
           printGrouped(outcome.results);
@@ -109,7 +111,7 @@ export function register(program: Command): void {
     await withDemo(options, (o) =>
       withFleet(o, async (fleet) => {
         const rows = await fleet.listActions(o.status as ActionStatus);
-        if (o.json) console.log(JSON.stringify(rows, null, 2));
+        if (o.json) console.log(jsonOutput(rows));
         else if (rows.length === 0) console.log(`no ${o.status} actions`);
         else rows.forEach(printAction);
         return 0;
@@ -145,7 +147,7 @@ export function register(program: Command): void {
   audit.action(async (options: CommonOptions & { limit: string }) => {
     process.exitCode = await withFleet(options, async (fleet) => {
       const rows = await fleet.listAudit(Number(options.limit) || 50);
-      if (options.json) console.log(JSON.stringify(rows, null, 2));
+      if (options.json) console.log(jsonOutput(rows));
       else
         for (const r of rows)
           console.log(
@@ -160,7 +162,7 @@ export function register(program: Command): void {
   runsList.action(async (options: CommonOptions & { limit: string }) => {
     process.exitCode = await withFleet(options, async (fleet) => {
       const rows = await fleet.listInspections(Number(options.limit) || 20);
-      if (options.json) console.log(JSON.stringify(rows, null, 2));
+      if (options.json) console.log(jsonOutput(rows));
       else
         for (const r of rows)
           console.log(
@@ -178,7 +180,7 @@ export function register(program: Command): void {
         return 1;
       }
       const { results = [], ...run } = found;
-      if (options.json) console.log(JSON.stringify({ run, results }, null, 2));
+      if (options.json) console.log(jsonOutput({ run, results }));
       else {
         console.log(`run ${run.id}: ${run.status}, ${run.trigger}, started ${new Date(run.startedAt).toISOString()}`);
         printGrouped(results);
@@ -194,8 +196,7 @@ export function register(program: Command): void {
   show.action(async (options: CommonOptions) => {
     process.exitCode = await withFleet(options, async (fleet) => {
       const { nextRunAt: next, ...s } = await fleet.getSchedule();
-      if (options.json)
-        console.log(JSON.stringify({ ...s, nextRunAt: next ? new Date(next).toISOString() : null }, null, 2));
+      if (options.json) console.log(jsonOutput({ ...s, nextRunAt: next ? new Date(next).toISOString() : null }));
       else
         console.log(
           `schedule: ${describeSchedule(s)}${next ? `; next run ${new Date(next).toISOString()}` : ''}; runs kept ${s.retentionDays} days`,

@@ -17,6 +17,7 @@ import type { Db } from '../../store/db.ts';
 import { LeaseStore } from '../../store/lease.ts';
 import { openStore } from '../../store/open.ts';
 import { SettingsRepo } from '../../store/settings-repo.ts';
+import { jsonOutput } from '../json-output.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -112,9 +113,7 @@ export function register(program: Command): void {
       if (!running.started.ok) {
         process.exitCode = 3;
         if (flags.json)
-          console.log(
-            JSON.stringify({ refused: true, holder: running.started.holder, message: running.started.message }),
-          );
+          console.log(jsonOutput({ refused: true, holder: running.started.holder, message: running.started.message }));
         else console.error(`codex-fleet: ${running.started.message}`);
         return;
       }
@@ -144,7 +143,7 @@ export function register(program: Command): void {
         if (ticker) clearInterval(ticker);
         await running.stop();
       }
-      if (flags.json) console.log(JSON.stringify(c.stats));
+      if (flags.json) console.log(jsonOutput(c.stats));
       else
         console.error(
           `${c.stats.state}: stored ${c.stats.inserted} events (${c.stats.duplicates} duplicates, ${c.stats.quarantined} quarantined)`,
@@ -192,7 +191,7 @@ export function register(program: Command): void {
         quarantined: Number(quarantined?.n ?? 0),
       };
       if (flags.json) {
-        console.log(JSON.stringify(status));
+        console.log(jsonOutput(status));
         return;
       }
       if (queues.length === 0)
@@ -223,7 +222,7 @@ export function register(program: Command): void {
         throw error;
       });
       if (tty) process.stderr.write('\n');
-      if (flags.json) console.log(JSON.stringify(result));
+      if (flags.json) console.log(jsonOutput(result));
       else
         console.log(
           `${result.lines} lines: ${result.inserted} stored, ${result.duplicates} duplicates, ${result.quarantined} malformed (quarantined)`,

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { QuotaCheckResult } from '../../core/fleet.ts';
 import { type QuotaRow, rowKeepingLastGood } from '../../core/quota-rows.ts';
+import { jsonOutput } from '../json-output.ts';
 import { renderQuotaTable } from '../render/quota-table.ts';
 import { addFleetOptions, addProbeOptions, type CommonOptions, progressReporter, runCommand } from '../shared-args.ts';
 import { withDemo } from './demo-env.ts';
@@ -60,7 +61,7 @@ export async function runQuota(name: string | undefined, options: QuotaOptions):
     } else {
       const now = fleet.clock();
       const rows: QuotaRow[] = result.checks.map((c) => rowKeepingLastGood(c.account, c.result, c.lastGood, now));
-      console.log(options.json ? JSON.stringify(rows, null, 2) : renderQuotaTable(rows, { now }));
+      console.log(options.json ? jsonOutput(rows) : renderQuotaTable(rows, { now }));
     }
     const unread = result.checks.filter((c) => c.result.transient);
     if (unread.length > 0 && !options.json) {
@@ -87,5 +88,5 @@ function printRaw(result: QuotaCheckResult, options: QuotaOptions): void {
     if (!raw) entry.note = c.fromCache ? 'answered from cache' : 'no upstream answer';
     return entry;
   });
-  console.log(JSON.stringify(out, null, 2));
+  console.log(jsonOutput(out));
 }

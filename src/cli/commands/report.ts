@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../accounts/atomic-write.ts';
 import { renderHealthReportText } from '../../inspect/report.ts';
+import { jsonOutput } from '../json-output.ts';
 import {
   addOptions,
   type CommonOptions,
@@ -71,7 +72,10 @@ export async function runReport(options: ReportOptions): Promise<number> {
     }
     const now = fleet.clock();
     const asJson = options.json === true || (options.out?.endsWith('.json') ?? false);
-    const body = asJson ? `${JSON.stringify(report, null, 2)}\n` : renderHealthReportText(report, now);
+    // A file is for people as much as for programs: indented.
+    const body = asJson
+      ? `${jsonOutput(report, options.out ? true : undefined)}\n`
+      : renderHealthReportText(report, now);
     if (options.out) {
       try {
         await writeFileAtomic(resolve(options.out), body, { mode: 0o644 });

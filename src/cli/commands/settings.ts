@@ -1,6 +1,7 @@
 // `codex-fleet settings`: show or change the stored settings (thresholds, policy, notifications, probe
 // concurrency) through the core, validated by the same definition as PUT /api/settings (core/settings.ts).
 import type { Command } from 'commander';
+import { jsonOutput } from '../json-output.ts';
 import { addStoreOptions, type CommonOptions, runCommand } from '../shared-args.ts';
 
 export function register(program: Command): void {
@@ -28,6 +29,6 @@ export function register(program: Command): void {
 }
 
 function print(value: unknown): number {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(jsonOutput(value));
   return 0;
 }

@@ -16,6 +16,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from '../../sim/index.ts';
+import { jsonOutput } from '../json-output.ts';
 
 export interface SimFlags {
   accounts?: string;
@@ -158,7 +159,7 @@ export function register(program: Command): void {
           scenario: a.scenario,
         }));
         console.log(
-          JSON.stringify({
+          jsonOutput({
             chatgptUrl: sim.chatgptUrl,
             authUrl: sim.authUrl,
             baseUrl: sim.baseUrl,
