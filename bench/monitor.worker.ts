@@ -247,15 +247,12 @@ try {
     // Each lookup must find the one request it asks for: a miss would time a different (and cheaper) path.
     const wantedId = `req-fill-${filled - 12345}`;
     for (const [name, fn, found] of [
-      [
-        'single request by id',
-        () => mon.queries.request(Math.floor(filled / 2)),
-        (r: unknown) => (r === null ? 0 : 1),
-      ],
+      ['single request by id', () => mon.queries.request(Math.floor(filled / 2)), (r: unknown) => (r === null ? 0 : 1)],
       [
         'list by request id',
         () => mon.queries.list({ requestId: wantedId }, { limit: 50 }),
-        (r: unknown) => (r as { rows: Array<{ requestId: string | null }> }).rows.filter((x) => x.requestId === wantedId).length,
+        (r: unknown) =>
+          (r as { rows: Array<{ requestId: string | null }> }).rows.filter((x) => x.requestId === wantedId).length,
       ],
     ] as Array<[string, () => Promise<unknown>, (r: unknown) => number]>) {
       const { p50, p95 } = await timeIt(fn);
