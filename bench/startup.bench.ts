@@ -61,9 +61,11 @@ export default async function startupBench(): Promise<BenchRow[]> {
       [`quota --json, cached, ${ACCOUNTS} accounts`]: ['quota', '--json', ...store],
     };
     const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
+    // stdout is a pipe this process reads, as for a script (`report --json | jq`, cron capturing the output):
+    // /dev/null, which nobody reads, would be a terminal-like character device to the CLI's JSON rule.
     const time = (args: string[]) => {
       const started = performance.now();
-      execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'], env, maxBuffer: 1 << 26 });
+      execFileSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], env, maxBuffer: 1 << 26 });
       return performance.now() - started;
     };
     for (const args of Object.values(commands)) time([bin, ...args]); // warm the compile cache
