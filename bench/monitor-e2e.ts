@@ -2,15 +2,17 @@
 // CLI process `codex-fleet monitor run --once` (the built bin an install runs, dist/codex-fleet.js, built
 // first; no Node flags), timed from spawn to exit and its peak RSS read from the kernel. Beside it the floor,
 // timed the same way: a process that only connects, LPOPs batches of 1,000 and JSON.parses every record
-// (bench/monitor-floor.ts, bundled as the CLI is, run with the collector's own heap flags). Rounds alternate floor and collector, each on a freshly
-// filled list (and the collector on an empty database), so a busy machine slows both alike; the ratio is
-// the median of the rounds' ratios. The same drain inside this process, which starts nothing, is reported too.
+// (bench/monitor-floor.ts, bundled as the CLI is, run with the collector's own heap flags). Rounds alternate
+// floor and collector, each on a freshly filled list (and the collector on an empty database), so a busy
+// machine slows both alike; the ratio is the median of the rounds' ratios. The same drain inside this
+// process, which starts nothing, is reported too.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Redis } from 'ioredis';
+import { NODE_BUNDLE } from '../scripts/node-bundle.ts';
 import { COLLECTOR_NODE_FLAGS } from '../src/monitor/heap.ts';
 import { openSqlite } from '../src/store/sqlite.ts';
 import { pushUsageRecords } from '../test/support/monitor-events.ts';
@@ -88,18 +90,7 @@ function runNode(
 /** bench/monitor-floor.ts bundled into dir as plain JavaScript, its dependencies inside, as dist/ is built. */
 async function bundleFloor(dir: string): Promise<string> {
   const out = join(dir, 'monitor-floor.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, 'monitor-floor.ts')],
-    outfile: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    banner: {
-      js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
+  await build({ ...NODE_BUNDLE, entryPoints: [join(import.meta.dirname, 'monitor-floor.ts')], outfile: out });
   return out;
 }
 

@@ -69,7 +69,6 @@ export async function fillEvents(
       ]);
     }
     // node:sqlite binds a JS number as REAL: without the CAST every request id read 'req-fill-5.0'.
-
     await tx.run(
       `WITH RECURSIVE seq(i) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT i + 1 FROM seq WHERE i < ?),
        r AS (SELECT i, abs(random()) AS a, abs(random()) AS b, abs(random()) AS c FROM seq),

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { NODE_BUNDLE } from './node-bundle.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -52,23 +53,13 @@ const result = await build({
     'monitor-storage-thread': 'src/monitor/monitor-storage-thread.ts',
   },
   outdir: dist,
-  bundle: true,
+  // preact and htm are still read from node_modules at run time (the dashboard serves their files).
+  ...NODE_BUNDLE,
   // Each command stays its own chunk, loaded by the dynamic import in commands/index.ts.
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // Dependencies are bundled too: resolving packages in node_modules at every start costs more than the
-  // code. preact and htm are still read from node_modules at run time (the dashboard serves their files).
-  // Bundled CommonJS dependencies call require() for Node built-ins, so each chunk gets one.
-  banner: {
-    js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);",
-  },
   // Flat: every chunk sits in dist/, so dist/web is the one place the dashboard files are looked up.
   chunkNames: '[name]-[hash]',
-  legalComments: 'none',
   plugins: [commanderChildProcessOnUse],
-  logLevel: 'warning',
   write: false,
 });
 
