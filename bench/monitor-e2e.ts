@@ -10,9 +10,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import type { Redis } from 'ioredis';
-import { NODE_BUNDLE } from '../scripts/node-bundle.ts';
+import { build } from 'rolldown';
+import { NODE_INPUT, NODE_OUTPUT } from '../scripts/node-bundle.ts';
 import { COLLECTOR_NODE_FLAGS } from '../src/monitor/heap.ts';
 import { openSqlite } from '../src/store/sqlite.ts';
 import { pushUsageRecords } from '../test/support/monitor-events.ts';
@@ -90,7 +90,11 @@ function runNode(
 /** bench/monitor-floor.ts bundled into dir as plain JavaScript, its dependencies inside, as dist/ is built. */
 async function bundleFloor(dir: string): Promise<string> {
   const out = join(dir, 'monitor-floor.mjs');
-  await build({ ...NODE_BUNDLE, entryPoints: [join(import.meta.dirname, 'monitor-floor.ts')], outfile: out });
+  await build({
+    ...NODE_INPUT,
+    input: join(import.meta.dirname, 'monitor-floor.ts'),
+    output: { ...NODE_OUTPUT, file: out, codeSplitting: false },
+  });
   return out;
 }
 

@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
-import { NODE_BUNDLE } from './node-bundle.ts';
+import { build, type CodeSplittingNameFunction, type Plugin } from 'rolldown';
+import { NODE_INPUT, NODE_OUTPUT } from './node-bundle.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -15,21 +15,53 @@ const dist = join(root, 'dist');
  * Loading it (and net and dgram behind it) is about a tenth of a cached report's start-up, so commander gets
  * an object that loads the module on first use instead.
  */
+const CHILD_PROCESS_ON_USE = '\0child-process-on-use';
 const commanderChildProcessOnUse: Plugin = {
   name: 'commander-child-process-on-use',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.kind === 'require-call' && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
-        ? { path: 'child_process', namespace: 'child-process-on-use' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'child-process-on-use' }, () => ({
-      contents:
-        "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });",
-      loader: 'js',
-    }));
+  resolveId(source, importer) {
+    return /^(node:)?child_process$/.test(source) && importer && /[\\/]node_modules[\\/]commander[\\/]/.test(importer)
+      ? CHILD_PROCESS_ON_USE
+      : null;
+  },
+  load(id) {
+    return id === CHILD_PROCESS_ON_USE
+      ? "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });"
+      : null;
   },
 };
+
+/**
+ * One chunk for the core: every module the Fleet and its FleetService import, statically and transitively
+ * (the store, the account sources, the rules, the report), which every command that reads accounts loads
+ * whole. Left to automatic splitting, a bundler cuts that code by which set of dynamic imports reaches each
+ * module: a cached report loaded 40 files, and the ESM loader's cost per file (resolve, read, compile-cache
+ * lookup, link) made loading them a fifth slower than the same bytes in one file. What the command line
+ * itself needs (argument parsing, help, the signal handler) stays out of it, so `--help` and `--version`
+ * load none of the core. A module reached only by a dynamic import stays lazy, in a chunk of its own.
+ */
+const CORE_ROOTS = ['src/core/fleet.ts', 'src/core/fleet-service.ts'];
+const COMMAND_LINE_ROOTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/cli/plain-args.ts', 'src/core/shutdown.ts'];
+
+function coreChunk(): CodeSplittingNameFunction {
+  let core: Set<string> | undefined;
+  const closure = (roots: string[], getInfo: Parameters<CodeSplittingNameFunction>[1]['getModuleInfo']) => {
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (const next of getInfo(id)?.importedIds ?? []) visit(next);
+    };
+    for (const r of roots) visit(join(root, r));
+    return seen;
+  };
+  return (id, ctx) => {
+    if (!core) {
+      core = closure(CORE_ROOTS, (m) => ctx.getModuleInfo(m));
+      for (const m of closure(COMMAND_LINE_ROOTS, (m) => ctx.getModuleInfo(m))) core.delete(m);
+    }
+    return core.has(id) ? 'core' : null;
+  };
+}
 
 /** Every file below dir (paths). */
 function filesBelow(dir: string): string[] {
@@ -39,9 +71,10 @@ function filesBelow(dir: string): string[] {
 }
 
 const result = await build({
-  absWorkingDir: root,
+  ...NODE_INPUT,
+  cwd: root,
   // The launcher only checks the Node version, then imports the CLI: it must parse on an old Node.
-  entryPoints: {
+  input: {
     'codex-fleet': 'bin/codex-fleet.ts',
     cli: 'src/cli/main.ts',
     index: 'src/index.ts',
@@ -52,14 +85,22 @@ const result = await build({
     // `monitor run` stores through this one: the same loop plus the procedure that stores a batch.
     'monitor-storage-thread': 'src/monitor/monitor-storage-thread.ts',
   },
-  outdir: dist,
   // preact and htm are still read from node_modules at run time (the dashboard serves their files).
-  ...NODE_BUNDLE,
-  // Each command stays its own chunk, loaded by the dynamic import in commands/index.ts.
-  splitting: true,
-  // Flat: every chunk sits in dist/, so dist/web is the one place the dashboard files are looked up.
-  chunkNames: '[name]-[hash]',
   plugins: [commanderChildProcessOnUse],
+  // Chunks may export more than their entry's own exports; needed for the core group below.
+  preserveEntrySignatures: 'allow-extension',
+  output: {
+    ...NODE_OUTPUT,
+    // Flat: every chunk sits in dist/, so dist/web is the one place the dashboard files are looked up.
+    dir: dist,
+    chunkFileNames: '[name]-[hash].js',
+    // Outside the core, each command stays its own chunk, loaded by the dynamic import in cli/main.ts.
+    codeSplitting: {
+      // The core group takes exactly the modules named above, not also what they import from the command line.
+      includeDependenciesRecursively: false,
+      groups: [{ name: coreChunk(), debugName: 'core' }],
+    },
+  },
   write: false,
 });
 
@@ -77,7 +118,9 @@ try {
     renameSync(staged, path);
     wanted.add(path);
   };
-  for (const file of result.outputFiles) place(file.path, file.contents);
+  for (const file of result.output) {
+    place(join(dist, file.fileName), file.type === 'chunk' ? Buffer.from(file.code) : Buffer.from(file.source));
+  }
   const web = join(root, 'src', 'web');
   for (const file of filesBelow(web).filter((f) => !f.endsWith('.test.ts') && !f.endsWith('.test.js'))) {
     place(join(dist, 'web', relative(web, file)), readFileSync(file));

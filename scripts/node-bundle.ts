@@ -1,18 +1,19 @@
-// How this project bundles code for Node: one ESM file per entry (or chunk) with its dependencies inside, for
-// the oldest Node the launcher must still parse on. scripts/build.ts builds dist/ with it, and the collector
+// How this project bundles code for Node (rolldown): ESM files with every dependency inside, for the oldest
+// Node the launcher must still parse on. scripts/build.ts builds dist/ with it, and the collector
 // benchmark's floor process (bench/monitor-e2e.ts) is bundled the same way, so the two load alike.
-import type { BuildOptions } from 'esbuild';
+// Dependencies are bundled too: resolving packages in node_modules at every start costs more than the code.
+// A bundled CommonJS dependency that requires a Node built-in gets a require made on first use
+// (createRequire), so no file pays for one it does not call.
+import type { InputOptions, OutputOptions } from 'rolldown';
 
-export const NODE_BUNDLE = {
-  bundle: true,
-  format: 'esm',
+export const NODE_INPUT = {
   platform: 'node',
-  target: 'node20',
-  // Dependencies are bundled too: resolving packages in node_modules at every start costs more than the
-  // code. Bundled CommonJS dependencies call require() for Node built-ins, so each output file gets one.
-  banner: {
-    js: "import { createRequire as __cfRequire } from 'node:module'; const require = __cfRequire(import.meta.url);",
-  },
-  legalComments: 'none',
-  logLevel: 'warning',
-} as const satisfies BuildOptions;
+  transform: { target: 'node20' },
+  logLevel: 'warn',
+} as const satisfies InputOptions;
+
+export const NODE_OUTPUT = {
+  format: 'esm',
+  // License headers stay in the dependencies' own packages; the bundle is for running.
+  comments: { legal: false, jsdoc: false, annotation: true },
+} as const satisfies OutputOptions;

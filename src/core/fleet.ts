@@ -14,7 +14,7 @@ import type { ProbeReason, ProbeResult, QuotaSnapshot } from '../domain/quota.ts
 import type { HealthReport } from '../domain/report.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import { nextFlagState } from '../inspect/flags.ts';
-import type { Forecast, SnapshotHistory } from '../inspect/forecast.ts';
+import { buildForecast, type Forecast, type SnapshotHistory } from '../inspect/forecast.ts';
 import type { CollectorHealth, RequestCounts } from '../inspect/metrics.ts';
 import { buildHealthReport } from '../inspect/report.ts';
 import { type AccountEvidence, deriveStatus, tokenStateOf } from '../inspect/status.ts';
@@ -266,7 +266,6 @@ export class Fleet {
 
   /** Burn-rate forecast from the stored snapshot history (the last 8 days covers a weekly window). */
   async forecast(options: { historyMs?: number } = {}): Promise<Forecast> {
-    const { buildForecast } = await import('../inspect/forecast.ts');
     const evidence = await this.evidence();
     const now = this.clock();
     const byAccount = await this.#forecastHistories(options.historyMs ?? 8 * 24 * 3600_000, now);
