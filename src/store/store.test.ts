@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import type { ProbeResult } from '../domain/quota.ts';
 import type { AccountInput } from './accounts-repo.ts';
 import type { Db, Migration } from './db.ts';
@@ -409,6 +410,86 @@ for (const backend of backends) {
         assert.equal(await repos.accounts.getTokenState('gone'), undefined);
         assert.equal(await repos.accounts.remove('gone'), false);
       });
+
+      const generation = async () =>
+        Number((await db.get<{ generation: number }>('SELECT generation FROM accounts_generation'))?.generation ?? 0);
+
+      test('every write to accounts bumps the generation, whoever writes; other tables do not', async () => {
+        const repos = createRepos(db, clock);
+        const steps: Array<[string, () => Promise<unknown>]> = [
+          ['upsert (insert)', () => repos.accounts.upsert(account('g1'))],
+          ['upsert (update)', () => repos.accounts.upsert(account('g1', { plan: 'pro' }))],
+          ['upsertMany', () => repos.accounts.upsertMany([account('g2'), account('g3')])],
+          ['setDisabled', () => repos.accounts.setDisabled('g1', true)],
+          ['raw UPDATE', () => db.run("UPDATE accounts SET email = 'raw@example.com' WHERE id = 'g2'")],
+          ['remove', () => repos.accounts.remove('g3')],
+          ['raw DELETE', () => db.run("DELETE FROM accounts WHERE id = 'g2'")],
+        ];
+        for (const [what, write] of steps) {
+          const before = await generation();
+          await write();
+          assert.ok((await generation()) > before, `${what} bumps the generation`);
+        }
+        const before = await generation();
+        await repos.settings.set('unrelated', 1);
+        await repos.snapshots.insertProbe('g1', probe(now));
+        assert.equal(await generation(), before, 'writes to other tables leave it alone');
+      });
+
+      // PostgreSQL only: SQLite's BEGIN IMMEDIATE lets one writer in at a time, so neither race exists there.
+      const pgOnly = {
+        skip:
+          backend.name !== 'postgres'
+            ? 'SQLite: BEGIN IMMEDIATE already serializes writers'
+            : backend.skip() && 'PostgreSQL unavailable (see message above)',
+      };
+      const gate = () => {
+        let open!: () => void;
+        const passed = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        return { open, passed };
+      };
+      const someoneWaitsForALock = (what: string) =>
+        waitFor(
+          async () =>
+            Number(
+              (
+                await db.get<{ n: number }>(
+                  "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+              )?.n,
+            ) > 0,
+          { what },
+        );
+
+      it(
+        'a writer takes the counter before any account row, so it cannot deadlock with a comparison',
+        pgOnly,
+        async () => {
+          const repos = createRepos(db, clock);
+          await repos.accounts.upsert(account('d1'));
+          // What a comparison of the accounts does: take the counter, then (later) write an account row.
+          const holding = gate();
+          const release = gate();
+          const load = db.transaction(async (tx) => {
+            await tx.run(`INSERT INTO accounts_generation (id, generation) VALUES (1, 1)
+            ON CONFLICT (id) DO UPDATE SET generation = accounts_generation.generation + 1`);
+            holding.open();
+            await release.passed;
+            await tx.run("UPDATE accounts SET plan = 'pro' WHERE id = 'd1'");
+          });
+          await holding.passed;
+          // Another writer of the same row: had it locked d1 before the counter, the load's update of d1
+          // would wait for it while it waits for the counter (PostgreSQL would abort one as a deadlock).
+          const other = repos.accounts.setDisabled('d1', true);
+          await someoneWaitsForALock('the other writer to wait for the counter');
+          release.open();
+          await Promise.all([load, other]);
+          const d1 = await repos.accounts.get('d1');
+          assert.deepEqual([d1?.plan, d1?.disabled], ['pro', true], 'both writes landed, one after the other');
+        },
+      );
     });
 
     describe('quota snapshots', () => {

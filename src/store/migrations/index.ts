@@ -5,6 +5,7 @@ import core001 from './001-core.ts';
 import seats002 from './002-seats.ts';
 import authFileCache003 from './003-auth-file-cache.ts';
 import poolSummary004 from './004-pool-summary.ts';
+import accountsGeneration005 from './005-accounts-generation.ts';
 import inspection100 from './100-inspection-actions.ts';
 import monitor200 from './200-monitor.ts';
 import monitorFailures210 from './210-monitor-failure-index.ts';
@@ -18,6 +19,7 @@ export const MIGRATIONS: Migration[] = [
   seats002,
   authFileCache003,
   poolSummary004,
+  accountsGeneration005,
   inspection100,
   monitor200,
   monitorFailures210,
