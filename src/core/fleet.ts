@@ -167,9 +167,9 @@ export class Fleet {
     for (const problem of cpa.problems) {
       result.errors.push({ path: problem.split(':')[0], index: null, format: 'cpa', message: problem });
     }
-    // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows.
-    const changed = await this.repos.accounts.changed(result.accounts);
-    if (changed.length > 0) await this.repos.accounts.upsertMany(changed);
+    // Only what changed is written: a read-only report over 1000 accounts should not rewrite 1000 rows,
+    // nor compare them when neither they nor the accounts table changed since the last load.
+    await this.repos.accounts.writeChanged(result.accounts);
     return result;
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
+import type { AccountInput } from './accounts-repo.ts';
 import { copyDatabase, tableChecksum } from './copy.ts';
 import type { Db, Migration, SqlValue } from './db.ts';
 import { createRepos } from './index.ts';
@@ -22,23 +23,26 @@ after(async () => {
 
 const TABLES = ['accounts', 'token_state', 'quota_snapshots', 'quota_latest', 'account_flags', 'settings', 'leases'];
 
+const seededAccount = (i: number): AccountInput => ({
+  id: `acct-${i}`,
+  name: i % 2 ? `Ünïcødé ${i} — “quoted” 'single'` : `plain-${i}`,
+  email: i % 3 ? `${i}@example.com` : null,
+  plan: 'plus',
+  accountId: `acct-${i}`,
+  format: 'codex-cli',
+  sourceKind: 'auth-dir',
+  sourcePath: `/auth/${i}.json`,
+  sourceIndex: i % 4 ? null : i,
+  disabled: i % 5 === 0,
+  addedAt: 1_700_000_000_000 + i,
+  lastUsed: null,
+});
+const SEEDED = Array.from({ length: 40 }, (_, i) => seededAccount(i));
+
 async function seed(db: Db): Promise<void> {
   const repos = createRepos(db, () => 1_800_000_000_000);
   for (let i = 0; i < 40; i++) {
-    await repos.accounts.upsert({
-      id: `acct-${i}`,
-      name: i % 2 ? `Ünïcødé ${i} — “quoted” 'single'` : `plain-${i}`,
-      email: i % 3 ? `${i}@example.com` : null,
-      plan: 'plus',
-      accountId: `acct-${i}`,
-      format: 'codex-cli',
-      sourceKind: 'auth-dir',
-      sourcePath: `/auth/${i}.json`,
-      sourceIndex: i % 4 ? null : i,
-      disabled: i % 5 === 0,
-      addedAt: 1_700_000_000_000 + i,
-      lastUsed: null,
-    });
+    await repos.accounts.upsert(seededAccount(i));
     for (let j = 0; j < 30; j++) {
       await repos.snapshots.insert({
         accountId: `acct-${i}`,
@@ -78,6 +82,20 @@ async function seed(db: Db): Promise<void> {
   }
   await repos.settings.set('thresholds', { '5h': 10, weekly: 5.5, nested: [1, null, 'x'] });
   await repos.leases.acquire('leader', 'host-a', 60_000);
+  // A load of the same accounts records its comparison (accounts_generation), which must not travel.
+  assert.deepEqual(await repos.accounts.writeChanged(SEEDED), { compared: true, written: 0 });
+  assert.deepEqual(await repos.accounts.writeChanged(SEEDED), { compared: false });
+}
+
+/** The target's counter was bumped by the copy, and its first load of the same accounts compares. */
+async function comparesAfterCopy(db: Db, what: string): Promise<void> {
+  const row = await db.get<{ generation: number; checked_sources: string | null }>(
+    'SELECT generation, checked_sources FROM accounts_generation',
+  );
+  assert.ok(Number(row?.generation) > 0, `${what}: the target's triggers counted the copied accounts`);
+  const repos = createRepos(db, () => 1_800_000_000_000);
+  assert.deepEqual(await repos.accounts.writeChanged(SEEDED), { compared: true, written: 0 }, what);
+  assert.deepEqual(await repos.accounts.writeChanged(SEEDED), { compared: false }, what);
 }
 
 async function dump(db: Db, table: string): Promise<unknown[]> {
@@ -105,6 +123,8 @@ describe('db copy', { skip }, () => {
 
       const r2 = await copyDatabase(p, b, { batchSize: 250 });
       assert.ok(r2.ok);
+      await comparesAfterCopy(p, 'SQLite → PostgreSQL');
+      await comparesAfterCopy(b, 'PostgreSQL → SQLite');
       for (const t of TABLES) {
         assert.deepEqual(await dump(b, t), await dump(a, t), `table ${t} identical after the round trip`);
         const x = r1.tables.find((r) => r.table === t)!;
@@ -178,6 +198,7 @@ describe('db copy', { skip }, () => {
     try {
       await seed(a);
       await copyDatabase(a, p);
+      await comparesAfterCopy(p, 'copied');
       await assert.rejects(copyDatabase(a, p), /not empty .*--force/);
       await p.run("UPDATE accounts SET email = 'changed@example.com' WHERE id = 'acct-1'");
       const cols = ['id', 'name', 'email'];
@@ -190,6 +211,7 @@ describe('db copy', { skip }, () => {
       await p.run("INSERT INTO settings (key, value, updated_at) VALUES ('extra', '1', 1)");
       const forced = await copyDatabase(a, p, { force: true });
       assert.ok(forced.ok);
+      await comparesAfterCopy(p, 'copied with --force over a target that had recorded a comparison');
       assert.equal(await createRepos(p).settings.get('extra'), undefined, 'force replaced the old contents');
     } finally {
       await Promise.all([a.close(), p.close()]);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/support/postgres.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { ProbeResult } from '../domain/quota.ts';
-import type { AccountInput } from './accounts-repo.ts';
+import { type AccountInput, AccountsRepo } from './accounts-repo.ts';
 import type { Db, Migration } from './db.ts';
 import { createRepos } from './index.ts';
 import { LeaderElector, type Timers } from './leader.ts';
@@ -436,6 +436,65 @@ for (const backend of backends) {
         assert.equal(await generation(), before, 'writes to other tables leave it alone');
       });
 
+      test('writeChanged compares only when the accounts or the table changed since the last comparison', async () => {
+        const repos = createRepos(db, clock);
+        const loaded = [account('w1'), account('w2', { sourceIndex: 1 }), account('w3', { disabled: true })];
+        const changed = mock.method(AccountsRepo.prototype, 'changed');
+        try {
+          const sync = async () => {
+            const calls = changed.mock.callCount();
+            const r = await repos.accounts.writeChanged(loaded);
+            assert.equal(changed.mock.callCount() - calls, r.compared ? 1 : 0, 'compared means changed() ran');
+            return r;
+          };
+          const source = async (id: string) => {
+            const { createdAt: _c, updatedAt: _u, ...row } = (await repos.accounts.get(id))!;
+            return row;
+          };
+          assert.deepEqual(await sync(), { compared: true, written: 3 });
+          assert.deepEqual(await sync(), { compared: false }, 'unchanged: no comparison');
+          assert.deepEqual(await sync(), { compared: false });
+
+          await repos.accounts.setDisabled('w1', true);
+          const record = await db.get<{ checked_sources: string | null }>(
+            'SELECT checked_sources FROM accounts_generation',
+          );
+          assert.equal(record?.checked_sources, null, 'a bump drops the stale record');
+          assert.deepEqual(await sync(), { compared: true, written: 1 }, 'setDisabled elsewhere: compared, restored');
+          assert.equal((await repos.accounts.get('w1'))?.disabled, false);
+          assert.deepEqual(await sync(), { compared: false });
+
+          await db.run("DELETE FROM accounts WHERE id = 'w2'");
+          assert.deepEqual(await sync(), { compared: true, written: 1 }, 'a deleted row is written again');
+          assert.deepEqual(await source('w2'), account('w2', { sourceIndex: 1 }));
+
+          await db.run("UPDATE accounts SET email = 'raw@example.com', name = 'raw' WHERE id = 'w3'");
+          assert.deepEqual(await sync(), { compared: true, written: 1 }, 'a raw UPDATE is undone as before');
+          assert.deepEqual(await source('w3'), account('w3', { disabled: true }));
+
+          await repos.accounts.upsert(account('elsewhere'));
+          assert.deepEqual(await sync(), { compared: true, written: 0 }, 'any write to the table means compare');
+          assert.deepEqual(await sync(), { compared: false });
+
+          loaded[1] = account('w2', { sourceIndex: 1, plan: 'pro' });
+          assert.deepEqual(await sync(), { compared: true, written: 1 }, 'a changed source field is written');
+          assert.equal((await repos.accounts.get('w2'))?.plan, 'pro');
+          loaded.push(account('w4'));
+          assert.deepEqual(await sync(), { compared: true, written: 1 }, 'a new account is written');
+          assert.deepEqual(await sync(), { compared: false });
+
+          await db.run("UPDATE accounts_generation SET checked_sources = 'damaged'");
+          assert.deepEqual(await sync(), { compared: true, written: 0 }, 'a damaged record: compare');
+          await db.run('UPDATE accounts_generation SET checked_generation = NULL');
+          assert.deepEqual(await sync(), { compared: true, written: 0 });
+          await db.run('DELETE FROM accounts_generation');
+          assert.deepEqual(await sync(), { compared: true, written: 0 }, 'no record at all: compare');
+          assert.deepEqual(await sync(), { compared: false }, 'and the record is back');
+        } finally {
+          changed.mock.restore();
+        }
+      });
+
       // PostgreSQL only: SQLite's BEGIN IMMEDIATE lets one writer in at a time, so neither race exists there.
       const pgOnly = {
         skip:
@@ -462,6 +521,41 @@ for (const backend of backends) {
             ) > 0,
           { what },
         );
+
+      it(
+        'writeChanged on PostgreSQL waits for an open writer of accounts and compares what it committed',
+        pgOnly,
+        async () => {
+          const repos = createRepos(db, clock);
+          const loaded = [account('r1'), account('r2')];
+          await repos.accounts.writeChanged(loaded);
+          assert.deepEqual(await repos.accounts.writeChanged(loaded), { compared: false });
+          // Another session disables r1 and holds its transaction open; our next load must not record
+          // "nothing changed" at a generation that already counts that write.
+          const wrote = gate();
+          const release = gate();
+          const other = db.transaction(async (tx) => {
+            await tx.run("UPDATE accounts SET disabled = 1 WHERE id = 'r1'");
+            wrote.open();
+            await release.passed;
+          });
+          await wrote.passed;
+          // A new account changes the sources, so this load compares (the same list would skip: the
+          // open write is not committed, so the committed rows still match).
+          loaded.push(account('r3'));
+          const sync = repos.accounts.writeChanged(loaded);
+          await someoneWaitsForALock('writeChanged to wait for the open writer');
+          release.open();
+          await other;
+          assert.deepEqual(await sync, { compared: true, written: 2 });
+          assert.equal(
+            (await repos.accounts.get('r1'))?.disabled,
+            false,
+            "the other session's write was seen and undone",
+          );
+          assert.deepEqual(await repos.accounts.writeChanged(loaded), { compared: false });
+        },
+      );
 
       it(
         'a writer takes the counter before any account row, so it cannot deadlock with a comparison',
