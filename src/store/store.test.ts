@@ -495,13 +495,12 @@ for (const backend of backends) {
         }
       });
 
-      // PostgreSQL only: SQLite's BEGIN IMMEDIATE lets one writer in at a time, so neither race exists there.
-      const pgOnly = {
-        skip:
-          backend.name !== 'postgres'
-            ? 'SQLite: BEGIN IMMEDIATE already serializes writers'
-            : backend.skip() && 'PostgreSQL unavailable (see message above)',
+      // PostgreSQL only: SQLite's BEGIN IMMEDIATE lets one writer in at a time, so neither race exists there
+      // and the two tests are not defined for it (a skip would read as a missing server).
+      const itOnPostgres = (name: string, options: { skip: string | false }, fn: () => Promise<void>) => {
+        if (backend.name === 'postgres') it(name, options, fn);
       };
+      const pgOnly = { skip: backend.skip() && 'PostgreSQL unavailable (see message above)' };
       const gate = () => {
         let open!: () => void;
         const passed = new Promise<void>((resolve) => {
@@ -522,7 +521,7 @@ for (const backend of backends) {
           { what },
         );
 
-      it(
+      itOnPostgres(
         'writeChanged on PostgreSQL waits for an open writer of accounts and compares what it committed',
         pgOnly,
         async () => {
@@ -557,7 +556,7 @@ for (const backend of backends) {
         },
       );
 
-      it(
+      itOnPostgres(
         'a writer takes the counter before any account row, so it cannot deadlock with a comparison',
         pgOnly,
         async () => {
