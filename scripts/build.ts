@@ -44,20 +44,20 @@ const COMMAND_LINE_ROOTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/cli/pl
 
 function coreChunk(): CodeSplittingNameFunction {
   let core: Set<string> | undefined;
-  const closure = (roots: string[], getInfo: Parameters<CodeSplittingNameFunction>[1]['getModuleInfo']) => {
+  const closure = (roots: string[], ctx: Parameters<CodeSplittingNameFunction>[1]) => {
     const seen = new Set<string>();
     const visit = (id: string) => {
       if (seen.has(id)) return;
       seen.add(id);
-      for (const next of getInfo(id)?.importedIds ?? []) visit(next);
+      for (const next of ctx.getModuleInfo(id)?.importedIds ?? []) visit(next);
     };
     for (const r of roots) visit(join(root, r));
     return seen;
   };
   return (id, ctx) => {
     if (!core) {
-      core = closure(CORE_ROOTS, (m) => ctx.getModuleInfo(m));
-      for (const m of closure(COMMAND_LINE_ROOTS, (m) => ctx.getModuleInfo(m))) core.delete(m);
+      core = closure(CORE_ROOTS, ctx);
+      for (const m of closure(COMMAND_LINE_ROOTS, ctx)) core.delete(m);
     }
     return core.has(id) ? 'core' : null;
   };
