@@ -9,7 +9,7 @@ import { type EventColumns, NUM_WIDTH, STR, STR_WIDTH } from './event-columns.ts
 import { latencyBucket } from './latency.ts';
 import { FAILED_ONLY, latencyClass, PAIR_DIMS, PAIR_KEY, PAIRS, pairMark, SMALL_DIM2 } from './pairs.ts';
 import { dedupeKeyOf, keyHigh } from './record.ts';
-import { ROLLUP_SUMS } from './rollup-sums.ts';
+import { ROLLUP_SUMS, TOKEN_COLUMNS } from './rollup-sums.ts';
 import { maskSecrets } from './sanitize.ts';
 
 export const GRAIN_MINUTE = 60_000;
@@ -39,12 +39,7 @@ const EVENT_COLUMNS = [
   'effort_id',
   'tier_id',
   'cache_state',
-  'input_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cached_tokens',
-  'cache_creation_tokens',
-  'total_tokens',
+  ...TOKEN_COLUMNS,
   'request_id',
 ];
 /** The dictionary-coded event columns, in EVENT_COLUMNS order, by their string column. */

@@ -3,6 +3,16 @@
 // store, and a cached report should not load the record reader, the dictionary and the masker.
 import { BUCKET_COUNT } from './latency.ts';
 
+/** The token counts an event carries (mon_event) and every rollup row sums, under the same column names. */
+export const TOKEN_COLUMNS = [
+  'input_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'cached_tokens',
+  'cache_creation_tokens',
+  'total_tokens',
+];
+
 export const ROLLUP_SUMS = [
   'requests',
   'failures',
@@ -10,12 +20,7 @@ export const ROLLUP_SUMS = [
   'lat_sum',
   'ttft_n',
   'ttft_sum',
-  'input_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cached_tokens',
-  'cache_creation_tokens',
-  'total_tokens',
+  ...TOKEN_COLUMNS,
   'cache_hits',
   ...Array.from({ length: BUCKET_COUNT }, (_, i) => `h${i}`),
 ];
