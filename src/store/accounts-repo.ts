@@ -197,12 +197,15 @@ export class AccountsRepo {
     );
   }
 
-  /** The accounts whose row is missing or differs in a field their source gives (what upsertMany should write). */
-  async changed<A extends SourceAccount>(accounts: readonly A[]): Promise<A[]> {
+  /**
+   * The accounts whose row is missing or differs in a field their source gives (what upsertMany should write).
+   * `sources`: sourceRows(accounts), when the caller has already built it.
+   */
+  async changed<A extends SourceAccount>(accounts: readonly A[], sources?: string): Promise<A[]> {
     if (accounts.length === 0) return [];
     if (this.db.dialect === 'sqlite') {
       const ids = new Set(
-        (await this.db.query<{ id: string }>(CHANGED_SQLITE, [sourceRows(accounts)])).map((r) => r.id),
+        (await this.db.query<{ id: string }>(CHANGED_SQLITE, [sources ?? sourceRows(accounts)])).map((r) => r.id),
       );
       return accounts.filter((a) => ids.has(a.id));
     }
@@ -231,7 +234,7 @@ export class AccountsRepo {
       // committed, and the generation recorded below counts every write up to ours.
       await tx.run(BUMP_GENERATION);
       const repo = new AccountsRepo(tx, this.clock);
-      const changed = await repo.changed(accounts);
+      const changed = await repo.changed(accounts, sources);
       if (changed.length > 0) await repo.upsertMany(changed);
       await tx.run('UPDATE accounts_generation SET checked_generation = generation, checked_sources = ? WHERE id = 1', [
         sources,
